@@ -1,0 +1,1 @@
+# Models for this service arrive with its issue.

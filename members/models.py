@@ -1,0 +1,315 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from core.crypto import EncryptedTextField
+from members.validators import validate_credit_code, validate_mobile
+
+
+class Union(models.Model):
+    """An organisation in the union tree: city → district/county → industry/street → grassroots."""
+
+    class Kind(models.TextChoices):
+        CITY = "city", _("City federation of trade unions")
+        DISTRICT = "district", _("District or county federation")
+        INDUSTRY = "industry", _("Industry union")
+        STREET = "street", _("Township or street union")
+        GRASSROOTS = "grassroots", _("Grassroots union")
+        JOINT = "joint", _("Joint union")
+
+    # Kinds whose unions hold members directly.
+    MEMBER_KINDS = (Kind.GRASSROOTS, Kind.JOINT)
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent union"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    # Materialised path of codes, e.g. "HZ/WX/WX-S03/G0042/": a subtree is a prefix match.
+    path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("union")
+        verbose_name_plural = _("unions")
+        ordering = ["path"]
+        indexes = [models.Index(fields=["path"], name="union_path_prefix", opclasses=["varchar_pattern_ops"])]
+
+    def __str__(self):
+        return self.name
+
+    def compute_path(self) -> str:
+        return (self.parent.path if self.parent_id else "") + self.code + "/"
+
+    def save(self, *args, **kwargs):
+        self.path = self.compute_path()
+        super().save(*args, **kwargs)
+
+    def is_within(self, other: "Union") -> bool:
+        """True when this union is `other` or lies in its subtree."""
+        return self.path.startswith(other.path)
+
+    @property
+    def holds_members(self) -> bool:
+        return self.kind in self.MEMBER_KINDS
+
+
+class Enterprise(models.Model):
+    name = models.CharField(_("name"), max_length=150)
+    credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, unique=True, validators=[validate_credit_code]
+    )
+    union = models.ForeignKey(
+        Union, verbose_name=_("grassroots union"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="enterprises",
+    )  # fmt: skip
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    industry = models.CharField(_("industry"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Station(models.Model):
+    """A union station (工会驿站): a service point whose QR code lets workers join."""
+
+    code = models.SlugField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    union = models.ForeignKey(Union, verbose_name=_("managing union"), on_delete=models.PROTECT, related_name="stations")
+    address = models.CharField(_("address"), max_length=200)
+    hours = models.CharField(_("opening hours"), max_length=100, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("union station")
+        verbose_name_plural = _("union stations")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    """A login: staff (password, scoped to one union) or a worker (mobile and SMS code)."""
+
+    mobile = models.CharField(
+        _("mobile"), max_length=11, unique=True, null=True, blank=True, validators=[validate_mobile]
+    )
+    union = models.ForeignKey(
+        Union, verbose_name=_("union (staff scope)"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="staff", help_text=_("Staff see and change only this union and the unions under it."),
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+
+class EmploymentForm(models.TextChoices):
+    EMPLOYEE = "employee", _("Full-time employee")
+    PART_TIME = "part_time", _("Part-time worker")
+    DELIVERY_RIDER = "delivery_rider", _("Delivery rider")
+    RIDE_HAILING = "ride_hailing", _("Ride-hailing driver")
+    COURIER = "courier", _("Courier")
+    TRUCK_DRIVER = "truck_driver", _("Truck driver")
+    OTHER_NEW = "other_new", _("Other new form of employment")
+
+
+class JoinChannel(models.TextChoices):
+    ONLINE = "online", _("Online")
+    STATION = "station", _("Station QR code")
+    IMPORT = "import", _("Bulk import")
+
+
+class IdentityFields(models.Model):
+    """Real name and resident ID number, encrypted, with a blind index and a masked copy."""
+
+    name = models.CharField(_("real name"), max_length=50)
+    id_number = EncryptedTextField(_("ID number"), editable=False)
+    id_index = models.CharField(max_length=64, editable=False)
+    id_masked = models.CharField(_("ID number"), max_length=18, editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def masked_name(self) -> str:
+        return self.name[0] + "*" * (len(self.name) - 1) if self.name else ""
+
+
+class Member(IdentityFields):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        LEFT = "left", _("Left the union")
+
+    class Gender(models.TextChoices):
+        MALE = "M", _("Male")
+        FEMALE = "F", _("Female")
+
+    user = models.OneToOneField(
+        User, verbose_name=_("login"), null=True, blank=True, on_delete=models.SET_NULL, related_name="member"
+    )
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, editable=False)
+    birth_date = models.DateField(_("birth date"), editable=False)
+    mobile = models.CharField(_("mobile"), max_length=11, unique=True, validators=[validate_mobile])
+    employer = models.ForeignKey(
+        Enterprise, verbose_name=_("employer"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    union = models.ForeignKey(Union, verbose_name=_("grassroots union"), on_delete=models.PROTECT, related_name="members")
+    employment_form = models.CharField(
+        _("form of employment"), max_length=20, choices=EmploymentForm.choices, default=EmploymentForm.EMPLOYEE
+    )
+    join_channel = models.CharField(_("join channel"), max_length=10, choices=JoinChannel.choices)
+    station = models.ForeignKey(
+        Station, verbose_name=_("station"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    member_no = models.CharField(_("member number"), max_length=12, unique=True, null=True, editable=False)
+    joined_on = models.DateField(_("joined on"), default=timezone.localdate)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    privacy_version = models.CharField(_("privacy policy version"), max_length=20)
+    privacy_consented_at = models.DateTimeField(_("privacy consent time"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    history = HistoricalRecords(excluded_fields=["id_index"])
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        constraints = [models.UniqueConstraint(fields=["id_index"], name="member_unique_id_number")]
+        indexes = [models.Index(fields=["union", "status"]), models.Index(fields=["station", "join_channel"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.member_no or '-'})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class MembershipApplication(IdentityFields):
+    """A worker's application to join (入会), decided by the grassroots union's staff."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    applicant = models.ForeignKey(User, verbose_name=_("applicant"), on_delete=models.CASCADE, related_name="applications")
+    mobile = models.CharField(_("mobile"), max_length=11, validators=[validate_mobile])
+    union = models.ForeignKey(Union, verbose_name=_("grassroots union"), on_delete=models.PROTECT, related_name="applications")
+    employer = models.ForeignKey(Enterprise, verbose_name=_("employer"), null=True, blank=True, on_delete=models.SET_NULL)
+    employer_name = models.CharField(_("employer name"), max_length=150, blank=True)
+    employment_form = models.CharField(_("form of employment"), max_length=20, choices=EmploymentForm.choices)
+    channel = models.CharField(_("join channel"), max_length=10, choices=JoinChannel.choices)
+    station = models.ForeignKey(Station, verbose_name=_("station"), null=True, blank=True, on_delete=models.SET_NULL)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    reject_reason = models.CharField(_("reason for rejection"), max_length=300, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    member = models.OneToOneField(Member, verbose_name=_("member"), null=True, blank=True, on_delete=models.SET_NULL)
+    privacy_version = models.CharField(_("privacy policy version"), max_length=20)
+    privacy_consented_at = models.DateTimeField(_("privacy consent time"))
+
+    class Meta:
+        verbose_name = _("membership application")
+        verbose_name_plural = _("membership applications")
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_index"], condition=Q(status="pending"), name="application_one_pending_per_person"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.masked_name} → {self.union}"
+
+
+class Transfer(models.Model):
+    """A member's move to another grassroots union (转会): the old union releases, the new accepts."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        RELEASED = "released", _("Released by the old union")
+        COMPLETED = "completed", _("Accepted by the new union")
+        REJECTED = "rejected", _("Rejected")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="transfers")
+    from_union = models.ForeignKey(Union, verbose_name=_("from union"), on_delete=models.PROTECT, related_name="transfers_out")
+    to_union = models.ForeignKey(Union, verbose_name=_("to union"), on_delete=models.PROTECT, related_name="transfers_in")
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    released_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    completed_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    completed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    rejected_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reject_reason = models.CharField(_("reason for rejection"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"], condition=Q(status__in=["requested", "released"]), name="transfer_one_open_per_member"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.member.masked_name}: {self.from_union} → {self.to_union}"
+
+
+class MutualAidEnrolment(models.Model):
+    """Enrolment in mutual medical insurance (医疗互助保障) for one year."""
+
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="mutual_aid")
+    year = models.PositiveSmallIntegerField(_("year"))
+    union = models.ForeignKey(Union, verbose_name=_("union at enrolment"), on_delete=models.PROTECT, related_name="+")
+    enrolled_at = models.DateTimeField(_("enrolled at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("mutual medical insurance enrolment")
+        verbose_name_plural = _("mutual medical insurance enrolments")
+        constraints = [models.UniqueConstraint(fields=["member", "year"], name="mutual_aid_once_per_year")]
+        indexes = [models.Index(fields=["year", "union"])]
+
+    def __str__(self):
+        return f"{self.member} {self.year}"
+
+
+class SmsCode(models.Model):
+    """A one-time login code: stored as a keyed hash, valid 5 minutes, used once."""
+
+    mobile = models.CharField(max_length=11, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("SMS code")
+        verbose_name_plural = _("SMS codes")

@@ -1,0 +1,128 @@
+"""Read-side queries for membership, and the staff scope rule used by every door."""
+
+from django.db.models import Count, Q, QuerySet
+
+from members.models import Member, MembershipApplication, MutualAidEnrolment, Station, Transfer, Union
+
+
+def user_can_manage(user, union: Union) -> bool:
+    """Superusers manage everything; other staff only their union's subtree."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_staff", False):
+        return False
+    if user.is_superuser:
+        return True
+    return bool(user.union_id) and union.path.startswith(user.union.path)
+
+
+def scope_prefix(user) -> str | None:
+    """The path prefix a staff user may see; '' for all (superuser); None for nothing."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_staff", False):
+        return None
+    if user.is_superuser:
+        return ""
+    return user.union.path if user.union_id else None
+
+
+def scoped(qs: QuerySet, user, union_field: str) -> QuerySet:
+    """Restrict `qs` to rows whose `union_field` lies in the user's subtree."""
+    prefix = scope_prefix(user)
+    if prefix is None:
+        return qs.none()
+    if prefix == "":
+        return qs
+    return qs.filter(**{f"{union_field}__path__startswith": prefix})
+
+
+def unions_visible_to(user) -> QuerySet[Union]:
+    prefix = scope_prefix(user)
+    if prefix is None:
+        return Union.objects.none()
+    return Union.objects.filter(path__startswith=prefix) if prefix else Union.objects.all()
+
+
+def members_visible_to(user) -> QuerySet[Member]:
+    return scoped(Member.objects.all(), user, "union")
+
+
+def applications_visible_to(user) -> QuerySet[MembershipApplication]:
+    return scoped(MembershipApplication.objects.all(), user, "union")
+
+
+def transfers_visible_to(user) -> QuerySet[Transfer]:
+    prefix = scope_prefix(user)
+    if prefix is None:
+        return Transfer.objects.none()
+    if prefix == "":
+        return Transfer.objects.all()
+    return Transfer.objects.filter(Q(from_union__path__startswith=prefix) | Q(to_union__path__startswith=prefix))
+
+
+def member_for_user(user) -> Member | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Member.objects.select_related("union", "employer", "station").filter(user=user).first()
+
+
+def application_latest(user) -> MembershipApplication | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        MembershipApplication.objects.select_related("union", "station")
+        .filter(applicant=user)
+        .order_by("-submitted_at")
+        .first()
+    )
+
+
+def participation_rates(*, user, year: int) -> list[dict]:
+    """Per visible union: active members, enrolled in mutual medical insurance, and the rate.
+
+    Two grouped queries over grassroots unions, rolled up the tree in Python.
+    """
+    unions = list(unions_visible_to(user).only("id", "name", "kind", "path", "parent_id"))
+    by_path = {u.path: u for u in unions}
+    active = dict(
+        Member.objects.filter(status=Member.Status.ACTIVE, union__in=[u.pk for u in unions if u.holds_members])
+        .values("union__path")
+        .annotate(n=Count("id"))
+        .values_list("union__path", "n")
+    )
+    enrolled = dict(
+        MutualAidEnrolment.objects.filter(year=year, member__status=Member.Status.ACTIVE)
+        .filter(member__union__in=[u.pk for u in unions if u.holds_members])
+        .values("member__union__path")
+        .annotate(n=Count("id"))
+        .values_list("member__union__path", "n")
+    )
+    totals = {p: [0, 0] for p in by_path}
+    for path, n in active.items():
+        for anc in _ancestors(path, by_path):
+            totals[anc][0] += n
+    for path, n in enrolled.items():
+        for anc in _ancestors(path, by_path):
+            totals[anc][1] += n
+    rows = []
+    for u in unions:
+        members, enrolled_n = totals[u.path]
+        rows.append(
+            {
+                "union": u,
+                "depth": u.path.count("/") - 1,
+                "members": members,
+                "enrolled": enrolled_n,
+                "rate": (enrolled_n / members * 100) if members else None,
+            }
+        )
+    return rows
+
+
+def _ancestors(path: str, by_path: dict) -> list[str]:
+    parts = path.split("/")[:-1]
+    prefixes = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+    return [p for p in prefixes if p in by_path]
+
+
+def station_join_counts() -> QuerySet[Station]:
+    return Station.objects.annotate(
+        joins=Count("members", filter=Q(members__join_channel="station"))
+    )

@@ -1,0 +1,452 @@
+"""Membership services: every write to members goes through one of these functions."""
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import ratelimit
+from core.crypto import blind_index
+from core.services import audit_log, notification_send
+from core.sms import send_sms
+from members.models import (
+    EmploymentForm,
+    Enterprise,
+    JoinChannel,
+    Member,
+    MembershipApplication,
+    MutualAidEnrolment,
+    SmsCode,
+    Station,
+    Transfer,
+    Union,
+    User,
+)
+from members.selectors import user_can_manage
+from members.validators import mask_id_number, parse_id_number, validate_mobile
+
+
+class ServiceError(Exception):
+    """A refusal with a stable code and a message for people (already translated)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def id_number_index(number: str) -> str:
+    return blind_index(number, purpose="id_number")
+
+
+def _identity(number: str) -> dict:
+    info = parse_id_number(number)
+    return {
+        "id_number": info.number,
+        "id_index": id_number_index(info.number),
+        "id_masked": mask_id_number(info.number),
+        "_info": info,
+    }
+
+
+def _require_scope(actor: User, union: Union) -> None:
+    if not user_can_manage(actor, union):
+        raise ServiceError("forbidden", _("You may only act for your own union and the unions under it."))
+
+
+# --- Joining (入会) -------------------------------------------------------------------------
+
+
+def application_submit(
+    *,
+    applicant: User,
+    name: str,
+    id_number: str,
+    mobile: str,
+    union: Union,
+    employment_form: str = EmploymentForm.EMPLOYEE,
+    employer: Enterprise | None = None,
+    employer_name: str = "",
+    station: Station | None = None,
+    privacy_consent: bool,
+) -> MembershipApplication:
+    """A worker applies to join a grassroots union. One pending application per person."""
+    if not privacy_consent:
+        raise ServiceError("privacy_consent", _("Please read and accept the privacy policy."))
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("name", _("Please enter your real name."))
+    try:
+        ident = _identity(id_number)
+        validate_mobile(mobile)
+    except ValidationError as exc:
+        raise ServiceError(exc.code or "invalid", exc.messages[0]) from None
+    if not union.holds_members or not union.is_active:
+        raise ServiceError("union", _("Choose a grassroots or joint union to join."))
+    if Member.objects.filter(id_index=ident["id_index"]).exists():
+        raise ServiceError("already_member", _("This ID number already belongs to a union member."))
+    if Member.objects.filter(mobile=mobile).exists():
+        raise ServiceError("mobile_taken", _("This mobile number already belongs to another member."))
+    now = timezone.now()
+    ident.pop("_info")
+    try:
+        with transaction.atomic():
+            app = MembershipApplication.objects.create(
+                applicant=applicant,
+                name=name,
+                mobile=mobile,
+                union=union,
+                employer=employer,
+                employer_name=employer_name or (employer.name if employer else ""),
+                employment_form=employment_form,
+                channel=JoinChannel.STATION if station else JoinChannel.ONLINE,
+                station=station,
+                privacy_version=settings.PRIVACY_POLICY_VERSION,
+                privacy_consented_at=now,
+                **ident,
+            )
+            audit_log(
+                action="members.application.submitted",
+                obj=app,
+                actor=applicant,
+                new={"union": union.pk, "station": station.pk if station else None, "id": app.id_masked},
+            )
+            staff_ids = _union_staff_ids(union)
+            notification_send(
+                recipient_ids=staff_ids,
+                kind="members.application.submitted",
+                title=_("New membership application"),
+                body=_("%(name)s applied to join %(union)s.") % {"name": app.masked_name, "union": union.name},
+                link=f"/admin/members/membershipapplication/{app.pk}/change/",
+            )
+    except IntegrityError:
+        raise ServiceError("pending_exists", _("You already have an application under review.")) from None
+    return app
+
+
+def _union_staff_ids(union: Union) -> list[int]:
+    """Staff who can act for `union`: its own staff, else the nearest ancestor's."""
+    ids: list[int] = []
+    node: Union | None = union
+    while node is not None and not ids:
+        ids = list(User.objects.filter(union=node, is_staff=True, is_active=True).values_list("pk", flat=True))
+        node = node.parent
+    return ids
+
+
+def application_approve(*, application: MembershipApplication, actor: User) -> Member:
+    _require_scope(actor, application.union)
+    with transaction.atomic():
+        app = MembershipApplication.objects.select_for_update().get(pk=application.pk)
+        if app.status != MembershipApplication.Status.PENDING:
+            raise ServiceError("not_pending", _("This application has already been decided."))
+        if Member.objects.filter(id_index=app.id_index).exists():
+            raise ServiceError("already_member", _("This ID number already belongs to a union member."))
+        info = parse_id_number(app.id_number, min_age=0)
+        try:
+            with transaction.atomic():
+                member = Member.objects.create(
+                    user=app.applicant,
+                    name=app.name,
+                    id_number=app.id_number,
+                    id_index=app.id_index,
+                    id_masked=app.id_masked,
+                    gender=info.gender,
+                    birth_date=info.birth_date,
+                    mobile=app.mobile,
+                    employer=app.employer,
+                    union=app.union,
+                    employment_form=app.employment_form,
+                    join_channel=app.channel,
+                    station=app.station,
+                    privacy_version=app.privacy_version,
+                    privacy_consented_at=app.privacy_consented_at,
+                )
+        except IntegrityError:
+            raise ServiceError("mobile_taken", _("This mobile number already belongs to another member.")) from None
+        member.member_no = member_number(member.pk)
+        member.save(update_fields=["member_no"])
+        app.status = MembershipApplication.Status.APPROVED
+        app.decided_at = timezone.now()
+        app.decided_by = actor
+        app.member = member
+        app.save(update_fields=["status", "decided_at", "decided_by", "member"])
+        audit_log(
+            action="members.application.approved",
+            obj=app,
+            actor=actor,
+            old={"status": "pending"},
+            new={"status": "approved", "member_no": member.member_no},
+        )
+        notification_send(
+            recipient_ids=[app.applicant_id],
+            kind="members.application.approved",
+            title=_("Welcome to the union"),
+            body=_("Your application to %(union)s was approved. Your e-membership card is ready.")
+            % {"union": app.union.name},
+            link="/m/card/",
+            sms=True,
+            dedupe_key=f"application-approved-{app.pk}",
+        )
+    return member
+
+
+def application_reject(*, application: MembershipApplication, actor: User, reason: str) -> MembershipApplication:
+    _require_scope(actor, application.union)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("reason_required", _("Give a reason for the rejection."))
+    with transaction.atomic():
+        app = MembershipApplication.objects.select_for_update().get(pk=application.pk)
+        if app.status != MembershipApplication.Status.PENDING:
+            raise ServiceError("not_pending", _("This application has already been decided."))
+        app.status = MembershipApplication.Status.REJECTED
+        app.reject_reason = reason
+        app.decided_at = timezone.now()
+        app.decided_by = actor
+        app.save(update_fields=["status", "reject_reason", "decided_at", "decided_by"])
+        audit_log(
+            action="members.application.rejected",
+            obj=app,
+            actor=actor,
+            old={"status": "pending"},
+            new={"status": "rejected", "reason": reason},
+        )
+        notification_send(
+            recipient_ids=[app.applicant_id],
+            kind="members.application.rejected",
+            title=_("Your membership application was not approved"),
+            body=reason,
+            link="/m/application/",
+            sms=True,
+            dedupe_key=f"application-rejected-{app.pk}",
+        )
+    return app
+
+
+def member_number(pk: int) -> str:
+    """A member number that never changes: the city prefix and the row id, zero-padded."""
+    return f"HZ{pk:010d}"
+
+
+# --- The e-membership card --------------------------------------------------------------------
+
+CARD_SALT = "members.card"
+
+
+def member_card_token(member: Member) -> str:
+    """A signed token for the card's QR code: it carries the member number, never the ID number."""
+    return signing.dumps({"n": member.member_no}, salt=CARD_SALT, compress=True)
+
+
+def member_card_verify(token: str) -> Member | None:
+    """The member behind a card token, if it is genuine, recent and the member is active."""
+    try:
+        data = signing.loads(token, salt=CARD_SALT, max_age=settings.MEMBER_CARD_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return (
+        Member.objects.select_related("union")
+        .filter(member_no=data.get("n"), status=Member.Status.ACTIVE)
+        .first()
+    )
+
+
+# --- Transfers (转会) ---------------------------------------------------------------------------
+
+
+def transfer_request(*, member: Member, to_union: Union, reason: str = "", actor: User) -> Transfer:
+    if member.status != Member.Status.ACTIVE:
+        raise ServiceError("not_active", _("Only active members can transfer."))
+    if not to_union.holds_members or not to_union.is_active:
+        raise ServiceError("union", _("Choose a grassroots or joint union to join."))
+    if to_union.pk == member.union_id:
+        raise ServiceError("same_union", _("You are already a member of this union."))
+    try:
+        with transaction.atomic():
+            transfer = Transfer.objects.create(member=member, from_union=member.union, to_union=to_union, reason=reason)
+            audit_log(
+                action="members.transfer.requested",
+                obj=transfer,
+                actor=actor,
+                new={"from": member.union_id, "to": to_union.pk},
+            )
+            notification_send(
+                recipient_ids=_union_staff_ids(member.union),
+                kind="members.transfer.requested",
+                title=_("Transfer request"),
+                body=_("%(name)s asks to move to %(union)s.") % {"name": member.masked_name, "union": to_union.name},
+                link=f"/admin/members/transfer/{transfer.pk}/change/",
+            )
+    except IntegrityError:
+        raise ServiceError("transfer_open", _("You already have a transfer in progress.")) from None
+    return transfer
+
+
+def transfer_release(*, transfer: Transfer, actor: User) -> Transfer:
+    """The old union lets the member go."""
+    _require_scope(actor, transfer.from_union)
+    with transaction.atomic():
+        t = Transfer.objects.select_for_update().get(pk=transfer.pk)
+        if t.status != Transfer.Status.REQUESTED:
+            raise ServiceError("bad_state", _("This transfer cannot be released now."))
+        t.status, t.released_at, t.released_by = Transfer.Status.RELEASED, timezone.now(), actor
+        t.save(update_fields=["status", "released_at", "released_by"])
+        audit_log(action="members.transfer.released", obj=t, actor=actor, old={"status": "requested"}, new={"status": "released"})
+        notification_send(
+            recipient_ids=_union_staff_ids(t.to_union),
+            kind="members.transfer.released",
+            title=_("Transfer waiting for acceptance"),
+            body=_("%(name)s was released by %(union)s.") % {"name": t.member.masked_name, "union": t.from_union.name},
+            link=f"/admin/members/transfer/{t.pk}/change/",
+        )
+    return t
+
+
+def transfer_accept(*, transfer: Transfer, actor: User) -> Transfer:
+    """The new union takes the member in; the member's union changes (kept in its history)."""
+    _require_scope(actor, transfer.to_union)
+    with transaction.atomic():
+        t = Transfer.objects.select_for_update().get(pk=transfer.pk)
+        if t.status != Transfer.Status.RELEASED:
+            raise ServiceError("bad_state", _("The old union must release the member first."))
+        member = Member.objects.select_for_update().get(pk=t.member_id)
+        old_union = member.union_id
+        member.union = t.to_union
+        member._change_reason = f"transfer {t.pk}"
+        member.save(update_fields=["union"])
+        t.status, t.completed_at, t.completed_by = Transfer.Status.COMPLETED, timezone.now(), actor
+        t.save(update_fields=["status", "completed_at", "completed_by"])
+        audit_log(
+            action="members.transfer.accepted",
+            obj=t,
+            actor=actor,
+            old={"status": "released", "union": old_union},
+            new={"status": "completed", "union": t.to_union_id},
+        )
+        if member.user_id:
+            notification_send(
+                recipient_ids=[member.user_id],
+                kind="members.transfer.accepted",
+                title=_("Your transfer is complete"),
+                body=_("You are now a member of %(union)s.") % {"union": t.to_union.name},
+                link="/m/card/",
+                dedupe_key=f"transfer-accepted-{t.pk}",
+            )
+    return t
+
+
+def transfer_reject(*, transfer: Transfer, actor: User, reason: str) -> Transfer:
+    """Either union may refuse: the old one before releasing, the new one before accepting."""
+    union = transfer.from_union if transfer.status == Transfer.Status.REQUESTED else transfer.to_union
+    _require_scope(actor, union)
+    if not (reason or "").strip():
+        raise ServiceError("reason_required", _("Give a reason for the rejection."))
+    with transaction.atomic():
+        t = Transfer.objects.select_for_update().get(pk=transfer.pk)
+        if t.status not in (Transfer.Status.REQUESTED, Transfer.Status.RELEASED):
+            raise ServiceError("bad_state", _("This transfer is already closed."))
+        old = t.status
+        t.status, t.rejected_at, t.rejected_by, t.reject_reason = Transfer.Status.REJECTED, timezone.now(), actor, reason
+        t.save(update_fields=["status", "rejected_at", "rejected_by", "reject_reason"])
+        audit_log(action="members.transfer.rejected", obj=t, actor=actor, old={"status": old}, new={"status": "rejected", "reason": reason})
+        if t.member.user_id:
+            notification_send(
+                recipient_ids=[t.member.user_id],
+                kind="members.transfer.rejected",
+                title=_("Your transfer was not approved"),
+                body=reason,
+                dedupe_key=f"transfer-rejected-{t.pk}",
+            )
+    return t
+
+
+# --- Mutual medical insurance (医疗互助保障) ---------------------------------------------------------
+
+
+def mutual_aid_enrol(*, member: Member, year: int, actor: User | None = None) -> MutualAidEnrolment:
+    if member.status != Member.Status.ACTIVE:
+        raise ServiceError("not_active", _("Only active members can enrol."))
+    with transaction.atomic():
+        enrolment, created = MutualAidEnrolment.objects.get_or_create(
+            member=member, year=year, defaults={"union": member.union}
+        )
+        if created:
+            audit_log(action="members.mutual_aid.enrolled", obj=enrolment, actor=actor, new={"year": year})
+    return enrolment
+
+
+# --- SMS login codes -------------------------------------------------------------------------------
+
+
+def _code_hash(mobile: str, code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"{mobile}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def sms_code_send(*, mobile: str, ip: str) -> None:
+    """Send a 6-digit login code, valid 5 minutes. Rate-limited per number and per IP."""
+    try:
+        validate_mobile(mobile)
+    except ValidationError as exc:
+        raise ServiceError("mobile", exc.messages[0]) from None
+    now = timezone.now()
+    recent = SmsCode.objects.filter(
+        mobile=mobile, created_at__gt=now - dt.timedelta(seconds=settings.SMS_RESEND_SECONDS)
+    ).exists()
+    if recent:
+        raise ServiceError("too_soon", _("A code was just sent. Please wait a minute before asking again."))
+    if not ratelimit.hit(f"sms-ip:{ip}", settings.SMS_RATE_PER_IP) or not ratelimit.hit(
+        f"sms-mobile:{mobile}", settings.SMS_RATE_PER_MOBILE
+    ):
+        raise ServiceError("rate_limited", _("Too many codes requested. Please try again later."))
+    code = f"{secrets.randbelow(10**6):06d}"
+    with transaction.atomic():
+        # A new code replaces any earlier one for the number.
+        SmsCode.objects.filter(mobile=mobile, used_at__isnull=True).update(used_at=now)
+        SmsCode.objects.create(
+            mobile=mobile,
+            code_hash=_code_hash(mobile, code),
+            expires_at=now + dt.timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
+        )
+        text = _("Your union portal login code is %(code)s, valid for 5 minutes. Do not share it.") % {"code": code}
+        transaction.on_commit(lambda: send_sms(mobile, text))
+
+
+def sms_code_check(*, mobile: str, code: str) -> bool:
+    """Consume the code if it matches: single use, expires, at most 5 attempts."""
+    now = timezone.now()
+    with transaction.atomic():
+        sms = (
+            SmsCode.objects.select_for_update()
+            .filter(mobile=mobile, used_at__isnull=True, expires_at__gt=now)
+            .order_by("-created_at")
+            .first()
+        )
+        if sms is None:
+            return False
+        if sms.attempts >= settings.SMS_CODE_MAX_ATTEMPTS:
+            return False
+        if not hmac.compare_digest(sms.code_hash, _code_hash(mobile, (code or "").strip())):
+            SmsCode.objects.filter(pk=sms.pk).update(attempts=F("attempts") + 1)
+            return False
+        # The conditional update makes the code single-use even under concurrent logins.
+        return SmsCode.objects.filter(pk=sms.pk, used_at__isnull=True).update(used_at=now) == 1
+
+
+def worker_user_for_mobile(mobile: str) -> User:
+    """The login for a mobile number, created on first login and linked to an imported member."""
+    with transaction.atomic():
+        user, created = User.objects.get_or_create(mobile=mobile, defaults={"username": f"m{mobile}"})
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        Member.objects.filter(mobile=mobile, user__isnull=True).update(user=user)
+    return user

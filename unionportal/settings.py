@@ -1,0 +1,255 @@
+"""Settings for the union service portal, read from the environment alone.
+
+Development (DEBUG on) creates its own secret keys in the ignored file `.env.local`;
+production (DEBUG off) refuses to start without them.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from unionportal import devkeys
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+# A deployment may keep its settings in `.env`; development keys live in `.env.local`.
+for name in (".env", ".env.local"):
+    if (BASE_DIR / name).exists():
+        environ.Env.read_env(BASE_DIR / name, overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+# Keys: SECRET_KEY signs sessions and e-card tokens; PII_ENCRYPTION_KEYS (comma-separated
+# Fernet keys, the first one encrypts, all decrypt) protect personal data at rest;
+# PII_INDEX_KEY keys the blind index used to look up ID numbers.
+_REQUIRED_KEYS = ("SECRET_KEY", "PII_ENCRYPTION_KEYS", "PII_INDEX_KEY")
+_missing = [k for k in _REQUIRED_KEYS if not env.str(k, default="")]
+if _missing:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Missing required setting(s) %s: set them in the environment "
+            "(DEBUG is off, so development keys are not generated)." % ", ".join(_missing)
+        )
+    devkeys.ensure(BASE_DIR / ".env.local", _missing)
+    environ.Env.read_env(BASE_DIR / ".env.local", overwrite=False)
+
+SECRET_KEY = env.str("SECRET_KEY")
+PII_ENCRYPTION_KEYS = env.list("PII_ENCRYPTION_KEYS")
+PII_INDEX_KEY = env.str("PII_INDEX_KEY")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The public address used in QR codes (station posters); defaults to the request's host.
+SITE_URL = env.str("SITE_URL", default="")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "django_filters",
+    "simple_history",
+    "axes",
+    "core",
+    "members",
+    "hardship",
+    "vouchers",
+    "workshops",
+    "feedback",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # AxesMiddleware last, as django-axes requires.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "unionportal.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "core.context_processors.portal",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "unionportal.wsgi.application"
+ASGI_APPLICATION = "unionportal.asgi.application"
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "members.User"
+
+AUTHENTICATION_BACKENDS = [
+    # Staff password logins are counted and locked out by django-axes.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    # Workers log in with their mobile number and a one-time SMS code.
+    "members.auth.SmsCodeBackend",
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGIN_URL = "members:login"
+LOGIN_REDIRECT_URL = "members:home"
+
+# django-axes: lock a staff account (by username and IP) after repeated failed passwords.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+
+# Language and time.
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+NODE_MODULES = BASE_DIR / "node_modules"
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # Front-end packages installed by npm (package-lock.json); never copied into the repo.
+    ("vendor/weui", NODE_MODULES / "weui" / "dist" / "style"),
+    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
+MEDIA_URL = "media/"
+
+# Redis: the cache, rate limits and the Celery broker. Without REDIS_URL the cache is
+# local memory and Celery runs every task eagerly in-process.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# SMS: a pluggable sender. Development and tests log messages; production names a provider.
+SMS_BACKEND = env.str("SMS_BACKEND", default="core.sms.ConsoleSmsBackend")
+SMS_PROVIDER_URL = env.str("SMS_PROVIDER_URL", default="")
+SMS_PROVIDER_KEY = env.str("SMS_PROVIDER_KEY", default="")
+SMS_CODE_TTL_SECONDS = 300
+SMS_CODE_MAX_ATTEMPTS = 5
+# Rate limits on sending codes, per mobile number and per client IP.
+SMS_RATE_PER_MOBILE = env.str("SMS_RATE_PER_MOBILE", default="5/h")
+SMS_RATE_PER_IP = env.str("SMS_RATE_PER_IP", default="20/h")
+SMS_RESEND_SECONDS = 60
+
+# The privacy policy workers consent to when they apply.
+PRIVACY_POLICY_VERSION = env.str("PRIVACY_POLICY_VERSION", default="2026-01")
+# How long an e-card QR token stays valid.
+MEMBER_CARD_TOKEN_MAX_AGE = env.int("MEMBER_CARD_TOKEN_MAX_AGE", default=24 * 3600)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "core.api_auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": env.str("API_RATE_PER_KEY", default="600/min"),
+        "verify": env.str("API_RATE_VERIFY", default="120/min"),
+    },
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "工会服务门户 API",
+    "DESCRIPTION": "The union service portal's API for partner agencies and merchants. "
+    "Authenticate with `Authorization: Bearer <key>`.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# Security. Production sits behind a TLS-terminating proxy that sets X-Forwarded-Proto.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 30 * 24 * 3600
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # /healthz is probed over plain HTTP by the load balancer.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)

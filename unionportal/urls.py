@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core.health import healthz
+
+admin.site.site_header = admin.site.site_title = settings.SPECTACULAR_SETTINGS["TITLE"].replace(" API", "")
+
+api_v1 = [
+    path("members/", include("members.api_urls")),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("members.urls")),
+]
