@@ -14,6 +14,8 @@ from tests.factories import AgencyFactory, MemberFactory, StaffFactory, StationF
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.SMS_BACKEND = "core.sms.LocmemSmsBackend"
+    # Fast hashing in tests only; production keeps Django's PBKDF2 default.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -22,7 +24,14 @@ def _test_settings(settings):
     from django.core.cache import cache
 
     cache.clear()
+    # Tasks run in-process in tests, with or without a broker; tests of the workers themselves
+    # start a real worker.
+    from unionportal.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
     yield
+    app.conf.task_always_eager = eager
     sms.outbox.clear()
 
 

@@ -69,6 +69,7 @@ class StaffFactory(UserFactory):
 class MemberFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Member
+        skip_postgeneration_save = True
 
     class Params:
         raw_id = factory.LazyFunction(id_number)

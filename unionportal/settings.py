@@ -15,12 +15,14 @@ from unionportal import devkeys
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-# A deployment may keep its settings in `.env`; development keys live in `.env.local`.
-for name in (".env", ".env.local"):
-    if (BASE_DIR / name).exists():
-        environ.Env.read_env(BASE_DIR / name, overwrite=False)
+# A deployment may keep its settings in `.env`; development keys live in `.env.local`,
+# which is read only in development so production never picks up a development key.
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
+if DEBUG and (BASE_DIR / ".env.local").exists():
+    environ.Env.read_env(BASE_DIR / ".env.local", overwrite=False)
 
 # Keys: SECRET_KEY signs sessions and e-card tokens; PII_ENCRYPTION_KEYS (comma-separated
 # Fernet keys, the first one encrypts, all decrypt) protect personal data at rest;
@@ -56,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "simple_history",
     "axes",
@@ -227,6 +230,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc are served from drf-spectacular-sidecar's static files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

@@ -1,0 +1,131 @@
+"""Shared services: audit log, notifications, health, settings from the environment."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from core import sms
+from core.models import AuditEntry, Notification
+from core.services import audit_log, notification_send
+from core.tasks import deliver_notification
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db
+def test_audit_entries_are_append_only(member, staff):
+    entry = audit_log(action="members.member.changed", obj=member, actor=staff, old={"a": 1}, new={"a": 2})
+    entry.refresh_from_db()
+    assert (entry.actor, entry.object_type, entry.object_id, entry.old, entry.new) == (
+        staff, "members.member", str(member.pk), {"a": 1}, {"a": 2},
+    )  # fmt: skip
+    entry.action = "members.member.hidden"
+    with pytest.raises(ValueError):
+        entry.save()
+    with pytest.raises(ValueError):
+        entry.delete()
+
+
+@pytest.mark.django_db
+def test_audit_action_codes_are_dotted(member):
+    with pytest.raises(ValueError):
+        audit_log(action="approved", obj=member)
+    assert AuditEntry.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_notification_is_queued_only_after_commit(member, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        notification_send(recipient_ids=[member.user_id], kind="test.kind", title="t", sms=True)
+    assert Notification.objects.count() == 0 and len(callbacks) == 1
+    callbacks[0]()
+    assert Notification.objects.filter(recipient=member.user).count() == 1
+    assert sms.outbox[-1]["mobile"] == member.mobile
+
+
+@pytest.mark.django_db
+def test_a_retried_delivery_creates_one_notification_and_one_sms(member):
+    payload = {"kind": "k.k", "title": "t", "body": "b", "link": "", "sms": True}
+    deliver_notification(member.user_id, payload, "same-key")
+    deliver_notification(member.user_id, payload, "same-key")
+    assert Notification.objects.filter(recipient=member.user).count() == 1
+    assert len(sms.outbox) == 1
+
+
+def test_sms_refuses_a_malformed_number():
+    with pytest.raises(ValueError):
+        sms.send_sms("12345", "hi")
+
+
+@pytest.mark.django_db
+def test_healthz_reports_each_dependency(client, settings):
+    resp = client.get("/healthz")
+    body = resp.json()
+    assert resp.status_code == 200 and body["database"] == "ok"
+    if settings.REDIS_URL:
+        assert body["redis"] == "ok"
+    else:
+        assert (body["redis"], body["celery"]) == ("not configured", "eager")
+
+
+@pytest.mark.django_db
+def test_healthz_fails_when_redis_is_unreachable(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    resp = client.get("/healthz")
+    assert resp.status_code == 503 and resp.json()["redis"].startswith("error")
+
+
+def _manage(*args, env_overrides):
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "PII_ENCRYPTION_KEYS", "PII_INDEX_KEY")}
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x" * 20 + "production-secret-key-with-enough-entropy-1234567890",
+    "PII_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "PII_INDEX_KEY": "production-index-key-0123456789abcdef",
+    "ALLOWED_HOSTS": "portal.example.cn",
+}
+
+
+def test_deploy_check_passes_in_production_settings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "PII_ENCRYPTION_KEYS", "PII_INDEX_KEY"])
+def test_production_refuses_to_start_without_its_keys(missing):
+    env = {**PRODUCTION, missing: ""}
+    result = _manage("check", env_overrides=env)
+    assert result.returncode != 0
+    assert missing in result.stderr and "ImproperlyConfigured" in result.stderr
+
+
+def test_development_generates_keys_into_an_ignored_file(tmp_path):
+    from unionportal import devkeys
+
+    target = tmp_path / ".env.local"
+    devkeys.ensure(target, ["SECRET_KEY", "PII_ENCRYPTION_KEYS"])
+    first = target.read_text()
+    devkeys.ensure(target, ["SECRET_KEY", "PII_ENCRYPTION_KEYS", "PII_INDEX_KEY"])
+    lines = dict(line.split("=", 1) for line in target.read_text().splitlines() if "=" in line)
+    assert first in target.read_text()  # existing keys are kept, never rotated
+    Fernet(lines["PII_ENCRYPTION_KEYS"].encode())
+    assert set(lines) == {"SECRET_KEY", "PII_ENCRYPTION_KEYS", "PII_INDEX_KEY"}
+    assert oct(target.stat().st_mode)[-3:] == "600"
+    assert ".env.local" in (ROOT / ".gitignore").read_text()
+
+
+def test_production_ignores_the_development_key_file():
+    # .env.local exists in this checkout (tests run with DEBUG on); with DEBUG off it must not be read.
+    result = _manage("check", env_overrides={"DEBUG": "0", "ALLOWED_HOSTS": "x"})
+    assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr
