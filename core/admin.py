@@ -1,0 +1,200 @@
+"""The admin for the shared services: the audit log, inboxes, partner agencies and API keys."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Agency, ApiKey, AuditEntry, Notification
+from core.paginator import LargeTablePaginator
+from core.services import api_key_create, api_key_revoke
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only for everyone. Staff see the actions of staff in their own subtree; a superuser all."""
+
+    list_display = ("created_at", "actor_label", "action", "object_type", "object_id", "object_repr")
+    list_filter = ("action",)
+    search_fields = ("=object_id", "object_repr")
+    search_help_text = _("An object id, or words from the object's name.")
+    date_hierarchy = None
+    list_per_page = 100
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = LargeTablePaginator
+    fields = ("created_at", "actor", "actor_label", "action", "object_type", "object_id", "object_repr", "old", "new")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        user = request.user
+        if user.is_superuser:
+            return qs
+        if not user.union_id:
+            return qs.none()
+        return qs.filter(actor__is_staff=True, actor__union__path__startswith=user.union.path)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if ":" in term:  # "members.membershipapplication:42" finds one object's entries
+            object_type, _sep, object_id = term.partition(":")
+            return queryset.filter(object_type=object_type.strip(), object_id=object_id.strip()), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Each staff member's own inbox (a superuser sees every inbox)."""
+
+    list_display = ("created_at", "title", "kind", "open_link", "read_at")
+    list_filter = ("kind",)
+    search_fields = ("title",)
+    list_select_related = ("recipient",)
+    show_facets = admin.ShowFacets.NEVER
+    fields = ("recipient", "kind", "title", "body", "link", "created_at", "read_at", "sms_sent_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(recipient=request.user)
+
+    def has_view_permission(self, request, obj=None):
+        # Everyone with staff access may read their own inbox.
+        if obj is not None and obj.recipient_id != request.user.pk and not request.user.is_superuser:
+            return False
+        return request.user.is_active and request.user.is_staff
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    @admin.display(description=_("link"))
+    def open_link(self, obj):
+        if not obj.link.startswith("/"):
+            return ""
+        return format_html('<a href="{}">{}</a>', obj.link, gettext("Open"))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SuperuserOnlyMixin:
+    """Partner agencies and their keys reach every union's data: only superusers manage them."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Agency)
+class AgencyAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
+    list_display = ("code", "name", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name")
+
+
+class ApiKeyCreateForm(forms.ModelForm):
+    scopes_text = forms.CharField(
+        label=_("scopes"),
+        help_text=_("Separated by spaces or commas, e.g. members:verify"),
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ("agency", "name")
+
+    def clean_scopes_text(self):
+        scopes = [s for s in self.cleaned_data["scopes_text"].replace(",", " ").split() if s]
+        if not scopes:
+            raise forms.ValidationError(gettext("Give at least one scope."))
+        return scopes
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
+    """Keys are listed by their public id; the secret is shown once, at creation, and its hash never."""
+
+    list_display = ("__str__", "agency", "name", "scopes", "created_at", "last_used_at", "revoked_at")
+    list_select_related = ("agency",)
+    list_filter = ("agency",)
+    actions = ["revoke"]
+    readonly_fields = ("key_id", "agency", "name", "scopes", "created_at", "last_used_at", "revoked_at")
+    fields = readonly_fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiKeyCreateForm
+            kwargs["fields"] = ("agency", "name", "scopes_text")
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ("agency", "name", "scopes_text") if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None:
+            return False  # a key is never edited: revoke it and create another
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        key, secret = api_key_create(
+            agency=form.cleaned_data["agency"],
+            scopes=form.cleaned_data["scopes_text"],
+            name=form.cleaned_data["name"],
+            actor=request.user,
+        )
+        obj.pk, obj.key_id, obj.created_at, obj.scopes = key.pk, key.key_id, key.created_at, key.scopes
+        obj._state.adding = False
+        obj._secret = secret
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The secret is rendered into this one response only: never stored, never put in a message cookie.
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("API key created"),
+            "key": obj,
+            "secret": obj._secret,
+        }
+        response = TemplateResponse(request, "admin/core/apikey/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description=_("Revoke the selected keys"), permissions=["change"])
+    def revoke(self, request, queryset):
+        n = 0
+        for key in queryset:
+            if key.revoked_at is None:
+                api_key_revoke(key=key, actor=request.user)
+                n += 1
+        self.message_user(request, gettext("Keys revoked: %(count)d") % {"count": n}, messages.SUCCESS)

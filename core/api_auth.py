@@ -66,10 +66,11 @@ def scope_required(scope: str):
     """A DRF permission class admitting only API keys that carry `scope`."""
 
     class HasScope(permissions.BasePermission):
-        message = _("This API key lacks the scope %(scope)s.") % {"scope": scope}
         code = "missing_scope"
 
         def has_permission(self, request, view):
+            # Translated per request, in the caller's language.
+            self.message = _("This API key lacks the scope %(scope)s.") % {"scope": scope}
             return isinstance(request.auth, ApiKey) and scope in request.auth.scopes
 
     HasScope.__name__ = f"HasScope[{scope}]"

@@ -91,3 +91,12 @@ def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
             key.save(update_fields=["revoked_at"])
             audit_log(action="core.api_key.revoked", obj=key, actor=actor)
     return key
+
+
+def notifications_mark_read(*, user, ids: Iterable[int]) -> int:
+    """Mark the user's own notifications among `ids` read; return how many changed."""
+    from core.models import Notification
+
+    return Notification.objects.filter(recipient=user, pk__in=list(ids), read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

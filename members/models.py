@@ -44,12 +44,12 @@ class Union(models.Model):
     def __str__(self):
         return self.name
 
-    def compute_path(self) -> str:
-        return (self.parent.path if self.parent_id else "") + self.code + "/"
-
     def save(self, *args, **kwargs):
         self.path = self.compute_path()
         super().save(*args, **kwargs)
+
+    def compute_path(self) -> str:
+        return (self.parent.path if self.parent_id else "") + self.code + "/"
 
     def is_within(self, other: "Union") -> bool:
         """True when this union is `other` or lies in its subtree."""
@@ -86,7 +86,9 @@ class Station(models.Model):
 
     code = models.SlugField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    union = models.ForeignKey(Union, verbose_name=_("managing union"), on_delete=models.PROTECT, related_name="stations")
+    union = models.ForeignKey(
+        Union, verbose_name=_("managing union"), on_delete=models.PROTECT, related_name="stations"
+    )
     address = models.CharField(_("address"), max_length=200)
     hours = models.CharField(_("opening hours"), max_length=100, blank=True)
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
@@ -172,7 +174,9 @@ class Member(IdentityFields):
     employer = models.ForeignKey(
         Enterprise, verbose_name=_("employer"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
-    union = models.ForeignKey(Union, verbose_name=_("grassroots union"), on_delete=models.PROTECT, related_name="members")
+    union = models.ForeignKey(
+        Union, verbose_name=_("grassroots union"), on_delete=models.PROTECT, related_name="members"
+    )
     employment_form = models.CharField(
         _("form of employment"), max_length=20, choices=EmploymentForm.choices, default=EmploymentForm.EMPLOYEE
     )
@@ -180,7 +184,10 @@ class Member(IdentityFields):
     station = models.ForeignKey(
         Station, verbose_name=_("station"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
-    member_no = models.CharField(_("member number"), max_length=12, unique=True, null=True, editable=False)
+    # Null only between the insert and the update that numbers the row from its id.
+    member_no = models.CharField(  # noqa: DJ001
+        _("member number"), max_length=12, unique=True, null=True, editable=False
+    )
     joined_on = models.DateField(_("joined on"), default=timezone.localdate)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
     privacy_version = models.CharField(_("privacy policy version"), max_length=20)
@@ -211,10 +218,16 @@ class MembershipApplication(IdentityFields):
         REJECTED = "rejected", _("Rejected")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    applicant = models.ForeignKey(User, verbose_name=_("applicant"), on_delete=models.CASCADE, related_name="applications")
+    applicant = models.ForeignKey(
+        User, verbose_name=_("applicant"), on_delete=models.CASCADE, related_name="applications"
+    )
     mobile = models.CharField(_("mobile"), max_length=11, validators=[validate_mobile])
-    union = models.ForeignKey(Union, verbose_name=_("grassroots union"), on_delete=models.PROTECT, related_name="applications")
-    employer = models.ForeignKey(Enterprise, verbose_name=_("employer"), null=True, blank=True, on_delete=models.SET_NULL)
+    union = models.ForeignKey(
+        Union, verbose_name=_("grassroots union"), on_delete=models.PROTECT, related_name="applications"
+    )
+    employer = models.ForeignKey(
+        Enterprise, verbose_name=_("employer"), null=True, blank=True, on_delete=models.SET_NULL
+    )
     employer_name = models.CharField(_("employer name"), max_length=150, blank=True)
     employment_form = models.CharField(_("form of employment"), max_length=20, choices=EmploymentForm.choices)
     channel = models.CharField(_("join channel"), max_length=10, choices=JoinChannel.choices)
@@ -255,8 +268,12 @@ class Transfer(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="transfers")
-    from_union = models.ForeignKey(Union, verbose_name=_("from union"), on_delete=models.PROTECT, related_name="transfers_out")
-    to_union = models.ForeignKey(Union, verbose_name=_("to union"), on_delete=models.PROTECT, related_name="transfers_in")
+    from_union = models.ForeignKey(
+        Union, verbose_name=_("from union"), on_delete=models.PROTECT, related_name="transfers_out"
+    )
+    to_union = models.ForeignKey(
+        Union, verbose_name=_("to union"), on_delete=models.PROTECT, related_name="transfers_in"
+    )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
@@ -274,7 +291,9 @@ class Transfer(models.Model):
         ordering = ["-requested_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["member"], condition=Q(status__in=["requested", "released"]), name="transfer_one_open_per_member"
+                fields=["member"],
+                condition=Q(status__in=["requested", "released"]),
+                name="transfer_one_open_per_member",
             )
         ]
 
@@ -313,3 +332,6 @@ class SmsCode(models.Model):
     class Meta:
         verbose_name = _("SMS code")
         verbose_name_plural = _("SMS codes")
+
+    def __str__(self):
+        return f"{self.mobile[:3]}****{self.mobile[-4:]} {self.created_at:%Y-%m-%d %H:%M}"

@@ -123,6 +123,4 @@ def _ancestors(path: str, by_path: dict) -> list[str]:
 
 
 def station_join_counts() -> QuerySet[Station]:
-    return Station.objects.annotate(
-        joins=Count("members", filter=Q(members__join_channel="station"))
-    )
+    return Station.objects.annotate(joins=Count("members", filter=Q(members__join_channel="station")))

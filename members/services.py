@@ -253,11 +253,7 @@ def member_card_verify(token: str) -> Member | None:
         data = signing.loads(token, salt=CARD_SALT, max_age=settings.MEMBER_CARD_TOKEN_MAX_AGE)
     except signing.BadSignature:
         return None
-    return (
-        Member.objects.select_related("union")
-        .filter(member_no=data.get("n"), status=Member.Status.ACTIVE)
-        .first()
-    )
+    return Member.objects.select_related("union").filter(member_no=data.get("n"), status=Member.Status.ACTIVE).first()
 
 
 # --- Transfers (转会) ---------------------------------------------------------------------------
@@ -300,7 +296,13 @@ def transfer_release(*, transfer: Transfer, actor: User) -> Transfer:
             raise ServiceError("bad_state", _("This transfer cannot be released now."))
         t.status, t.released_at, t.released_by = Transfer.Status.RELEASED, timezone.now(), actor
         t.save(update_fields=["status", "released_at", "released_by"])
-        audit_log(action="members.transfer.released", obj=t, actor=actor, old={"status": "requested"}, new={"status": "released"})
+        audit_log(
+            action="members.transfer.released",
+            obj=t,
+            actor=actor,
+            old={"status": "requested"},
+            new={"status": "released"},
+        )
         notification_send(
             recipient_ids=_union_staff_ids(t.to_union),
             kind="members.transfer.released",
@@ -355,9 +357,20 @@ def transfer_reject(*, transfer: Transfer, actor: User, reason: str) -> Transfer
         if t.status not in (Transfer.Status.REQUESTED, Transfer.Status.RELEASED):
             raise ServiceError("bad_state", _("This transfer is already closed."))
         old = t.status
-        t.status, t.rejected_at, t.rejected_by, t.reject_reason = Transfer.Status.REJECTED, timezone.now(), actor, reason
+        t.status, t.rejected_at, t.rejected_by, t.reject_reason = (
+            Transfer.Status.REJECTED,
+            timezone.now(),
+            actor,
+            reason,
+        )
         t.save(update_fields=["status", "rejected_at", "rejected_by", "reject_reason"])
-        audit_log(action="members.transfer.rejected", obj=t, actor=actor, old={"status": old}, new={"status": "rejected", "reason": reason})
+        audit_log(
+            action="members.transfer.rejected",
+            obj=t,
+            actor=actor,
+            old={"status": old},
+            new={"status": "rejected", "reason": reason},
+        )
         if t.member.user_id:
             notification_send(
                 recipient_ids=[t.member.user_id],

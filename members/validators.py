@@ -50,9 +50,7 @@ def parse_id_number(value: str, *, today: dt.date | None = None, min_age: int = 
         raise ValidationError(_("The ID number's check character is wrong."), code="id_check")
     age = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
     if age < min_age:
-        raise ValidationError(
-            _("Members must be at least %(age)d years old.") % {"age": min_age}, code="id_age"
-        )
+        raise ValidationError(_("Members must be at least %(age)d years old.") % {"age": min_age}, code="id_age")
     return IdNumberInfo(number=number, birth_date=birth, gender="M" if int(number[16]) % 2 else "F")
 
 

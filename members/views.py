@@ -1,9 +1,284 @@
+"""The worker's mobile pages. Each view parses input, calls one service (or reads one selector)
+and renders the result."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.ratelimit import client_ip
+from core.sms import mask_mobile
+from members import posters, selectors, services
+from members.forms import ApplicationForm, LoginForm, TransferForm, first_error, joinable_unions
+from members.models import MembershipApplication, Station, Union
+
+ELDER_COOKIE = "elder"
+ELDER_COOKIE_AGE = 365 * 24 * 3600
+
+
+def _absolute_url(request, path: str) -> str:
+    """An absolute link for QR codes: settings.SITE_URL when set, else the request's host."""
+    if settings.SITE_URL:
+        return settings.SITE_URL.rstrip("/") + path
+    return request.build_absolute_uri(path)
+
+
+def _safe_next(request) -> str:
+    """The `next` parameter when it points back into this site, else ''."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+def _union_options(request, *, station: Station | None = None, selected: str = "") -> list[Union]:
+    """The choices of the union picker, keeping the worker's current choice among them."""
+    options = joinable_unions(q=request.GET.get("q", ""), station=station)
+    if selected.isdigit() and all(str(u.pk) != selected for u in options):
+        chosen = Union.objects.filter(pk=selected, is_active=True, kind__in=Union.MEMBER_KINDS).first()
+        if chosen:
+            options.insert(0, chosen)
+    return options
+
+
+# --- Home, login, settings -----------------------------------------------------------------------
 
 
 def home(request):
-    return HttpResponse("home")
+    member = selectors.member_for_user(request.user)
+    application = None if member else selectors.application_latest(request.user)
+    return render(request, "members/home.html", {"tab": "home", "member": member, "application": application})
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
 def login_view(request):
-    return HttpResponse("login")
+    next_url = _safe_next(request)
+    if request.method == "GET" and request.user.is_authenticated:
+        return redirect(next_url or "members:home")
+    form = LoginForm(request.POST or None, initial={"mobile": request.GET.get("mobile", "")})
+    error = ""
+    if request.method == "POST":
+        if form.is_valid():
+            user = authenticate(request, mobile=form.cleaned_data["mobile"], sms_code=form.cleaned_data["sms_code"])
+            if user is not None:
+                login(request, user)
+                return redirect(next_url or "members:home")
+            error = _("The code is wrong or has expired. Please ask for a new one.")
+        else:
+            error = first_error(form)
+    return render(request, "members/login.html", {"tab": "me", "form": form, "error": error, "next": next_url})
+
+
+@require_POST
+def login_code(request):
+    """htmx: send a login code to the mobile number in the form; answer with a short message."""
+    mobile = request.POST.get("mobile", "").strip()
+    try:
+        services.sms_code_send(mobile=mobile, ip=client_ip(request))
+    except services.ServiceError as exc:
+        return render(request, "members/_code_result.html", {"ok": False, "message": exc.message, "code": exc.code})
+    message = _("A code was sent to %(mobile)s. It is valid for %(minutes)d minutes.") % {
+        "mobile": mask_mobile(mobile),
+        "minutes": settings.SMS_CODE_TTL_SECONDS // 60,
+    }
+    return render(
+        request,
+        "members/_code_result.html",
+        {"ok": True, "message": message, "resend_seconds": settings.SMS_RESEND_SECONDS},
+    )
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    return redirect("members:home")
+
+
+@require_POST
+def elder_mode(request):
+    """Turn the large-text elder mode (长辈模式) on or off; it is kept in a cookie."""
+    response = redirect(_safe_next(request) or "members:home")
+    if request.POST.get("elder") == "1":
+        response.set_cookie(
+            ELDER_COOKIE, "1", max_age=ELDER_COOKIE_AGE, samesite="Lax", httponly=True, secure=request.is_secure()
+        )
+    else:
+        response.delete_cookie(ELDER_COOKIE, samesite="Lax")
+    return response
+
+
+def me(request):
+    member = selectors.member_for_user(request.user)
+    mobile = getattr(request.user, "mobile", None)
+    return render(
+        request, "members/me.html", {"tab": "me", "member": member, "mobile_masked": mask_mobile(mobile) if mobile else ""}
+    )
+
+
+def privacy(request):
+    return render(request, "members/privacy.html", {"tab": "me", "version": settings.PRIVACY_POLICY_VERSION})
+
+
+# --- Joining (入会) ---------------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def join(request, station_code: str | None = None):
+    station = None
+    if station_code is not None:
+        station = get_object_or_404(Station.objects.select_related("union"), code=station_code, is_active=True)
+    user = request.user
+    if user.is_authenticated:
+        if selectors.member_for_user(user):
+            messages.info(request, _("You are already a union member."))
+            return redirect("members:card")
+        latest = selectors.application_latest(user)
+        if latest and latest.status == MembershipApplication.Status.PENDING:
+            messages.info(request, _("You already have an application under review."))
+            return redirect("members:application")
+    context = {"tab": "home", "station": station, "needs_mobile": user.is_authenticated and not user.mobile}
+    form = ApplicationForm(request.POST or None, anonymous=not user.is_authenticated)
+    error = ""
+    if request.method == "POST" and not context["needs_mobile"]:
+        if form.is_valid():
+            data = form.cleaned_data
+            if form.anonymous:
+                # The SMS code proves the mobile number and logs the worker in.
+                worker = authenticate(request, mobile=data["mobile"], sms_code=data["sms_code"])
+                if worker is None:
+                    form.add_error("sms_code", _("The code is wrong or has expired. Please ask for a new one."))
+                else:
+                    login(request, worker)
+                    form = ApplicationForm(request.POST, anonymous=False)
+                    form.is_valid()
+            if not form.errors:
+                try:
+                    services.application_submit(
+                        applicant=request.user,
+                        name=data["name"],
+                        id_number=data["id_number"],
+                        mobile=request.user.mobile,
+                        union=data["union"],
+                        employment_form=data["employment_form"],
+                        employer_name=data["employer_name"],
+                        station=station,
+                        privacy_consent=data["privacy_consent"],
+                    )
+                except services.ServiceError as exc:
+                    error = exc.message
+                else:
+                    messages.success(request, _("Your application was submitted."))
+                    return redirect("members:application")
+        error = error or first_error(form)
+    context.update(
+        form=form,
+        error=error,
+        unions=_union_options(request, station=station, selected=str(form["union"].value() or "")),
+        mobile_masked=mask_mobile(user.mobile) if user.is_authenticated and user.mobile else "",
+    )
+    return render(request, "members/join.html", context)
+
+
+@require_GET
+def union_options(request):
+    """htmx: the <option>s of the union picker that match the search box."""
+    station = None
+    if request.GET.get("station"):
+        station = Station.objects.select_related("union").filter(code=request.GET["station"], is_active=True).first()
+    return render(request, "members/_union_options.html", {"unions": _union_options(request, station=station)})
+
+
+@login_required
+def application(request):
+    app = selectors.application_latest(request.user)
+    return render(request, "members/application.html", {"tab": "me", "application": app})
+
+
+# --- The e-membership card ---------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def card(request):
+    member = selectors.member_for_user(request.user)
+    if member is None or not member.is_active:
+        messages.info(request, _("Your e-membership card appears here once your application is approved."))
+        return redirect("members:application")
+    token = services.member_card_token(member)
+    verify_url = _absolute_url(request, reverse("members:card-verify", args=[token]))
+    qr = posters.qr_svg(verify_url, title=_("E-membership card QR code"), css_class="qr card-qr")
+    return render(request, "members/card.html", {"tab": "card", "member": member, "qr": qr})
+
+
+@never_cache
+def card_verify(request, token: str):
+    """Public: a station or merchant scans a member's card. An invalid token is a page with an error state."""
+    member = services.member_card_verify(token)
+    return render(
+        request, "members/card_verify.html", {"tab": "card", "member": member, "checked_at": timezone.now()}
+    )
+
+
+# --- Transfers (转会) ------------------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def transfer(request):
+    member = selectors.member_for_user(request.user)
+    if member is None or not member.is_active:
+        messages.info(request, _("Only active members can transfer."))
+        return redirect("members:application")
+    form = TransferForm(request.POST or None)
+    error = ""
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.transfer_request(
+                    member=member,
+                    to_union=form.cleaned_data["to_union"],
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
+            except services.ServiceError as exc:
+                error = exc.message
+            else:
+                messages.success(request, _("Your transfer request was sent."))
+                return redirect("members:transfer")
+        error = error or first_error(form)
+    context = {
+        "tab": "me",
+        "member": member,
+        "form": form,
+        "error": error,
+        "unions": _union_options(request, selected=str(form["to_union"].value() or "")),
+        "transfers": member.transfers.select_related("from_union", "to_union")[:20],
+    }
+    return render(request, "members/transfer.html", context)
+
+
+# --- Station posters (扫码入会) ----------------------------------------------------------------------------
+
+
+def station_poster(request, code: str):
+    """A printable A5 SVG poster whose QR code opens the station's join link."""
+    station = get_object_or_404(Station.objects.select_related("union"), code=code, is_active=True)
+    join_url = _absolute_url(request, reverse("members:station-join", args=[station.code]))
+    response = HttpResponse(
+        posters.station_poster_svg(station=station, join_url=join_url), content_type="image/svg+xml; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'inline; filename="station-{station.code}.svg"'
+    return response

@@ -32,8 +32,8 @@ _missing = [k for k in _REQUIRED_KEYS if not env.str(k, default="")]
 if _missing:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "Missing required setting(s) %s: set them in the environment "
-            "(DEBUG is off, so development keys are not generated)." % ", ".join(_missing)
+            f"Missing required setting(s) {', '.join(_missing)}: set them in the environment "
+            "(DEBUG is off, so development keys are not generated)."
         )
     devkeys.ensure(BASE_DIR / ".env.local", _missing)
     environ.Env.read_env(BASE_DIR / ".env.local", overwrite=False)
@@ -141,6 +141,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 
 # Language and time.
@@ -234,6 +235,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets shared by several fields get one stable name each.
+    "ENUM_NAME_OVERRIDES": {
+        "MemberStatusEnum": "members.models.Member.Status",
+        "ApplicationStatusEnum": "members.models.MembershipApplication.Status",
+        "JoinChannelEnum": "members.models.JoinChannel",
+    },
 }
 
 LOGGING = {

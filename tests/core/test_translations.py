@@ -50,9 +50,7 @@ def test_every_marked_string_has_a_chinese_translation(fresh_catalog):
 def test_the_compiled_catalog_matches_the_source_catalog():
     po = polib.pofile(str(PO))
     mo = {(e.msgctxt, e.msgid): (e.msgstr, e.msgstr_plural) for e in polib.mofile(str(MO))}
-    stale = [
-        e.msgid for e in po.translated_entries() if mo.get((e.msgctxt, e.msgid)) != (e.msgstr, e.msgstr_plural)
-    ]
+    stale = [e.msgid for e in po.translated_entries() if mo.get((e.msgctxt, e.msgid)) != (e.msgstr, e.msgstr_plural)]
     assert not stale, f"django.mo is out of date (run `make messages`): {stale[:10]}"
 
 

@@ -73,7 +73,11 @@ def test_it_accepts_published_credit_codes(code):
 
 @pytest.mark.parametrize(
     ("code", "reason"),
-    [("91350100M000100Y44", "credit_check"), ("91350100M000100Y4", "credit_format"), ("91350100I000100Y43", "credit_format")],
+    [
+        ("91350100M000100Y44", "credit_check"),
+        ("91350100M000100Y4", "credit_format"),
+        ("91350100I000100Y43", "credit_format"),
+    ],
 )
 def test_it_rejects_bad_credit_codes(code, reason):
     with pytest.raises(ValidationError) as exc:

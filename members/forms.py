@@ -1,0 +1,169 @@
+"""Forms of the worker's mobile pages. They parse input; the services decide."""
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from members.models import EmploymentForm, Station, Union
+from members.validators import parse_id_number, validate_mobile
+
+# How many unions the union picker shows at once; the search box narrows the rest.
+UNION_CHOICES_SHOWN = 50
+
+
+def joinable_unions(*, q: str = "", station: Station | None = None, limit: int = UNION_CHOICES_SHOWN) -> list[Union]:
+    """Active grassroots and joint unions for the union picker, matching `q`.
+
+    Without a search, a station's own subtree comes first (a worker who scans a station's
+    poster most likely works nearby).
+    """
+    qs = Union.objects.filter(is_active=True, kind__in=Union.MEMBER_KINDS).only("id", "name", "path")
+    q = (q or "").strip()[:50]
+    if q:
+        return list(qs.filter(name__icontains=q).order_by("path")[:limit])
+    if station is not None:
+        near = list(qs.filter(path__startswith=station.union.path).order_by("path")[:limit])
+        if near:
+            return near
+    return list(qs.order_by("path")[:limit])
+
+
+def _union_queryset() -> QuerySet[Union]:
+    return Union.objects.filter(is_active=True, kind__in=Union.MEMBER_KINDS)
+
+
+class NoEchoTextInput(forms.TextInput):
+    """A text box that never renders its value back: a whole ID number is never put in a page."""
+
+    def format_value(self, value):
+        return None
+
+
+class MobileField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Mobile number"))
+        kwargs.setdefault("max_length", 11)
+        kwargs.setdefault("error_messages", {"required": _("Please enter your mobile number.")})
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "tel", "pattern": "1[3-9][0-9]{9}"})
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value:
+            validate_mobile(value)
+        return value
+
+
+class SmsCodeField(forms.RegexField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("SMS code"))
+        kwargs.setdefault("max_length", 6)
+        kwargs.setdefault(
+            "error_messages",
+            {"required": _("Please enter the 6-digit code."), "invalid": _("The code has 6 digits.")},
+        )
+        super().__init__(regex=r"^\d{6}$", **kwargs)
+        self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]{6}"})
+
+
+class WeuiFormMixin:
+    """Give the widgets WeUI's classes."""
+
+    def style_widgets(self):
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "weui-select")
+            elif isinstance(widget, forms.Textarea):
+                widget.attrs.setdefault("class", "weui-textarea")
+            elif isinstance(widget, forms.CheckboxInput):
+                widget.attrs.setdefault("class", "check")
+            else:
+                widget.attrs.setdefault("class", "weui-input")
+
+
+class LoginForm(WeuiFormMixin, forms.Form):
+    mobile = MobileField()
+    sms_code = SmsCodeField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.style_widgets()
+
+
+class ApplicationForm(WeuiFormMixin, forms.Form):
+    """The join form. Anonymous visitors also prove their mobile number with an SMS code."""
+
+    name = forms.CharField(
+        label=_("Real name"), max_length=50, error_messages={"required": _("Please enter your real name.")}
+    )
+    id_number = forms.CharField(
+        label=_("ID number"),
+        max_length=18,
+        min_length=18,
+        widget=NoEchoTextInput,
+        error_messages={
+            "required": _("Please enter your ID number."),
+            "min_length": _("An ID number has 18 characters: 17 digits and a digit or X."),
+        },
+    )
+    mobile = MobileField()
+    sms_code = SmsCodeField()
+    union = forms.ModelChoiceField(
+        label=_("Grassroots union"),
+        queryset=_union_queryset(),
+        error_messages={
+            "required": _("Choose the union you want to join."),
+            "invalid_choice": _("Choose a grassroots or joint union to join."),
+        },
+    )
+    employer_name = forms.CharField(label=_("Employer"), max_length=150, required=False)
+    employment_form = forms.ChoiceField(
+        label=_("Form of employment"), choices=EmploymentForm.choices, initial=EmploymentForm.EMPLOYEE
+    )
+    privacy_consent = forms.BooleanField(
+        label=_("I have read and accept the privacy policy."),
+        error_messages={"required": _("Please read and accept the privacy policy.")},
+    )
+
+    def __init__(self, *args, anonymous: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.anonymous = anonymous
+        if not anonymous:
+            # A logged-in worker applies with the mobile number they logged in with.
+            del self.fields["mobile"]
+            del self.fields["sms_code"]
+        self.fields["id_number"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+        self.fields["name"].widget.attrs.update({"autocomplete": "name"})
+        self.style_widgets()
+
+    def clean_id_number(self):
+        # Checked here as well as in the service so that a typo does not use up the SMS code.
+        number = self.cleaned_data["id_number"].strip().upper()
+        parse_id_number(number)
+        return number
+
+
+class TransferForm(WeuiFormMixin, forms.Form):
+    to_union = forms.ModelChoiceField(
+        label=_("New grassroots union"),
+        queryset=_union_queryset(),
+        error_messages={
+            "required": _("Choose the union you want to join."),
+            "invalid_choice": _("Choose a grassroots or joint union to join."),
+        },
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False, widget=forms.Textarea({"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.style_widgets()
+
+
+def first_error(form: forms.Form) -> str:
+    """The first error message of a form, for the page's error banner."""
+    for errors in form.errors.values():
+        for message in errors:
+            return message
+    return ""
+

@@ -1,0 +1,31 @@
+/* Small enhancements on top of htmx. The pages work without this file. */
+(function () {
+  "use strict";
+
+  // After a login code is sent, keep the "get code" button disabled for the resend interval,
+  // showing the seconds left, so that workers do not ask again and hit the rate limit.
+  // (afterRequest comes after htmx re-enables the button it disabled during the request.)
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.detail.target) return;
+    var sent = event.detail.target.querySelector("[data-resend]");
+    var button = document.getElementById("code-btn");
+    if (!sent || !button) return;
+    var label = button.dataset.label || button.textContent.trim();
+    button.dataset.label = label;
+    var left = parseInt(sent.getAttribute("data-resend"), 10) || 60;
+    button.setAttribute("disabled", "disabled");
+    var timer = setInterval(function () {
+      left -= 1;
+      if (left <= 0) {
+        clearInterval(timer);
+        button.removeAttribute("disabled");
+        button.textContent = label;
+      } else {
+        button.textContent = label + " (" + left + ")";
+      }
+    }, 1000);
+    button.textContent = label + " (" + left + ")";
+    var code = document.getElementById("id_sms_code");
+    if (code) code.focus();
+  });
+})();

@@ -1,0 +1,73 @@
+"""The audit log in the admin: readable, never writable by anyone, scoped for staff."""
+
+import pytest
+
+from core.models import AuditEntry
+from core.services import audit_log
+from members.services import application_approve, application_submit
+from tests.factories import UserFactory, id_number
+
+AUDIT = "/admin/core/auditentry/"
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def approved(tree, staff):
+    applicant = UserFactory(mobile="13700000001", username="m13700000001")
+    app = application_submit(
+        applicant=applicant,
+        name="李娜",
+        id_number=id_number(),
+        mobile="13700000001",
+        union=tree.g1,
+        privacy_consent=True,
+    )
+    application_approve(application=app, actor=staff)
+    return AuditEntry.objects.get(action="members.application.approved")
+
+
+@pytest.mark.parametrize("who", ["superuser", "staff"])
+def test_the_audit_log_is_read_only_for_everyone(who, request, client, approved):
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+    assert client.get(AUDIT).status_code == 200
+    assert client.get(f"{AUDIT}{approved.pk}/change/").status_code == 200  # a view-only page
+    assert client.get(f"{AUDIT}add/").status_code == 403
+    resp = client.post(f"{AUDIT}{approved.pk}/change/", {"action": "members.forged"})
+    assert resp.status_code == 403
+    assert client.post(f"{AUDIT}{approved.pk}/delete/", {"post": "yes"}).status_code == 403
+    resp = client.post(AUDIT, {"action": "delete_selected", "_selected_action": [approved.pk], "post": "yes"})
+    approved.refresh_from_db()
+    assert approved.action == "members.application.approved"
+    assert AuditEntry.objects.filter(pk=approved.pk).exists()
+
+
+def test_the_audit_log_filters_by_action_and_searches_by_object(client, superuser, approved):
+    client.force_login(superuser)
+    resp = client.get(AUDIT, {"action": "members.application.approved"})
+    assert list(resp.context["cl"].result_list) == [approved]
+    resp = client.get(AUDIT, {"q": f"{approved.object_type}:{approved.object_id}"})
+    assert approved in resp.context["cl"].result_list
+    assert all(e.object_id == approved.object_id for e in resp.context["cl"].result_list)
+    resp = client.get(AUDIT, {"q": approved.object_id})
+    assert approved in resp.context["cl"].result_list
+
+
+def test_staff_see_entries_of_their_subtree_and_the_outsider_does_not(client, district_staff, other_staff, approved):
+    client.force_login(district_staff)
+    assert approved in client.get(AUDIT).context["cl"].result_list
+    client.force_login(other_staff)
+    assert approved not in client.get(AUDIT).context["cl"].result_list
+    assert client.get(f"{AUDIT}{approved.pk}/change/").status_code in (302, 403, 404)
+
+
+def test_a_system_entry_is_visible_to_superusers_only(client, superuser, city_staff, tree):
+    entry = audit_log(action="core.test.system", obj=tree.city)
+    client.force_login(superuser)
+    assert entry in client.get(AUDIT).context["cl"].result_list
+    client.force_login(city_staff)
+    assert entry not in client.get(AUDIT).context["cl"].result_list
