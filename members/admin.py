@@ -269,7 +269,14 @@ class StationAdmin(ScopedAdminMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
 
     def get_queryset(self, request):
-        return self.scope_queryset(request, selectors.station_join_counts().select_related("union"))
+        # Only the list counts joins; autocomplete and the change page need no aggregate.
+        if getattr(request, "_station_join_counts", False):
+            return self.scope_queryset(request, selectors.station_join_counts().select_related("union"))
+        return super().get_queryset(request)
+
+    def changelist_view(self, request, extra_context=None):
+        request._station_join_counts = True
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description=_("joins by QR code"), ordering="joins")
     def joins(self, obj):
@@ -293,6 +300,7 @@ def _member_unions(request):
 
 @admin.register(Member)
 class MemberAdmin(IdentitySearchMixin, ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    list_defer = ("id_number",)
     history_excluded_fields = ("id_number", "id_index")
     list_display = (
         "member_no",
@@ -372,6 +380,7 @@ class ApplicationForm(forms.ModelForm):
 
 @admin.register(MembershipApplication)
 class MembershipApplicationAdmin(IdentitySearchMixin, ReasonActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
+    list_defer = ("id_number",)
     form = ApplicationForm
     list_display = (
         "name",
@@ -449,6 +458,7 @@ class MembershipApplicationAdmin(IdentitySearchMixin, ReasonActionsMixin, Scoped
 
 @admin.register(Transfer)
 class TransferAdmin(ReasonActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
+    list_defer = ("member__id_number",)
     list_display = ("member_label", "from_union", "to_union", "status", "requested_at", "released_at", "completed_at")
     list_select_related = ("member", "from_union", "to_union")
     list_filter = ("status",)
@@ -535,6 +545,7 @@ class EnrolmentForm(forms.ModelForm):
 @admin.register(MutualAidEnrolment)
 class MutualAidEnrolmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     scope_field = "member__union"
+    list_defer = ("member__id_number",)
     form = EnrolmentForm
     list_display = ("member", "year", "union", "enrolled_at")
     list_select_related = ("member", "union")

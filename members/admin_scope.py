@@ -5,6 +5,8 @@ with no union see nothing. The rule itself lives in `members.selectors`; this mi
 to the admin's querysets, foreign-key choices and per-object permissions.
 """
 
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.db.models import Q, QuerySet
 
 from members import selectors
@@ -36,6 +38,16 @@ def choices_for(model, user) -> QuerySet | None:
     return None
 
 
+class DeferringChangeList(ChangeList):
+    """A list that leaves out the columns named by the admin's `list_defer` (e.g. the encrypted
+    ID number, never shown: no decryption per row)."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        qs = super().get_queryset(request, exclude_parameters)
+        deferred = getattr(self.model_admin, "list_defer", ())
+        return qs.defer(*deferred) if deferred else qs
+
+
 class ScopedAdminMixin:
     """Restrict an admin to the requesting user's union subtree.
 
@@ -44,6 +56,10 @@ class ScopedAdminMixin:
     """
 
     scope_field: str | None = "union"
+    list_defer: tuple[str, ...] = ()
+
+    def get_changelist(self, request, **kwargs):
+        return DeferringChangeList
 
     # --- rows ---------------------------------------------------------------------------------
 
@@ -86,6 +102,14 @@ class ScopedAdminMixin:
         return super().has_delete_permission(request, obj) and (obj is None or self.in_scope(request, obj))
 
     # --- choices --------------------------------------------------------------------------------
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(field, "widget", None)
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            # Related rows are added, changed and deleted on their own pages, under their own scope.
+            widget.can_add_related = widget.can_change_related = widget.can_delete_related = False
+        return field
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "queryset" not in kwargs:

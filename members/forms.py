@@ -166,4 +166,3 @@ def first_error(form: forms.Form) -> str:
         for message in errors:
             return message
     return ""
-

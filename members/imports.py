@@ -16,6 +16,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat, LPad
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -26,7 +28,8 @@ from members.selectors import user_can_manage
 from members.services import ServiceError, id_number_index, member_number
 from members.validators import mask_id_number, parse_id_number, validate_credit_code, validate_mobile
 
-MAX_ROWS = 100_000
+# One file is imported within one request (about 1 ms a row): larger lists are split.
+MAX_ROWS = 20_000
 BATCH = 500
 IMPORT_PRIVACY_VERSION = "import"
 
@@ -66,7 +69,9 @@ EMPLOYMENT_ALIASES = {
     "其他新就业形态": EmploymentForm.OTHER_NEW,
 }
 
-ID_RE = re.compile(r"\d{17}[\dX]")
+# `members.services.member_number(pk)` computed by the database, one UPDATE per batch instead of
+# one CASE branch per row (the import tests check that both give the same number).
+MEMBER_NO_SQL = Concat(Value("HZ"), LPad(Cast("pk", CharField()), 10, Value("0")), output_field=CharField())
 DATE_RES = (
     re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"),
     re.compile(r"(\d{4})(\d{2})(\d{2})"),
@@ -470,9 +475,11 @@ def _write(rows: list[_Row], *, actor: User, file_name: str) -> int:
         Member.objects.bulk_create(members, batch_size=BATCH)
         if any(m.pk is None for m in members):  # a database that cannot return new ids
             raise IntegrityError("bulk insert did not return ids")
-        for m in members:
-            m.member_no = member_number(m.pk)
-        Member.objects.bulk_update(members, ["member_no"], batch_size=BATCH)
+        for i in range(0, len(members), BATCH):
+            batch = members[i : i + BATCH]
+            Member.objects.filter(pk__in=[m.pk for m in batch]).update(member_no=MEMBER_NO_SQL)
+            for m in batch:
+                m.member_no = member_number(m.pk)
         Member.history.bulk_history_create(
             members, batch_size=BATCH, default_user=actor, default_change_reason="import", default_date=now
         )

@@ -12,7 +12,9 @@ BRAND = "#067a3b"
 def qr_svg(data: str, *, title: str = "", css_class: str = "qr") -> str:
     """An inline <svg> QR code of `data` that scales to its container (no fixed size)."""
     qr = segno.make(data, error="m", micro=False)
-    svg = qr.svg_inline(scale=1, border=2, omitsize=True, title=title or None, svgclass=css_class, dark="#000", light="#fff")
+    svg = qr.svg_inline(
+        scale=1, border=2, omitsize=True, title=title or None, svgclass=css_class, dark="#000", light="#fff"
+    )
     return svg.replace("<svg ", '<svg role="img" ', 1)
 
 
@@ -48,6 +50,7 @@ def station_poster_svg(*, station, join_url: str) -> str:
     its join link. Units are millimetres; it prints at true size from any browser."""
     width, height, mid = 148, 210, 74
     name_size = min(9.0, 128 / max(_width(station.name), 1))
+    title = _("Scan to join the union")
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}mm" height="{height}mm" '
         f'viewBox="0 0 {width} {height}" font-family="PingFang SC, Microsoft YaHei, Noto Sans CJK SC, '
@@ -57,10 +60,10 @@ def station_poster_svg(*, station, join_url: str) -> str:
         f'<rect width="{width}" height="42" fill="{BRAND}"/>',
         _text(mid, 15, _("Union station"), size=6, fill="#fff"),
         _text(mid, 31, station.name, size=name_size, weight=700, fill="#fff"),
-        _text(mid, 60, _("Scan to join the union"), size=13, weight=700, fill=BRAND),
+        _text(mid, 60, title, size=min(13.0, 136 / max(_width(title), 1)), weight=700, fill=BRAND),
         f'<rect x="27" y="68" width="94" height="94" rx="3" fill="#fff" stroke="{BRAND}" stroke-width="0.8"/>',
     ]
-    qr = qr_svg(join_url, title=_("Scan to join the union"))
+    qr = qr_svg(join_url, title=title)
     parts.append(qr.replace("<svg ", '<svg x="30" y="71" width="88" height="88" ', 1))
     parts.append(_text(mid, 171, _("Open WeChat, scan the code and apply online."), size=4.2, fill="#444"))
     y = 182.0

@@ -23,13 +23,24 @@ def scope_prefix(user) -> str | None:
     return user.union.path if user.union_id else None
 
 
+SMALL_SUBTREE = 100
+
+
 def scoped(qs: QuerySet, user, union_field: str) -> QuerySet:
-    """Restrict `qs` to rows whose `union_field` lies in the user's subtree."""
+    """Restrict `qs` to rows whose `union_field` lies in the user's subtree.
+
+    A small subtree (a grassroots union, a street) is filtered by its union ids, read first: joined
+    on `path LIKE`, PostgreSQL cannot tell how few rows a small union has, and a list ordered by id
+    walked most of a 680,000-member table to fill one page (see bench/README.md).
+    """
     prefix = scope_prefix(user)
     if prefix is None:
         return qs.none()
     if prefix == "":
         return qs
+    ids = list(Union.objects.filter(path__startswith=prefix).values_list("id", flat=True)[: SMALL_SUBTREE + 1])
+    if len(ids) <= SMALL_SUBTREE:
+        return qs.filter(**{f"{union_field}__in": ids})
     return qs.filter(**{f"{union_field}__path__startswith": prefix})
 
 

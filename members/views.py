@@ -51,6 +51,16 @@ def _union_options(request, *, station: Station | None = None, selected: str = "
     return options
 
 
+def _sms_authenticate(request, mobile: str, code: str):
+    """Check a login code with members.auth.SmsCodeBackend.
+
+    The mobile number is also passed as `username` so that django-axes counts failures per
+    number and address: without it every failure counts against one anonymous name, and a
+    few wrong codes would lock out every worker behind the same mobile network address.
+    """
+    return authenticate(request, username=mobile, mobile=mobile, sms_code=code)
+
+
 # --- Home, login, settings -----------------------------------------------------------------------
 
 
@@ -70,7 +80,7 @@ def login_view(request):
     error = ""
     if request.method == "POST":
         if form.is_valid():
-            user = authenticate(request, mobile=form.cleaned_data["mobile"], sms_code=form.cleaned_data["sms_code"])
+            user = _sms_authenticate(request, form.cleaned_data["mobile"], form.cleaned_data["sms_code"])
             if user is not None:
                 login(request, user)
                 return redirect(next_url or "members:home")
@@ -122,7 +132,9 @@ def me(request):
     member = selectors.member_for_user(request.user)
     mobile = getattr(request.user, "mobile", None)
     return render(
-        request, "members/me.html", {"tab": "me", "member": member, "mobile_masked": mask_mobile(mobile) if mobile else ""}
+        request,
+        "members/me.html",
+        {"tab": "me", "member": member, "mobile_masked": mask_mobile(mobile) if mobile else ""},
     )
 
 
@@ -156,7 +168,7 @@ def join(request, station_code: str | None = None):
             data = form.cleaned_data
             if form.anonymous:
                 # The SMS code proves the mobile number and logs the worker in.
-                worker = authenticate(request, mobile=data["mobile"], sms_code=data["sms_code"])
+                worker = _sms_authenticate(request, data["mobile"], data["sms_code"])
                 if worker is None:
                     form.add_error("sms_code", _("The code is wrong or has expired. Please ask for a new one."))
                 else:
@@ -226,9 +238,7 @@ def card(request):
 def card_verify(request, token: str):
     """Public: a station or merchant scans a member's card. An invalid token is a page with an error state."""
     member = services.member_card_verify(token)
-    return render(
-        request, "members/card_verify.html", {"tab": "card", "member": member, "checked_at": timezone.now()}
-    )
+    return render(request, "members/card_verify.html", {"tab": "card", "member": member, "checked_at": timezone.now()})
 
 
 # --- Transfers (转会) ------------------------------------------------------------------------------------

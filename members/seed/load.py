@@ -48,13 +48,17 @@ def insert_tree(tree: Tree, *, using: str = "default") -> dict:
             ],
             batch_size=500,
         )
-        union_ids.update(
-            Union.objects.using(using).filter(code__in=[u.code for u in specs]).values_list("code", "id")
-        )
+        union_ids.update(Union.objects.using(using).filter(code__in=[u.code for u in specs]).values_list("code", "id"))
 
     Enterprise.objects.using(using).bulk_create(
         [
-            Enterprise(name=e.name, credit_code=e.credit_code, union_id=union_ids[e.union], address=e.address, industry=e.industry)
+            Enterprise(
+                name=e.name,
+                credit_code=e.credit_code,
+                union_id=union_ids[e.union],
+                address=e.address,
+                industry=e.industry,
+            )
             for e in tree.enterprises
         ],
         batch_size=500,
@@ -87,7 +91,9 @@ def insert_tree(tree: Tree, *, using: str = "default") -> dict:
     return {"unions": union_ids, "enterprises": enterprise_ids, "stations": station_ids}
 
 
-def insert_members(specs: Iterable[MemberSpec], *, total: int, ids: dict, progress: bool, using: str = "default") -> int:
+def insert_members(
+    specs: Iterable[MemberSpec], *, total: int, ids: dict, progress: bool, using: str = "default"
+) -> int:
     """Insert members and their mutual-aid enrolments in batches; return the number inserted."""
     connection = connections[using]
     first_id = (Member.objects.using(using).aggregate(m=Max("id"))["m"] or 0) + 1

@@ -108,14 +108,20 @@ def test_district_staff_sees_the_whole_district_subtree(client, district_staff, 
 
 
 def test_the_outsider_sees_none_of_another_districts_members_applications_or_transfers(
-    client, other_staff, member, application, transfer
+    client, other_staff, member, application, g3
 ):
+    inside = transfer_request(member=member, to_union=g3, actor=member.user)  # within 吴兴区
     login(client, other_staff)
     html = client.get(MEMBERS).content.decode()
     assert member.member_no not in html
     assert application.id_masked not in client.get(APPLICATIONS).content.decode()
+    assert list(client.get(TRANSFERS).context["cl"].result_list) == []
     assert client.get(f"{APPLICATIONS}{application.pk}/change/").status_code in (302, 403, 404)
     assert client.get(f"{MEMBERS}{member.pk}/change/").status_code in (302, 403, 404)
+    assert client.get(f"{TRANSFERS}{inside.pk}/change/").status_code in (302, 403, 404)
+    act(client, TRANSFERS, "release", inside.pk)
+    inside.refresh_from_db()
+    assert inside.status == "requested"
 
 
 def test_a_superuser_sees_every_union(client, superuser, member, other_member):

@@ -313,3 +313,10 @@ def test_the_template_file_has_the_header(client, staff):
     assert resp.status_code == 200
     assert resp.content.startswith(b"\xef\xbb\xbf")
     assert resp.content.decode("utf-8-sig").strip().split(",") == HEADER
+
+
+def test_a_file_with_too_many_rows_is_refused(staff, clean_rows, monkeypatch):
+    monkeypatch.setattr("members.imports.MAX_ROWS", 2)
+    with pytest.raises(ServiceError) as exc:
+        members_import(rows_or_file=to_csv(clean_rows), actor=staff, dry_run=True)
+    assert exc.value.code == "import_too_large"

@@ -15,8 +15,12 @@ class Command(BaseCommand):
     def handle(self, *args, base_url, **options):
         agency, key = demo_api_key()
         worker = Member.objects.select_related("union").filter(mobile=DEMO_WORKER_MOBILE).first()
-        unions = dict(Union.objects.filter(code__in=[a[1] for a in DemoStaff.ACCOUNTS if a[1]]).values_list("code", "name"))
-        existing = set(User.objects.filter(username__in=[a[0] for a in DemoStaff.ACCOUNTS]).values_list("username", flat=True))
+        unions = dict(
+            Union.objects.filter(code__in=[a[1] for a in DemoStaff.ACCOUNTS if a[1]]).values_list("code", "name")
+        )
+        existing = set(
+            User.objects.filter(username__in=[a[0] for a in DemoStaff.ACCOUNTS]).values_list("username", flat=True)
+        )
         out = [
             "",
             "=" * 72,
@@ -48,7 +52,7 @@ class Command(BaseCommand):
                 "  Try it (the ID number is the invented one of the demo worker):",
                 f"    curl -s -X POST {base_url}/api/v1/members/verify \\",
                 f"      -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\",
-                f"      -d '{{\"id_number\": \"{worker.id_number}\"}}'",
+                f'      -d \'{{"id_number": "{worker.id_number}"}}\'',
             ]
         out += ["=" * 72, ""]
         self.stdout.write("\n".join(out))
