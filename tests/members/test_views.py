@@ -67,8 +67,9 @@ def join_data(tree, **overrides):
 # --- Home ----------------------------------------------------------------------------------------
 
 
-def test_home_offers_join_and_login_to_a_visitor(client, tree):
-    resp = client.get("/")
+def test_home_offers_join_and_login_to_a_visitor(client, tree, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        resp = client.get("/")
     assert resp.status_code == 200
     html = resp.content.decode()
     assert 'data-persona="anonymous"' in html
@@ -301,6 +302,14 @@ def test_an_applicant_with_a_pending_application_is_sent_to_the_timeline(client,
     resp = client.post(reverse("members:join"), join_data(tree))
     assert resp.status_code == 302 and resp.url == reverse("members:application")
     assert MembershipApplication.objects.count() == 1
+
+
+def test_a_login_without_a_mobile_number_cannot_apply(client, staff, tree):
+    client.force_login(staff)
+    resp = client.post(reverse("members:join"), join_data(tree))
+    assert "Log in with your mobile number to apply." in resp.content.decode()
+    assert 'id="join-form"' not in resp.content.decode()
+    assert not MembershipApplication.objects.exists()
 
 
 def test_a_member_who_opens_the_join_page_is_sent_to_the_card(client, member):
