@@ -80,9 +80,9 @@ def test_healthz_fails_when_redis_is_unreachable(client, settings):
 
 
 def _manage(*args, env_overrides):
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "PII_ENCRYPTION_KEYS", "PII_INDEX_KEY")
-    }
+    # A clean process environment: no keys, and nothing that other tests (Playwright) set.
+    dropped = ("DEBUG", "SECRET_KEY", "PII_ENCRYPTION_KEYS", "PII_INDEX_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
