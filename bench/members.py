@@ -144,11 +144,12 @@ def _measure(call, requests: int, capture, connection) -> dict:
         with capture(connection) as ctx:
             call()
         queries.append(len(ctx.captured_queries))
-    times = []
+    times, cpu = [], []
     for _ in range(requests):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         response = call()
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
         if response.status_code != 200:
             return {"error": f"HTTP {response.status_code}"}
     times.sort()
@@ -156,6 +157,8 @@ def _measure(call, requests: int, capture, connection) -> dict:
         "p50": statistics.median(times),
         "p95": times[min(len(times) - 1, int(round(0.95 * len(times))) - 1)],
         "max": times[-1],
+        # Python time in this process alone: not inflated when other processes compete for the CPU.
+        "cpu50": statistics.median(cpu),
         "queries": max(queries),
     }
 
@@ -199,6 +202,7 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database, e.g. postgres://postgres@127.0.0.1:5432/up_bench")
+    load_before = f"{os.getloadavg()[0]:.2f}"
     big = run_child(url, args.members, args)
     small = None
     if args.small:
@@ -207,10 +211,10 @@ def main() -> None:
     print()
     if big["seed_seconds"] is not None:
         print(f"Seeded {big['members']:,} members in {big['seed_seconds']:.0f} s.")
-    head = f"{'request':<32} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}"
+    head = f"{'request':<32} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'cpu p50':>8} {'queries':>8}"
     if small:
         head += f" {'queries':>8} {'p95 ms':>8}"
-        print(f"{'':<32} {big['members']:>34,} members {small['members']:>8,} members")
+        print(f"{'':<32} {big['members']:>43,} members {small['members']:>8,} members")
     print(head)
     print("-" * len(head))
     for name, r in big["results"].items():
@@ -218,11 +222,12 @@ def main() -> None:
         if "error" in r:
             print(f"{name:<32} not measured: {r['error']}")
             continue
-        line = f"{name:<32} {fmt(r['p50']):>8} {fmt(r['p95']):>8} {fmt(r['max']):>8} {r['queries']:>8}"
+        line = f"{name:<32} {fmt(r['p50']):>8} {fmt(r['p95']):>8} {fmt(r['max']):>8} {fmt(r['cpu50']):>8} {r['queries']:>8}"
         if small:
             line += f" {fmt(s.get('queries'), 'd'):>8} {fmt(s.get('p95')):>8}"
         print(line)
     print(f"\n{args.requests} requests each after 5 warm-up requests; in-process django.test.Client, DEBUG off.")
+    print(f"Load average {load_before} before, {os.getloadavg()[0]:.2f} after ({os.cpu_count()} CPUs).")
 
 
 if __name__ == "__main__":
