@@ -2,10 +2,12 @@
 
 import hashlib
 import hmac
+import json
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 
@@ -48,3 +50,25 @@ class EncryptedTextField(models.TextField):
         if value is None or value == "":
             return value
         return encrypt(str(value))
+
+
+class EncryptedJSONField(models.TextField):
+    """A JSON document stored as one Fernet token (for health, income and disability data)."""
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return value
+        return json.loads(decrypt(value))
+
+    def get_prep_value(self, value):
+        if value is None:
+            return value
+        return encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder))
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
