@@ -10,6 +10,7 @@ admin.site.site_header = admin.site.site_title = settings.SPECTACULAR_SETTINGS["
 
 api_v1 = [
     path("members/", include("members.api_urls")),
+    path("hardship/", include("hardship.api_urls")),
 ]
 
 urlpatterns = [
@@ -20,5 +21,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("core.urls")),
+    path("hardship/", include("hardship.urls")),
     path("", include("members.urls")),
 ]

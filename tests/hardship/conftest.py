@@ -1,0 +1,1 @@
+"""Shared hardship fixtures (additive edits only)."""
