@@ -93,6 +93,7 @@ def child(args) -> dict:
     sample_ids = rng.sample(range(1, max_id + 1), min(args.requests, max_id))
     id_numbers = list(Member.objects.filter(pk__in=sample_ids).values_list("id_number", flat=True))
     mobiles = list(Member.objects.filter(pk__in=sample_ids[:20]).values_list("mobile", flat=True))
+    names = list(Member.objects.filter(pk__in=sample_ids[:20]).values_list("name", flat=True))
     agency, _ = Agency.objects.get_or_create(code="mca", defaults={"name": "民政局"})
     key, secret = api_key_create(agency=agency, scopes=["members:verify"], name="bench")
 
@@ -121,6 +122,10 @@ def child(args) -> dict:
         (
             "admin search by mobile (city)",
             lambda: staff["city"].get(changelist, {"q": mobiles[next(counter) % len(mobiles)]}),
+        ),
+        (
+            "admin search by name (city)",
+            lambda: staff["city"].get(changelist, {"q": names[next(counter) % len(names)]}),
         ),
         ("API POST members/verify", verify),
     ]

@@ -1,3 +1,11 @@
 from django.urls import path  # noqa: F401 - routes are added below
 
-urlpatterns = []
+from hardship import api_outbound, api_referrals  # noqa: E402
+
+urlpatterns = [
+    path("referrals", api_referrals.ReferralListView.as_view(), name="api-hardship-referrals"),
+    path(
+        "referrals/<int:pk>/outcome", api_referrals.ReferralOutcomeView.as_view(), name="api-hardship-referral-outcome"
+    ),
+    path("outbound", api_outbound.OutboundListView.as_view(), name="api-hardship-outbound"),
+]

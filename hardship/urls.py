@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401 - routes are added below
+"""Staff pages of the hardship app, mounted at /hardship/ (see unionportal/urls.py)."""
+
+from django.urls import path
+
+from hardship import views
 
 app_name = "hardship"
 
-urlpatterns = []
+urlpatterns = [
+    path("documents/<int:pk>/", views.document, name="document"),
+]

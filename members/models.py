@@ -199,7 +199,12 @@ class Member(IdentityFields):
         verbose_name = _("member")
         verbose_name_plural = _("members")
         constraints = [models.UniqueConstraint(fields=["id_index"], name="member_unique_id_number")]
-        indexes = [models.Index(fields=["union", "status"]), models.Index(fields=["station", "join_channel"])]
+        indexes = [
+            models.Index(fields=["union", "status"]),
+            models.Index(fields=["station", "join_channel"]),
+            # Staff search members by the beginning of a name (LIKE '王建%').
+            models.Index(fields=["name"], name="member_name_prefix", opclasses=["varchar_pattern_ops"]),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.member_no or '-'})"

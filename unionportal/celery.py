@@ -18,3 +18,20 @@ app.conf.beat_schedule = {
         "schedule": 3600.0,
     },
 }
+
+
+@app.on_after_configure.connect
+def _schedules_from_settings(sender, **kwargs):
+    """Beat entries whose timing comes from Django settings (read once they are loaded)."""
+    from celery.schedules import crontab
+    from django.conf import settings
+
+    # The hardship monthly cycle (ingest agencies' pushes → match → screen → warmth roster → notify
+    # staff → publish outbound data) for the previous month: by default on the 5th at 02:00
+    # Asia/Shanghai, after the agencies' monthly pushes (HARDSHIP_CYCLE_CRONTAB_DAY / _HOUR).
+    sender.conf.beat_schedule["hardship-monthly-cycle"] = {
+        "task": "hardship.tasks.run_cycle",
+        "schedule": crontab(
+            minute=0, hour=settings.HARDSHIP_CYCLE_CRONTAB_HOUR, day_of_month=settings.HARDSHIP_CYCLE_CRONTAB_DAY
+        ),
+    }

@@ -191,6 +191,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# The hardship monthly cycle (hardship/cycle.py): Celery beat runs it for the previous month on
+# this day of the month at this hour (TIME_ZONE); a running cycle silent for longer than
+# HARDSHIP_CYCLE_STALE_SECONDS is taken over by the next worker.
+HARDSHIP_CYCLE_CRONTAB_DAY = env.int("HARDSHIP_CYCLE_CRONTAB_DAY", default=5)
+HARDSHIP_CYCLE_CRONTAB_HOUR = env.int("HARDSHIP_CYCLE_CRONTAB_HOUR", default=2)
+HARDSHIP_CYCLE_STALE_SECONDS = env.int("HARDSHIP_CYCLE_STALE_SECONDS", default=600)
+
 # SMS: a pluggable sender. Development and tests log messages; production names a provider.
 SMS_BACKEND = env.str("SMS_BACKEND", default="core.sms.ConsoleSmsBackend")
 SMS_PROVIDER_URL = env.str("SMS_PROVIDER_URL", default="")
@@ -240,6 +247,8 @@ SPECTACULAR_SETTINGS = {
         "MemberStatusEnum": "members.models.Member.Status",
         "ApplicationStatusEnum": "members.models.MembershipApplication.Status",
         "JoinChannelEnum": "members.models.JoinChannel",
+        "ReferralStateEnum": "hardship.models.Referral.State",
+        "ReferralBenefitEnum": "hardship.models.Referral.Benefit",
     },
 }
 

@@ -1,1 +1,138 @@
 """Shared hardship fixtures (additive edits only)."""
+
+
+# --- Cases, aid, referrals (engineer C) ---------------------------------------------------------
+# Hardship staff personas: the conftest personas with the hardship permissions added.
+
+from decimal import Decimal as _Decimal  # noqa: E402
+
+import pytest  # noqa: E402
+
+CASE_STAFF_PERMS = ("view_case", "view_candidate")
+
+
+def grant_hardship(user, *codenames):
+    """Give `user` hardship permissions (default: see cases and candidates); returns a fresh copy
+    of the user, without Django's cached permission sets."""
+    from django.contrib.auth.models import Permission
+
+    perms = Permission.objects.filter(content_type__app_label="hardship", codename__in=codenames or CASE_STAFF_PERMS)
+    user.user_permissions.add(*perms)
+    return type(user).objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def case_staff(staff):
+    """G1 grassroots staff with the hardship permissions (the maker)."""
+    return grant_hardship(staff)
+
+
+@pytest.fixture
+def case_checker(tree):
+    """A second G1 staff member with the hardship permissions (the checker)."""
+    from tests.factories import StaffFactory
+
+    return grant_hardship(StaffFactory(username="g1checker", union=tree.g1))
+
+
+@pytest.fixture
+def case_outsider(other_staff):
+    """南浔区 staff WITH hardship permissions: still an outsider to 吴兴区's cases."""
+    return grant_hardship(other_staff)
+
+
+@pytest.fixture
+def case_supervisor(district_staff):
+    """吴兴区 staff who may also list every case of the district."""
+    return grant_hardship(district_staff, *CASE_STAFF_PERMS, "list_all_cases")
+
+
+@pytest.fixture
+def local_standard(tree):
+    """吴兴区's minimum living standard this year: 1,200.00 CNY a month."""
+    from django.utils import timezone
+
+    from hardship.models import LocalStandard
+
+    return LocalStandard.objects.create(
+        union=tree.wx, year=timezone.localdate().year, monthly_amount=_Decimal("1200.00")
+    )
+
+
+@pytest.fixture
+def open_case(member, case_staff):
+    from hardship.services import case_open
+
+    return case_open(head=member, actor=case_staff)
+
+
+@pytest.fixture
+def filed_case(open_case, case_staff, local_standard):
+    """The seed's example: household of 3, income 60,000, out of pocket 154,184.67 → deep; filed."""
+    from hardship import services
+
+    services.case_transition(case=open_case, to_state="contacted", actor=case_staff)
+    services.case_assess(
+        case=open_case,
+        actor=case_staff,
+        household_size=3,
+        annual_income="60000.00",
+        medical_expenditure="154184.67",
+        schooling_expenditure="0",
+        sudden_accident=True,
+        health_notes="肢体四级残疾",
+    )
+    return services.case_transition(case=open_case, to_state="filed", actor=case_staff)
+
+
+# --- Screening and the monthly cycle (engineer B) ------------------------------------------------
+# Rows as if ingested: `push_row(kind, period, payload, member=... | id_number=...)`.
+
+AGENCY_OF_KIND = {
+    "low_income": ("mca", "民政局"),
+    "work_injury": ("hrss", "人社局"),
+    "medical": ("nhsa", "医保局"),
+    "disability": ("cdpf", "残联"),
+    "aid_given": ("mca", "民政局"),
+}
+
+
+@pytest.fixture
+def push_row(db):
+    """A function adding one ingested, current, not yet matched row (its push is made once per
+    agency, kind and period); returns the PushRow."""
+    import itertools
+
+    from hardship.models import DataPush, PushRow
+    from members.services import id_number_index
+    from tests.factories import AgencyFactory
+
+    lines = itertools.count(1)
+
+    def add(kind, period, payload, *, member=None, id_number=None, agency=None, source_key=None):
+        if agency is None:
+            code, name = AGENCY_OF_KIND[kind]
+            agency = AgencyFactory(code=code, name=name)
+        push, _created = DataPush.objects.get_or_create(
+            agency=agency,
+            batch_id=f"test-{kind}-{period}",
+            defaults={
+                "kind": kind, "period": period, "row_count": 0, "sha256": "0" * 64, "source": "api_json",
+                "state": DataPush.State.INGESTED,
+            },
+        )  # fmt: skip
+        number = id_number or member.id_number
+        line = next(lines)
+        return PushRow.objects.create(
+            push=push,
+            agency=agency,
+            kind=kind,
+            period=period,
+            line=line,
+            source_key=source_key or f"{agency.code}-{kind}-{period}-{line}",
+            id_number=number,
+            id_index=id_number_index(number),
+            payload={"name": member.name if member else "某某", **payload},
+        )
+
+    return add

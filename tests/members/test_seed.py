@@ -11,6 +11,7 @@ from core.models import ApiKey
 from members.models import Enterprise, Member, MutualAidEnrolment, Station, Union, User
 from members.seed.demo import DEMO_PASSWORD, STAFF_GROUP
 from members.seed.generate import build_tree, iter_members
+from members.selectors import members_visible_to
 from members.services import id_number_index, member_number
 from members.validators import parse_id_number, validate_credit_code, validate_mobile
 
@@ -173,3 +174,17 @@ def test_demo_logins_prints_a_fresh_key_and_revokes_the_previous_one():
     active = keys.get(revoked_at__isnull=True)
     assert f"upk_{active.key_id}_" in second.getvalue()
     assert f"upk_{active.key_id}_" not in first.getvalue()
+
+
+@pytest.mark.django_db
+def test_staff_scopes_on_the_demo_tree_follow_the_union_paths():
+    seed()
+    for username in ("city", "wuxing", "g-g0001"):
+        user = User.objects.get(username=username)
+        expected = set(Member.objects.filter(union__path__startswith=user.union.path).values_list("id", flat=True))
+        assert set(members_visible_to(user).values_list("id", flat=True)) == expected
+    wuxing = User.objects.get(username="wuxing")
+    assert not members_visible_to(wuxing).filter(union__path__startswith="HZ/NX/").exists()
+    assert Member.objects.filter(union__path__startswith="HZ/NX/").exists()
+    # A small subtree is filtered by its union ids, so PostgreSQL sees how few rows it has.
+    assert "path" not in str(members_visible_to(User.objects.get(username="g-g0001")).query)

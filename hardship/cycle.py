@@ -1,0 +1,462 @@
+"""The monthly cycle (一月一推送): ingest → match → screen → roster → notify → publish.
+
+`cycle_run(period=...)` runs the steps of one period and records each step's state and figures in
+`CycleRun.steps`, for the admin to show. It is safe to run again and again:
+
+- **One runner at a time.** A run is claimed with a conditional UPDATE: only a queued, failed or
+  stale run (state `running` with no heartbeat for `HARDSHIP_CYCLE_STALE_SECONDS`) can be claimed;
+  a run another worker is busy with is left alone (`run.skipped == "busy"`; the Celery task retries
+  later). The runner shows life by a heartbeat between chunks (on PostgreSQL through a second
+  connection, since the step's own transaction is not visible before it commits).
+- **Steps commit one by one.** A step's work and its "done" record commit in one transaction
+  (ingest commits per push, as each push is one unit); a worker killed in a step leaves that step
+  `running` and its work rolled back. A rerun skips the steps already done and redoes that one.
+  Every step is idempotent: rerunning a finished cycle with `restart=True` changes nothing (same
+  candidates, no second notification: their dedupe key is per period and union).
+- **Publishing.** The last step marks the period published: from then on the agencies read their
+  outbound data for it (`GET /api/v1/hardship/outbound?period=…`, see `outbound_cases`).
+
+The test-only hook `HARDSHIP_CYCLE_TEST_DELAY` (a setting or environment variable, seconds) slows
+every chunk down so a test can kill a worker in the middle of a step.
+"""
+
+import datetime as dt
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import defaultdict
+
+from billiard.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
+from django.db.models import F, Q, QuerySet, Sum
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from core.models import Agency
+from core.services import audit_log, notification_send
+from hardship import screening
+from hardship.models import Aid, Case, CycleRun, DataPush, PushRow, Referral
+from members.models import Union
+from members.services import ServiceError
+
+log = logging.getLogger(__name__)
+
+FILED_STATES = (Case.State.FILED, Case.State.RECEIVING_AID)
+CLOSED_STATES = (Case.State.EXITED, Case.State.RESOLVED, Case.State.WITHDRAWN)
+AID_COUNTED = (Aid.State.APPROVED, Aid.State.PAID)
+
+
+class CycleClaimLost(Exception):
+    """Another worker took the run over (this one was silent too long): stop, roll the step back."""
+
+
+def _stale_seconds() -> int:
+    return int(getattr(settings, "HARDSHIP_CYCLE_STALE_SECONDS", 600))
+
+
+def _test_delay() -> float:
+    value = getattr(settings, "HARDSHIP_CYCLE_TEST_DELAY", None) or os.environ.get("HARDSHIP_CYCLE_TEST_DELAY")
+    return float(value or 0)
+
+
+class _Runner:
+    """The holder of a claimed run: records steps and keeps the claim alive."""
+
+    def __init__(self, run: CycleRun, token: str):
+        self.run = run
+        self.token = token
+        self.period = run.period
+        self.steps: dict = dict(run.steps or {})
+        self._beat_every = max(1.0, _stale_seconds() / 5)
+        self._last_beat = time.monotonic()
+        self._side = None
+
+    # Records of the run, always conditional on the claim still being ours.
+    def save(self, **fields) -> None:
+        n = CycleRun.objects.filter(pk=self.run.pk, worker=self.token).update(
+            steps=self.steps, heartbeat_at=timezone.now(), **fields
+        )
+        if n != 1:
+            raise CycleClaimLost(self.period)
+
+    def mark(self, step: str, **info) -> None:
+        self.steps[step] = {**self.steps.get(step, {}), **info}
+        self.save()
+
+    def tick(self) -> None:
+        """Called between chunks: the test delay, and a heartbeat now and then."""
+        delay = _test_delay()
+        if delay:
+            time.sleep(delay)
+        if time.monotonic() - self._last_beat >= self._beat_every:
+            self._heartbeat()
+
+    def _heartbeat(self) -> None:
+        self._last_beat = time.monotonic()
+        if connection.vendor != "postgresql":
+            return  # SQLite has one writer at a time: no concurrent workers to hold off
+        try:
+            if self._side is None:
+                self._side = connections.create_connection("default")
+                with self._side.cursor() as cur:
+                    cur.execute("SET lock_timeout = '2s'")
+            with self._side.cursor() as cur:
+                cur.execute(
+                    f"UPDATE {CycleRun._meta.db_table} SET heartbeat_at = %s WHERE id = %s AND worker = %s",  # noqa: S608
+                    [timezone.now(), self.run.pk, self.token],
+                )
+        except DatabaseError:
+            log.warning("hardship cycle %s: heartbeat failed", self.period, exc_info=True)
+
+    def close(self) -> None:
+        if self._side is not None:
+            self._side.close()
+            self._side = None
+
+
+# --- Claiming -------------------------------------------------------------------------------------
+
+
+def _run_for(period: str) -> CycleRun:
+    try:
+        with transaction.atomic():
+            return CycleRun.objects.get_or_create(period=period)[0]
+    except IntegrityError:  # created at the same moment by another worker
+        return CycleRun.objects.get(period=period)
+
+
+def _claim(period: str, *, restart: bool, token: str) -> CycleRun | None:
+    """Take the run with one conditional UPDATE; None when it is done or another worker has it."""
+    run = _run_for(period)
+    now = timezone.now()
+    S = CycleRun.State
+    claimable = (
+        Q(state__in=[S.QUEUED, S.FAILED])
+        | Q(state=S.RUNNING, heartbeat_at__isnull=True)
+        | Q(state=S.RUNNING, heartbeat_at__lt=now - dt.timedelta(seconds=_stale_seconds()))
+    )
+    if restart:
+        claimable |= Q(state=S.DONE)
+    fields = {"state": S.RUNNING, "worker": token, "heartbeat_at": now, "started_at": now, "finished_at": None}
+    if restart:
+        fields["steps"] = {}
+    if CycleRun.objects.filter(pk=run.pk).filter(claimable).update(runs=F("runs") + 1, **fields) != 1:
+        return None
+    run.refresh_from_db()
+    return run
+
+
+def _token() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:100]
+
+
+def cycle_run(*, period: str, restart: bool = False) -> CycleRun:
+    """Run (or resume) the monthly cycle of `period`; see the module doc.
+
+    Returns the run. When it is not run, `run.skipped` says why: "done" (finished before; pass
+    `restart=True` to run every step again) or "busy" (another worker holds a fresh claim).
+    A step that raises marks the step and the run `failed` and the exception propagates.
+    """
+    period = screening.period_check(period)
+    token = _token()
+    run = _claim(period, restart=restart, token=token)
+    if run is None:
+        run = CycleRun.objects.get(period=period)
+        run.skipped = "done" if run.state == CycleRun.State.DONE else "busy"
+        return run
+    runner = _Runner(run, token)
+    try:
+        for name in CycleRun.STEPS:
+            if runner.steps.get(name, {}).get("state") == "done":
+                continue
+            _run_step(runner, name)
+        runner.save(state=CycleRun.State.DONE, finished_at=timezone.now())
+    finally:
+        runner.close()
+    run.refresh_from_db()
+    run.skipped = None
+    return run
+
+
+def _run_step(runner: _Runner, name: str) -> None:
+    attempt = runner.steps.get(name, {}).get("attempts", 0) + 1
+    runner.mark(name, state="running", started_at=timezone.now().isoformat(), attempts=attempt, error="")
+    started = time.monotonic()
+    try:
+        if name == "ingest":  # commits push by push
+            figures = STEPS[name](runner)
+            with transaction.atomic():
+                runner.mark(name, state="done", figures=figures, seconds=round(time.monotonic() - started, 3))
+        else:
+            with transaction.atomic():
+                figures = STEPS[name](runner)
+                runner.mark(name, state="done", figures=figures, seconds=round(time.monotonic() - started, 3))
+    except CycleClaimLost:
+        raise
+    except Exception as exc:
+        log.exception("hardship cycle %s: step %s failed", runner.period, name)
+        runner.steps[name].update(state="failed", error=f"{type(exc).__name__}: {exc}"[:300])
+        try:
+            runner.save(state=CycleRun.State.FAILED)
+        except CycleClaimLost:
+            pass
+        raise
+
+
+# --- The steps ------------------------------------------------------------------------------------
+
+
+def _step_ingest(runner: _Runner) -> dict:
+    """Ingest every push waiting for it (any period: a late push still counts in later windows)."""
+    figures: dict = {"pushes": 0, "accepted": 0, "rejected": 0, "errors": 0, "states": defaultdict(int)}
+    pending = DataPush.objects.filter(state=DataPush.State.PENDING).order_by("received_at", "pk")
+    for push_id in list(pending.values_list("pk", flat=True)):
+        from hardship.ingest import push_ingest
+
+        runner.tick()
+        try:
+            push = push_ingest(push_id=push_id)
+        except (SoftTimeLimitExceeded, CycleClaimLost, DatabaseError):
+            raise
+        except Exception:  # one bad push must not hold up the month: it stays pending for the next run
+            log.exception("hardship cycle %s: push %s could not be ingested", runner.period, push_id)
+            figures["errors"] += 1
+            continue
+        figures["pushes"] += 1
+        figures["accepted"] += push.accepted
+        figures["rejected"] += push.rejected
+        figures["states"][push.state] += 1
+    figures["states"] = dict(figures["states"])
+    return figures
+
+
+def _step_match(runner: _Runner) -> dict:
+    runner.tick()
+    return screening.match_rows(period=runner.period)
+
+
+def _step_screen(runner: _Runner) -> dict:
+    screening.rules_ensure_defaults()
+    return screening.screen(period=runner.period, tick=runner.tick)
+
+
+def _step_roster(runner: _Runner) -> dict:
+    runner.tick()
+    return screening.roster_refresh(year=screening.period_month(runner.period)[0])
+
+
+def _step_notify(runner: _Runner) -> dict:
+    new_by_union = runner.steps.get("screen", {}).get("figures", {}).get("new_by_union", {})
+    return notify_new_candidates(period=runner.period, new_by_union={int(k): v for k, v in new_by_union.items()})
+
+
+def _step_publish(runner: _Runner) -> dict:
+    runner.tick()
+    CycleRun.objects.filter(pk=runner.run.pk, worker=runner.token).update(published_at=timezone.now())
+    agencies = Agency.objects.filter(is_active=True).order_by("code")
+    return {"cases_by_agency": {a.code: outbound_cases(agency=a, period=runner.period).count() for a in agencies}}
+
+
+STEPS = {
+    "ingest": _step_ingest,
+    "match": _step_match,
+    "screen": _step_screen,
+    "roster": _step_roster,
+    "notify": _step_notify,
+    "publish": _step_publish,
+}
+
+
+# --- Notifying the responsible staff ----------------------------------------------------------------
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    """The union's own path first, then its ancestors', nearest first."""
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[:i]) + "/" for i in range(len(parts), 0, -1)]
+
+
+def hardship_staff_for(union_ids) -> dict[int, list[int]]:
+    """Per union, the hardship staff (perm `hardship.view_case`) responsible for it: those of the
+    union itself, else of its nearest ancestor that has any."""
+    unions = dict(Union.objects.filter(pk__in=list(union_ids)).values_list("pk", "path"))
+    paths = {p for path in unions.values() for p in _ancestor_paths(path)}
+    union_of_path = dict(Union.objects.filter(path__in=paths).values_list("path", "pk"))
+    perm = Permission.objects.filter(content_type__app_label="hardship", codename="view_case").first()
+    has_perm = Q(is_superuser=True)
+    if perm is not None:
+        has_perm |= Q(user_permissions=perm) | Q(groups__permissions=perm)
+    staff: dict[int, set[int]] = defaultdict(set)
+    rows = (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, union_id__in=list(union_of_path.values()))
+        .filter(has_perm)
+        .values_list("union_id", "pk")
+        .distinct()
+    )
+    for union_id, user_id in rows:
+        staff[union_id].add(user_id)
+    out = {}
+    for union_id, path in unions.items():
+        for p in _ancestor_paths(path):
+            if staff.get(union_of_path.get(p)):
+                out[union_id] = sorted(staff[union_of_path[p]])
+                break
+    return out
+
+
+def _candidates_link(union_id: int) -> str:
+    try:
+        base = reverse("admin:hardship_candidate_changelist")
+    except NoReverseMatch:
+        return ""
+    return f"{base}?state__exact=open&union__id__exact={union_id}"
+
+
+def notify_new_candidates(*, period: str, new_by_union: dict[int, int]) -> dict:
+    """One message per union with new candidates, to its responsible hardship staff, sent once the
+    transaction commits. The dedupe key is per period and union: a rerun sends nothing twice."""
+    staff = hardship_staff_for(u for u, n in new_by_union.items() if n)
+    names = dict(Union.objects.filter(pk__in=list(staff)).values_list("pk", "name"))
+    figures = {"unions": 0, "recipients": 0, "without_staff": 0}
+    with translation.override(settings.LANGUAGE_CODE):
+        for union_id, count in sorted(new_by_union.items()):
+            if not count:
+                continue
+            recipients = staff.get(union_id)
+            if not recipients:
+                figures["without_staff"] += 1
+                continue
+            notification_send(
+                recipient_ids=recipients,
+                kind="hardship.candidates.new",
+                title=_("New hardship candidates to review"),
+                body=ngettext(
+                    "Screening of %(period)s found %(count)d new candidate in %(union)s.",
+                    "Screening of %(period)s found %(count)d new candidates in %(union)s.",
+                    count,
+                )
+                % {"period": period, "count": count, "union": names.get(union_id, "")},
+                link=_candidates_link(union_id),
+                dedupe_key=f"hardship-cycle-{period}-union-{union_id}",
+            )
+            figures["unions"] += 1
+            figures["recipients"] += len(recipients)
+    return figures
+
+
+# --- Starting it from the admin ------------------------------------------------------------------------
+
+
+def cycle_start(*, period: str, actor, restart: bool = False) -> CycleRun:
+    """Queue the cycle of `period` (admin door): audited; the task is queued once this commits.
+
+    With `restart`, every step runs again (all are idempotent). Refused when another worker is
+    running it now (`cycle_running`), or when it is done and `restart` is not asked for (`cycle_done`).
+    """
+    from hardship.tasks import run_cycle
+
+    if not (getattr(actor, "is_staff", False) and actor.has_perm("hardship.change_cyclerun")):
+        raise ServiceError("forbidden", _("You may not start the monthly hardship cycle."))
+    period = screening.period_check(period)
+    with transaction.atomic():
+        run = CycleRun.objects.select_for_update().filter(pk=_run_for(period).pk).get()
+        fresh = run.heartbeat_at and run.heartbeat_at >= timezone.now() - dt.timedelta(seconds=_stale_seconds())
+        if run.state == CycleRun.State.RUNNING and fresh:
+            raise ServiceError("cycle_running", _("The cycle of this period is running now."))
+        if run.state == CycleRun.State.DONE and not restart:
+            raise ServiceError("cycle_done", _("The cycle of this period is done; choose to run it again."))
+        old_state = run.state
+        # A stale running claim is left as it is: the task takes it over.
+        if run.state != CycleRun.State.RUNNING:
+            run.state = CycleRun.State.QUEUED
+        if restart:
+            run.steps = {}
+        run.save(update_fields=["state", "steps"])
+        audit_log(
+            action="hardship.cycle.queued",
+            obj=run,
+            actor=actor,
+            old={"state": old_state},
+            new={"state": run.state, "restart": restart},
+        )
+        transaction.on_commit(lambda: run_cycle.delay(period))
+    return run
+
+
+# --- Outbound data for the agencies ---------------------------------------------------------------------
+
+
+def is_published(period: str) -> bool:
+    return CycleRun.objects.filter(period=period, published_at__isnull=False).exists()
+
+
+def outbound_cases(*, agency: Agency, period: str) -> QuerySet[Case]:
+    """The filed cases an agency may see for `period`, for its own cross-checks.
+
+    Filed (filed before the period ended) and still filed or receiving aid, or closed during or
+    after the period; and either headed by someone in the agency's own current pushed rows, or
+    referred to the agency.
+    """
+    start, end = screening.period_bounds(period)
+    own_heads = PushRow.objects.filter(agency=agency, is_current=True, member__isnull=False).values("member_id")
+    referred = Referral.objects.filter(agency=agency).values("case_id")
+    return (
+        Case.objects.filter(filed_at__isnull=False, filed_at__lt=end)
+        .filter(Q(state__in=FILED_STATES) | Q(state__in=CLOSED_STATES, closed_at__gte=start))
+        .filter(Q(head_id__in=own_heads) | Q(pk__in=referred))
+    )
+
+
+def outbound_details(*, agency: Agency, period: str, cases: list[Case]) -> list[dict]:
+    """For a page of `outbound_cases`: the agency's own source keys, its referrals, and the aid
+    (approved or paid) of the period by fund line: the case's own and the head's warmth payments."""
+    ids = [c.pk for c in cases]
+    heads = {c.head_id: c.pk for c in cases}
+    keys: dict[int, set[str]] = defaultdict(set)
+    for member_id, key in PushRow.objects.filter(
+        agency=agency, is_current=True, member_id__in=list(heads)
+    ).values_list("member_id", "source_key"):
+        keys[heads[member_id]].add(key)
+    referrals: dict[int, list[dict]] = defaultdict(list)
+    for ref in Referral.objects.filter(agency=agency, case_id__in=ids).order_by("sent_at", "pk"):
+        referrals[ref.case_id].append(
+            {"id": ref.pk, "benefit": ref.benefit, "state": ref.state, "sent_at": ref.sent_at, "amount": ref.amount}
+        )
+    months = screening.period_months(period)
+    aid: dict[int, dict[str, str]] = defaultdict(dict)
+    grouped = (
+        Aid.objects.filter(period__in=months, state__in=AID_COUNTED)
+        .filter(Q(case_id__in=ids) | Q(case__isnull=True, member_id__in=list(heads)))
+        .values("case_id", "member_id", "fund_line")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    sums: dict[int, dict] = defaultdict(lambda: defaultdict(int))
+    for g in grouped:
+        case_id = g["case_id"] or heads[g["member_id"]]
+        sums[case_id][g["fund_line"]] += g["total"]
+    for case_id, lines in sums.items():
+        aid[case_id] = {line: f"{total:.2f}" for line, total in sorted(lines.items())}
+    return [
+        {
+            "case_no": c.case_no or "",
+            "state": c.state,
+            "category": c.category,
+            "filed_on": timezone.localtime(c.filed_at).date() if c.filed_at else None,
+            "closed_on": timezone.localtime(c.closed_at).date() if c.closed_at else None,
+            "head": {"masked_name": c.head.masked_name, "id_masked": c.head.id_masked},
+            "union": {"code": c.union.code, "name": c.union.name},
+            "source_keys": sorted(keys.get(c.pk, ())),
+            "referrals": referrals.get(c.pk, []),
+            "aid": aid.get(c.pk, {}),
+        }
+        for c in cases
+    ]

@@ -1,0 +1,246 @@
+"""Read-side queries for hardship cases, candidates, aid and referrals, with the access rule.
+
+Hardship staff are staff users holding the permission `hardship.view_case` (candidates:
+`hardship.view_candidate`) who see only the cases of their own union's subtree
+(`members.selectors.scoped`). Staff search for a case; only supervisors (`hardship.list_all_cases`)
+may list every case in their scope. Opening a case file or a document writes an AccessLog row.
+"""
+
+import datetime as dt
+import re
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from core.models import Agency
+from hardship.models import (
+    AccessLog,
+    Aid,
+    Candidate,
+    Case,
+    CaseDocument,
+    PushKind,
+    PushRow,
+    Referral,
+)
+from members.models import Member, Union
+from members.selectors import scoped
+
+VIEW_CASE = "hardship.view_case"
+VIEW_CANDIDATE = "hardship.view_candidate"
+LIST_ALL_CASES = "hardship.list_all_cases"
+
+ID_NUMBER_RE = re.compile(r"^\d{17}[\dXx]$")
+
+
+def _has_perm(user, perm: str) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and getattr(user, "is_staff", False)
+        and getattr(user, "is_active", False)
+        and hasattr(user, "has_perm")
+        and user.has_perm(perm)
+    )
+
+
+def is_hardship_staff(user) -> bool:
+    return _has_perm(user, VIEW_CASE)
+
+
+def cases_visible_to(user) -> QuerySet[Case]:
+    """Cases of the user's union subtree, for staff with `hardship.view_case`; none otherwise."""
+    if not is_hardship_staff(user):
+        return Case.objects.none()
+    return scoped(Case.objects.all(), user, "union")
+
+
+def case_visible_to(user, case: Case) -> bool:
+    return cases_visible_to(user).filter(pk=case.pk).exists()
+
+
+def candidates_visible_to(user) -> QuerySet[Candidate]:
+    """Candidates of the user's union subtree, for staff with `hardship.view_candidate`."""
+    if not _has_perm(user, VIEW_CANDIDATE):
+        return Candidate.objects.none()
+    return scoped(Candidate.objects.all(), user, "union")
+
+
+def can_list_all_cases(user) -> bool:
+    return is_hardship_staff(user) and _has_perm(user, LIST_ALL_CASES)
+
+
+def case_search(*, user, query: str) -> QuerySet[Case]:
+    """The visible cases matching `query`: a case number, a member number, a whole ID number
+    (looked up by its blind index, never stored or logged) or a member's exact real name.
+
+    An empty query finds nothing: staff search for a case rather than browse all.
+    """
+    from members.services import id_number_index
+
+    query = (query or "").strip()
+    if not query:
+        return Case.objects.none()
+    cond = Q(case_no__iexact=query) | Q(head__member_no__iexact=query) | Q(head__name=query)
+    if ID_NUMBER_RE.match(query):
+        cond |= Q(head__id_index=id_number_index(query))
+    return cases_visible_to(user).filter(cond)
+
+
+def cases_listable_by(user, query: str = "") -> QuerySet[Case]:
+    """What a case list shows: every visible case for supervisors (`hardship.list_all_cases`),
+    narrowed by `query` when given; for other hardship staff only the search results, and
+    nothing at all without a query."""
+    if can_list_all_cases(user):
+        return case_search(user=user, query=query) if (query or "").strip() else cases_visible_to(user)
+    return case_search(user=user, query=query)
+
+
+def case_open_for_view(*, user, case_id: int) -> Case | None:
+    """The case, if the user may see it, recording the opening in the access log; None otherwise."""
+    case = cases_visible_to(user).select_related("head", "union").filter(pk=case_id).first()
+    if case is not None:
+        AccessLog.objects.create(user=user, action=AccessLog.Action.OPEN, case=case)
+    return case
+
+
+def document_open_for_view(*, user, document_id: int) -> CaseDocument | None:
+    """A case document, if the user may see its case, recording the access; None otherwise."""
+    doc = (
+        CaseDocument.objects.select_related("case")
+        .filter(pk=document_id, case__in=cases_visible_to(user).values("pk"))
+        .first()
+    )
+    if doc is not None:
+        AccessLog.objects.create(
+            user=user, action=AccessLog.Action.OPEN, case=doc.case, detail=f"document {doc.pk}"[:200]
+        )
+    return doc
+
+
+def overdue_reviews(user, *, today: dt.date | None = None) -> QuerySet[Case]:
+    """Filed cases (filed or receiving aid) of the user's scope whose yearly review is overdue."""
+    today = today or timezone.localdate()
+    return (
+        cases_visible_to(user)
+        .filter(state__in=[Case.State.FILED, Case.State.RECEIVING_AID], review_due__lt=today)
+        .order_by("review_due", "pk")
+    )
+
+
+def case_timeline(case: Case) -> QuerySet:
+    return case.events.select_related("actor").order_by("created_at", "id")
+
+
+def district_of(union: Union) -> Union | None:
+    """The union itself when it is a district/county union, else its nearest such ancestor."""
+    parts = union.path.split("/")[:-1]
+    prefixes = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+    return (
+        Union.objects.filter(path__in=prefixes, kind=Union.Kind.DISTRICT).order_by("-path").first()
+        if prefixes
+        else None
+    )
+
+
+# --- Double aid (多头援助) ------------------------------------------------------------------------
+
+
+def quarter_of(period: str) -> str:
+    """ "2025-03" → "2025-Q1"."""
+    year, month = period.split("-")
+    return f"{year}-Q{(int(month) - 1) // 3 + 1}"
+
+
+def _norm(text) -> str:
+    return re.sub(r"\s+", "", str(text or "")).lower()
+
+
+def double_aid_check(*, member: Member, fund_line: str, purpose: str, period: str, exclude_aid=None) -> list[dict]:
+    """Aid for the same purpose or fund line given to `member` in the same period.
+
+    Looks at aid pushed by other bodies (PushRow kind `aid_given` matched to the member, for the
+    month or the quarter that contains it) and at the union's own aid (not rejected; `exclude_aid`
+    leaves out the aid being approved). Each finding is a dict with `source` ("agency"/"union"),
+    `body`, `purpose`, `fund_line`, `amount` (string), `date` (string) and the row's id.
+    """
+    periods = {period}
+    if re.fullmatch(r"\d{4}-\d{2}", period or ""):
+        periods.add(quarter_of(period))
+    purpose_n = _norm(purpose)
+    found: list[dict] = []
+    rows = (
+        PushRow.objects.select_related("agency")
+        .filter(member=member, kind=PushKind.AID_GIVEN, period__in=periods, is_current=True)
+        .order_by("pk")
+    )
+    for row in rows:
+        payload = row.payload or {}
+        if payload.get("fund_line") != fund_line and _norm(payload.get("purpose")) != purpose_n:
+            continue
+        found.append(
+            {
+                "source": "agency",
+                "row": row.pk,
+                "agency": row.agency.code,
+                "body": str(payload.get("body") or row.agency.name),
+                "purpose": str(payload.get("purpose", "")),
+                "fund_line": str(payload.get("fund_line", "")),
+                "amount": str(payload.get("amount", "")),
+                "date": str(payload.get("date", "")),
+            }
+        )
+    own = (
+        Aid.objects.select_related("union")
+        .filter(member=member, period=period)
+        .exclude(state=Aid.State.REJECTED)
+        .order_by("pk")
+    )
+    if exclude_aid is not None:
+        own = own.exclude(pk=exclude_aid.pk)
+    for aid in own:
+        if aid.fund_line != fund_line and _norm(aid.purpose) != purpose_n:
+            continue
+        found.append(
+            {
+                "source": "union",
+                "aid": aid.pk,
+                "body": aid.union.name,
+                "purpose": aid.purpose,
+                "fund_line": aid.fund_line,
+                "amount": str(aid.amount),
+                "date": aid.paid_on.isoformat(),
+            }
+        )
+    return found
+
+
+def aid_pending_for(user) -> QuerySet[Aid]:
+    """Aid waiting for a second approver that this user may approve (not their own)."""
+    return (
+        Aid.objects.filter(state=Aid.State.PENDING_APPROVAL, case__in=cases_visible_to(user).values("pk"))
+        .exclude(maker=user)
+        .select_related("case", "member")
+    )
+
+
+# --- Referrals, as an agency sees them ---------------------------------------------------------
+
+
+def referrals_for_agency(agency: Agency, *, state: str | None = None) -> QuerySet[Referral]:
+    qs = Referral.objects.filter(agency=agency).select_related("case", "case__head")
+    if state:
+        qs = qs.filter(state=state)
+    return qs
+
+
+def agency_source_keys(agency: Agency, member_ids) -> dict[int, list[str]]:
+    """The agency's own source keys of its current pushed rows, per member id."""
+    keys: dict[int, set[str]] = {}
+    rows = (
+        PushRow.objects.filter(agency=agency, member_id__in=list(member_ids), is_current=True)
+        .values_list("member_id", "source_key")
+        .order_by()
+    )
+    for member_id, key in rows:
+        keys.setdefault(member_id, set()).add(key)
+    return {m: sorted(v) for m, v in keys.items()}

@@ -1,0 +1,513 @@
+"""The hardship admin: scope, search-first cases, the access log, the worklist actions, the case
+page's small forms, aid approval, warmth batches, uploads and the cycle page."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+from openpyxl import load_workbook
+from PIL import Image
+
+from core.models import Agency
+from hardship.models import (
+    AccessLog,
+    Aid,
+    Candidate,
+    Case,
+    CaseDocument,
+    CycleRun,
+    DataPush,
+    HardshipSettings,
+    PushRow,
+    Referral,
+    ScreeningRule,
+    WarmthBatch,
+    WarmthRosterEntry,
+)
+from tests.factories import AgencyFactory, MemberFactory, StaffFactory, UserFactory
+from tests.hardship.conftest import grant_hardship
+
+D = Decimal
+ADMIN = "/admin/hardship/"
+CANDIDATES = ADMIN + "candidate/"
+CASES = ADMIN + "case/"
+AID = ADMIN + "aid/"
+ACCESS = ADMIN + "accesslog/"
+PUSHES = ADMIN + "datapush/"
+BATCHES = ADMIN + "warmthbatch/"
+CYCLES = ADMIN + "cyclerun/"
+
+# What hardship staff hold in the admin (the demo group gets the same).
+STAFF_PERMS = (
+    "view_case",
+    "add_case",
+    "change_case",
+    "view_candidate",
+    "change_candidate",
+    "view_aid",
+    "change_aid",
+    "view_datapush",
+    "add_datapush",
+    "view_warmthbatch",
+    "add_warmthbatch",
+    "change_warmthbatch",
+    "view_warmthrosterentry",
+    "view_referral",
+    "view_cyclerun",
+    "change_cyclerun",
+    "view_accesslog",
+    "view_screeningrule",
+    "change_screeningrule",
+    "view_hardshipsettings",
+    "change_hardshipsettings",
+)
+
+
+@pytest.fixture
+def hs(staff):
+    """G1 hardship staff (the maker)."""
+    return grant_hardship(staff, *STAFF_PERMS)
+
+
+@pytest.fixture
+def checker(tree):
+    return grant_hardship(StaffFactory(username="g1check", union=tree.g1), *STAFF_PERMS)
+
+
+@pytest.fixture
+def outsider(other_staff):
+    """南浔区 staff with every hardship permission: still an outsider to 吴兴区."""
+    return grant_hardship(other_staff, *STAFF_PERMS)
+
+
+@pytest.fixture
+def supervisor(district_staff):
+    return grant_hardship(district_staff, *STAFF_PERMS, "list_all_cases")
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def rule(db):
+    return ScreeningRule.objects.create(
+        name="自付医疗费用≥5万", kind="medical_oop_12m", threshold_amount=D("50000.00"), adds_to_warmth_roster=True
+    )
+
+
+@pytest.fixture
+def candidate(member, rule):
+    evidence = {
+        "rows": [1, 2],
+        "sources": ["nhsa"],
+        "period": "2025-03",
+        "total": "154184.67",
+        "threshold": "50000.00",
+        "amounts": [{"row": 1, "period": "2025-02", "out_of_pocket": "100000.00"}],
+        "facts": ["abc"],
+    }
+    return Candidate.objects.create(
+        member=member, union=member.union, rule=rule, period="2025-03", evidence=evidence, evidence_key="k1"
+    )
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def act(client, url, action, *pks, **extra):
+    return client.post(url, {"action": action, "_selected_action": [str(pk) for pk in pks], **extra})
+
+
+def rows(resp) -> list:
+    return list(resp.context["cl"].result_list)
+
+
+# --- Who may come in --------------------------------------------------------------------------
+
+
+def test_staff_without_hardship_permissions_are_refused_every_hardship_page(client, staff, candidate):
+    login(client, staff)
+    for url in (CANDIDATES, CASES, AID, PUSHES, BATCHES, CYCLES, ACCESS, CASES + "report/", PUSHES + "add/"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_the_outsider_sees_no_candidates_and_no_cases(client, outsider, candidate, open_case):
+    login(client, outsider)
+
+    assert rows(client.get(CANDIDATES)) == []
+    assert rows(client.get(CASES, {"q": open_case.case_no})) == []
+    assert client.get(f"{CASES}{open_case.pk}/change/").status_code == 404
+    assert client.get(f"{CANDIDATES}{candidate.pk}/change/").status_code == 302  # not found: back to the list
+    act(client, CANDIDATES, "confirm", candidate.pk)
+    candidate.refresh_from_db()
+    assert candidate.state == Candidate.State.OPEN
+    assert not AccessLog.objects.filter(user=outsider).exists()
+
+
+def test_the_outsider_cannot_post_to_a_case_form(client, outsider, open_case):
+    resp = login(client, outsider).post(
+        f"{CASES}{open_case.pk}/do/transition/", {"transition-to_state": "contacted", "transition-note": ""}
+    )
+    assert resp.status_code == 404
+    open_case.refresh_from_db()
+    assert open_case.state == Case.State.CANDIDATE
+
+
+# --- The candidate worklist -------------------------------------------------------------------
+
+
+def test_the_worklist_shows_open_candidates_first_with_readable_evidence(client, hs, candidate, other_member, rule):
+    decided = Candidate.objects.create(
+        member=candidate.member, union=candidate.union, rule=rule, period="2025-04", evidence={}, evidence_key="k0",
+        state="dismissed",
+    )  # fmt: skip
+    resp = login(client, hs).get(CANDIDATES)
+
+    assert rows(resp) == [candidate, decided]
+    html = resp.content.decode()
+    assert "¥154,184.67" in html and "¥50,000.00" in html
+    assert candidate.member.masked_name in html
+    detail = client.get(f"{CANDIDATES}{candidate.pk}/change/").content.decode()
+    assert "¥154,184.67" in detail
+
+
+def test_confirming_a_candidate_opens_a_case(client, hs, candidate):
+    resp = act(login(client, hs), CANDIDATES, "confirm", candidate.pk)
+
+    assert resp.status_code == 302
+    candidate.refresh_from_db()
+    assert candidate.state == Candidate.State.CONFIRMED and candidate.decided_by == hs
+    case = Case.objects.get(head=candidate.member)
+    assert case.events.filter(kind="evidence").exists()
+
+
+def test_dismissing_asks_for_a_note_then_dismisses(client, hs, candidate):
+    login(client, hs)
+    page = act(client, CANDIDATES, "dismiss", candidate.pk)
+    assert page.status_code == 200
+    assert 'name="note"' in page.content.decode()
+
+    again = act(client, CANDIDATES, "dismiss", candidate.pk, apply="1", note="")
+    assert again.status_code == 200  # no note: asked again
+    candidate.refresh_from_db()
+    assert candidate.state == Candidate.State.OPEN
+
+    act(client, CANDIDATES, "dismiss", candidate.pk, apply="1", note="已在送温暖名单")
+    candidate.refresh_from_db()
+    assert (candidate.state, candidate.note) == (Candidate.State.DISMISSED, "已在送温暖名单")
+    assert not Case.objects.exists()
+
+
+# --- Cases: search first ----------------------------------------------------------------------
+
+
+def test_the_case_list_is_empty_until_staff_search(client, hs, open_case, member):
+    login(client, hs)
+    resp = client.get(CASES)
+    assert rows(resp) == []
+    assert "search-first" in resp.content.decode()
+
+    assert rows(client.get(CASES, {"q": open_case.case_no})) == [open_case]
+    assert rows(client.get(CASES, {"q": member.member_no})) == [open_case]
+    assert rows(client.get(CASES, {"q": "nobody"})) == []
+
+
+def test_a_supervisor_lists_every_case_of_the_district(client, supervisor, open_case, other_member, outsider):
+    nx_case = Case.objects.create(head=other_member, union=other_member.union, case_no="KNX")
+    resp = login(client, supervisor).get(CASES)
+
+    assert rows(resp) == [open_case]
+    assert nx_case not in rows(resp)
+    assert "search-first" not in resp.content.decode()
+
+
+def test_opening_a_case_writes_an_access_log_row(client, hs, open_case):
+    login(client, hs)
+    assert client.get(f"{CASES}{open_case.pk}/change/").status_code == 200
+    client.get(f"{CASES}{open_case.pk}/change/")
+
+    logs = list(AccessLog.objects.filter(case=open_case).order_by("at", "pk"))
+    assert [(log.user, log.action) for log in logs] == [(hs, "open"), (hs, "open")]
+    assert rows(client.get(CASES)) == []  # listing writes nothing and shows nothing
+    assert AccessLog.objects.filter(case=open_case).count() == 2
+
+
+def test_the_case_page_shows_figures_categories_and_evidence(client, hs, filed_case, member):
+    agency = AgencyFactory(code="nhsa", name="医保局")
+    push = DataPush.objects.create(
+        agency=agency, kind="medical", period="2025-02", batch_id="b1", row_count=1, sha256="0" * 64, source="api_json"
+    )
+    PushRow.objects.create(
+        push=push, agency=agency, kind="medical", period="2025-02", line=2, source_key="r1", id_number="x",
+        id_index=member.id_index, member=member,
+        payload={"total_cost": "439305.46", "reimbursed": "285120.79", "out_of_pocket": "154184.67", "name": "周建新"},
+    )  # fmt: skip
+    html = login(client, hs).get(f"{CASES}{filed_case.pk}/change/").content.decode()
+
+    assert "¥154,184.67" in html and "¥439,305.46" in html  # the assessment and the evidence, formatted
+    assert 'id="computed-category"' in html and str(Case.Category.DEEP.label) in html
+    assert "周建新" not in html  # the masked name only
+    assert member.masked_name in html
+
+
+def test_the_case_page_forms_each_call_their_service(client, hs, open_case, local_standard, tree):
+    login(client, hs)
+    url = f"{CASES}{open_case.pk}/do/"
+    assert client.post(url + "transition/", {"transition-to_state": "contacted"}).status_code == 302
+    resp = client.post(
+        url + "assess/",
+        {
+            "assess-household_size": "3",
+            "assess-annual_income": "60000",
+            "assess-medical": "154184.67",
+            "assess-schooling": "0",
+            "assess-sudden_accident": "on",
+        },
+    )
+    assert resp.status_code == 302
+    open_case.refresh_from_db()
+    assert (open_case.state, open_case.computed_category) == (Case.State.ASSESSING, Case.Category.DEEP)
+
+    refused = client.post(url + "category/", {"category-category": "relative", "category-reason": ""})
+    assert refused.status_code == 200  # the reason is required
+    client.post(url + "category/", {"category-category": "relative", "category-reason": "家庭另有储蓄"})
+    open_case.refresh_from_db()
+    assert (open_case.computed_category, open_case.category) == (Case.Category.DEEP, Case.Category.RELATIVE)
+
+    client.post(url + "transition/", {"transition-to_state": "filed"})
+    cdpf = AgencyFactory(code="cdpf", name="残联")
+    client.post(url + "refer/", {"refer-agency": cdpf.pk, "refer-benefit": "disability_insurance", "refer-note": ""})
+    assert Referral.objects.get(case=open_case).agency == cdpf
+
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(png, "PNG")
+    png.seek(0)
+    png.name = "diagnosis.png"
+    resp = client.post(url + "document/", {"document-title": "诊断证明", "document-file": png})
+    assert resp.status_code == 302
+    doc = CaseDocument.objects.get(case=open_case)
+    page = client.get(f"{CASES}{open_case.pk}/change/").content.decode()
+    assert f"/hardship/documents/{doc.pk}/" in page
+
+
+def test_a_refused_service_shows_its_message_on_the_page(client, hs, open_case):
+    resp = login(client, hs).post(f"{CASES}{open_case.pk}/do/transition/", {"transition-to_state": "filed"})
+
+    assert resp.status_code == 200
+    assert "errornote" in resp.content.decode()
+    open_case.refresh_from_db()
+    assert open_case.state == Case.State.CANDIDATE
+
+
+# --- Aid: the double-aid check and maker–checker ----------------------------------------------
+
+
+@pytest.fixture
+def other_body_aid(member):
+    agency = AgencyFactory(code="mca", name="民政局")
+    push = DataPush.objects.create(
+        agency=agency,
+        kind="aid_given",
+        period="2025-03",
+        batch_id="a1",
+        row_count=1,
+        sha256="0" * 64,
+        source="api_json",
+    )
+    return PushRow.objects.create(
+        push=push, agency=agency, kind="aid_given", period="2025-03", line=2, source_key="a1", id_number="x",
+        id_index=member.id_index, member=member,
+        payload={"body": "民政局", "purpose": "临时救助", "fund_line": "illness", "amount": "3000.00", "date": "2025-03-02"},
+    )  # fmt: skip
+
+
+def aid_post(client, case, **extra):
+    data = {"aid-fund_line": "illness", "aid-amount": "27000", "aid-purpose": "大病救助", "aid-paid_on": "2025-03-15"}
+    data.update(extra)
+    return client.post(f"{CASES}{case.pk}/do/aid/", data)
+
+
+def test_adding_aid_shows_the_double_aid_check_and_asks_for_acknowledgement(client, hs, filed_case, other_body_aid):
+    login(client, hs)
+    resp = aid_post(client, filed_case)
+
+    assert resp.status_code == 200
+    assert "临时救助" in resp.content.decode() and "double-aid" in resp.content.decode()
+    assert not Aid.objects.exists()
+
+    assert aid_post(client, filed_case, **{"aid-acknowledge": "on"}).status_code == 302
+    assert Aid.objects.get().state == Aid.State.PENDING_APPROVAL
+
+
+def test_aid_approval_is_maker_checker_after_the_double_aid_page(client, hs, checker, filed_case, other_body_aid):
+    login(client, hs)
+    aid_post(client, filed_case, **{"aid-acknowledge": "on"})
+    aid = Aid.objects.get()
+
+    act(client, AID, "approve", aid.pk, apply="1", acknowledge="yes")  # the maker
+    aid.refresh_from_db()
+    assert aid.state == Aid.State.PENDING_APPROVAL
+
+    login(client, checker)
+    page = act(client, AID, "approve", aid.pk)
+    assert page.status_code == 200 and "临时救助" in page.content.decode()
+    act(client, AID, "approve", aid.pk, apply="1")  # not acknowledged
+    aid.refresh_from_db()
+    assert aid.state == Aid.State.PENDING_APPROVAL
+
+    act(client, AID, "approve", aid.pk, apply="1", acknowledge="yes")
+    aid.refresh_from_db()
+    assert (aid.state, aid.approver) == (Aid.State.APPROVED, checker)
+
+
+def test_the_outsider_cannot_see_or_approve_aid(client, hs, outsider, filed_case):
+    login(client, hs)
+    aid_post(client, filed_case)
+    aid = Aid.objects.get()
+
+    login(client, outsider)
+    assert rows(client.get(AID)) == []
+    act(client, AID, "approve", aid.pk, apply="1", acknowledge="yes")
+    aid.refresh_from_db()
+    assert aid.state == Aid.State.PENDING_APPROVAL
+
+
+# --- The access log ---------------------------------------------------------------------------
+
+
+def test_the_access_log_is_read_only_even_for_superusers(client, superuser, hs, open_case):
+    login(client, hs).get(f"{CASES}{open_case.pk}/change/")
+    log = AccessLog.objects.get()
+    login(client, superuser)
+
+    assert client.get(ACCESS).status_code == 200
+    assert client.get(ACCESS + "add/").status_code == 403
+    page = client.get(f"{ACCESS}{log.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert client.post(f"{ACCESS}{log.pk}/change/", {"detail": "x"}).status_code == 403
+    assert client.post(f"{ACCESS}{log.pk}/delete/", {"post": "yes"}).status_code == 403
+    act(client, ACCESS, "delete_selected", log.pk, post="yes")
+    assert AccessLog.objects.filter(pk=log.pk, detail="").exists()
+
+
+def test_only_supervisors_read_the_access_log_of_their_scope(client, hs, supervisor, outsider, open_case):
+    login(client, hs).get(f"{CASES}{open_case.pk}/change/")
+
+    assert client.get(ACCESS).status_code == 403  # hardship staff, not a supervisor
+    assert len(rows(login(client, supervisor).get(ACCESS))) == 1
+    nx_supervisor = grant_hardship(outsider, "list_all_cases")
+    assert rows(login(client, nx_supervisor).get(ACCESS)) == []
+
+
+# --- Uploads, rules, settings -----------------------------------------------------------------
+
+
+def test_the_upload_form_shows_each_rejected_line(client, hs, member, db):
+    mca = Agency.objects.create(code="mca", name="民政局")
+    good = member.id_number
+    csv = (
+        "id_number,name,list,start_date,status,source_key\n"
+        f"{good},周建新,dibao,2024-06-01,active,k1\n"
+        "330502199001011234,王芳,dibao,2024-06-01,active,k2\n"
+    ).encode("utf-8-sig")
+    upload = io.BytesIO(csv)
+    upload.name = "dibao-2025-03.csv"
+    resp = login(client, hs).post(
+        PUSHES + "add/",
+        {"agency": mca.pk, "kind": "low_income", "period": "2025-03", "batch_id": "b-1", "file": upload},
+    )
+
+    assert resp.status_code == 200
+    answer = resp.context["answer"]
+    assert answer["accepted"] == 1 and answer["rejected"] == 1
+    assert [e["line"] for e in answer["errors"]] == [3]
+    html = resp.content.decode()
+    assert 'id="push-errors"' in html and answer["errors"][0]["reason"] in html
+    push = DataPush.objects.get()
+    assert (push.source, push.created_by) == ("admin", hs)
+    detail = client.get(f"{PUSHES}{push.pk}/change/").content.decode()
+    assert answer["errors"][0]["reason"] in detail
+    assert "330502199001011234" not in detail
+
+
+def test_a_screening_rule_needs_its_threshold(client, hs):
+    resp = login(client, hs).post(
+        ADMIN + "screeningrule/add/", {"name": "医疗", "kind": "medical_oop_12m", "threshold_amount": ""}
+    )
+    assert resp.status_code == 403  # staff change rules, adding them is not given here
+    hs.user_permissions.add(Permission.objects.get(codename="add_screeningrule"))
+    resp = login(client, type(hs).objects.get(pk=hs.pk)).post(
+        ADMIN + "screeningrule/add/", {"name": "医疗", "kind": "medical_oop_12m", "threshold_amount": ""}
+    )
+    assert resp.status_code == 200
+    assert not ScreeningRule.objects.exists()
+
+
+def test_the_settings_are_one_row_changed_in_place(client, hs):
+    login(client, hs)
+    resp = client.get(ADMIN + "hardshipsettings/")
+    row = HardshipSettings.get()
+    assert resp.status_code == 302 and resp["Location"].endswith(f"/hardshipsettings/{row.pk}/change/")
+    client.post(
+        f"{ADMIN}hardshipsettings/{row.pk}/change/", {"second_approval_above": "8000", "document_max_bytes": "1048576"}
+    )
+    row.refresh_from_db()
+    assert row.second_approval_above == D("8000")
+    assert client.get(ADMIN + "hardshipsettings/add/").status_code == 403
+
+
+# --- Warmth batches and the cycle -------------------------------------------------------------
+
+
+def test_a_warmth_batch_is_drawn_up_approved_and_exported(client, hs, checker, member, tree):
+    year = 2025
+    neighbour = MemberFactory(union=tree.g1, mobile="13711112222")
+    for m in (member, neighbour):
+        WarmthRosterEntry.objects.create(member=m, union=tree.g1, year=year, source="screening")
+    login(client, hs)
+    resp = client.post(
+        BATCHES + "add/",
+        {"name": "2025春节送温暖", "union": tree.g1.pk, "period": "2025-01", "amount_per_person": "716"},
+    )
+    assert resp.status_code == 302
+    batch = WarmthBatch.objects.get()
+    assert (batch.recipients, batch.total) == (2, D("1432.00"))
+
+    act(login(client, checker), BATCHES, "approve", batch.pk)
+    batch.refresh_from_db()
+    assert batch.state == WarmthBatch.State.APPROVED
+
+    export = act(client, BATCHES, "export_xlsx", batch.pk)
+    assert export.status_code == 200
+    wb = load_workbook(io.BytesIO(export.content))
+    assert wb.active.max_row >= 6
+    assert AccessLog.objects.filter(action="export", user=checker).exists()
+
+
+def test_the_cycle_page_shows_steps_and_starts_a_month(client, hs):
+    run = CycleRun.objects.create(
+        period="2025-02",
+        state="done",
+        steps={"ingest": {"state": "done", "figures": {"pushes": 4, "accepted": 180}, "seconds": 0.5}},
+    )
+    login(client, hs)
+    page = client.get(f"{CYCLES}{run.pk}/change/").content.decode()
+    assert "cycle-steps" in page and "<b>180</b>" in page
+
+    resp = client.post(CYCLES + "run/", {"period": "2025-03"})
+    assert resp.status_code == 302
+    assert CycleRun.objects.filter(period="2025-03").exists()
+    assert client.post(CYCLES + "run/", {"period": "2025-3"}).status_code == 200  # a bad period is asked again
+
+
+def test_staff_without_the_cycle_permission_cannot_start_it(client, staff):
+    viewer = grant_hardship(staff, "view_case", "view_cyclerun")
+    login(client, viewer)
+    assert client.get(CYCLES).status_code == 200
+    assert client.post(CYCLES + "run/", {"period": "2025-03"}).status_code == 403
+    assert not CycleRun.objects.exists()

@@ -1,0 +1,258 @@
+"""The monthly cycle: steps recorded and committed one by one, claimed by one worker at a time,
+idempotent (run twice → same result, one notification per union), resumable after a failure."""
+
+import datetime as dt
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from core.models import AuditEntry, Notification
+from hardship import cycle, screening
+from hardship.models import Candidate, CycleRun, PushRow, WarmthRosterEntry
+from members.services import ServiceError
+from tests.factories import id_number
+from tests.hardship.conftest import grant_hardship
+
+P = "2025-03"
+
+
+@pytest.fixture
+def month(member, other_member, push_row):
+    """Rows of one month: a candidate in G1 (member) and one in G2 (other_member), a non-member."""
+    push_row("medical", P, {"out_of_pocket": "60000.00"}, member=member)
+    push_row("work_injury", P, {"injury_date": "2025-01-09", "grade": 3}, member=other_member)
+    push_row("medical", P, {"out_of_pocket": "99000.00"}, id_number=id_number())
+
+
+@pytest.fixture
+def g1_hardship(staff):
+    return grant_hardship(staff)
+
+
+@pytest.fixture
+def g2_hardship(tree):
+    from tests.factories import StaffFactory
+
+    return grant_hardship(StaffFactory(username="g2hardship", union=tree.g2))
+
+
+def figures(run):
+    return {name: info["figures"] for name, info in run.steps.items()}
+
+
+def test_a_cycle_runs_every_step_and_records_its_figures(month, member, g1_hardship, g2_hardship):
+    run = cycle.cycle_run(period=P)
+
+    assert (run.state, run.runs, run.skipped) == ("done", 1, None)
+    assert [run.steps[s]["state"] for s in CycleRun.STEPS] == ["done"] * 6
+    assert run.steps["match"]["figures"]["by_agency_kind"]["nhsa/medical"] == {"rows": 2, "matched": 1, "unmatched": 1}
+    assert run.steps["screen"]["figures"]["new"] == 2
+    assert run.steps["roster"]["figures"]["year"] == 2025
+    assert run.steps["notify"]["figures"] == {"unions": 2, "recipients": 2, "without_staff": 0}
+    assert run.published_at is not None and run.finished_at is not None
+    assert Candidate.objects.count() == 2
+    assert PushRow.objects.filter(member__isnull=True).count() == 1
+
+
+def test_running_twice_gives_the_same_result_and_one_notification_per_union(
+    month, member, other_member, g1_hardship, g2_hardship, other_staff
+):
+    first = cycle.cycle_run(period=P)
+    again = cycle.cycle_run(period=P)
+    assert again.skipped == "done" and again.runs == 1
+
+    rerun = cycle.cycle_run(period=P, restart=True)
+
+    assert rerun.state == "done" and rerun.runs == 2
+    assert Candidate.objects.count() == 2
+    assert rerun.steps["screen"]["figures"]["new"] == 0
+    assert rerun.steps["match"]["figures"]["by_agency_kind"] == first.steps["match"]["figures"]["by_agency_kind"]
+    notes = Notification.objects.filter(kind="hardship.candidates.new")
+    assert sorted(notes.values_list("recipient__username", flat=True)) == ["g1staff", "g2hardship"]
+    assert not notes.filter(recipient=other_staff).exists()  # 南浔区 staff without the permission
+    note = notes.get(recipient=g1_hardship)
+    assert member.union.name in note.body and P in note.body
+    assert note.dedupe_key == f"hardship-cycle-{P}-union-{member.union_id}:{g1_hardship.pk}"
+
+
+def test_the_nearest_hardship_staff_up_the_tree_are_notified(month, member, district_staff, other_staff, city_staff):
+    wx = grant_hardship(district_staff)
+    grant_hardship(city_staff)
+    cycle.cycle_run(period=P)
+    recipients = set(Notification.objects.values_list("recipient_id", flat=True))
+    # G1 has no hardship staff: 吴兴区's are told; the city is not (it is further up), nor 南浔区's outsider.
+    assert wx.pk in recipients and other_staff.pk not in recipients
+    assert Notification.objects.filter(recipient=wx).count() == 1
+
+
+def test_a_failed_step_is_redone_on_the_next_run_with_nothing_lost_or_doubled(month, g1_hardship, g2_hardship):
+    real = screening.screen_rule
+    calls = []
+
+    def flaky(rule, **kwargs):
+        calls.append(rule.kind)
+        if len(calls) == 3:  # halfway through the screening step
+            raise RuntimeError("worker lost")
+        return real(rule, **kwargs)
+
+    with mock.patch.object(screening, "screen_rule", side_effect=flaky), pytest.raises(RuntimeError):
+        cycle.cycle_run(period=P)
+
+    run = CycleRun.objects.get(period=P)
+    assert run.state == "failed"
+    assert (run.steps["ingest"]["state"], run.steps["match"]["state"]) == ("done", "done")
+    assert run.steps["screen"]["state"] == "failed" and "worker lost" in run.steps["screen"]["error"]
+    assert "roster" not in run.steps and "notify" not in run.steps
+    assert Candidate.objects.count() == 0  # the step's work was rolled back
+    assert not Notification.objects.exists()
+    match_figures = run.steps["match"]["figures"]
+
+    run = cycle.cycle_run(period=P)
+
+    assert run.state == "done" and run.runs == 2
+    assert run.steps["match"]["figures"] == match_figures  # done before: not run again
+    assert run.steps["screen"]["attempts"] == 2 and run.steps["screen"]["figures"]["new"] == 2
+    assert Candidate.objects.count() == 2
+    assert Notification.objects.filter(kind="hardship.candidates.new").count() == 2
+
+
+def test_a_run_another_worker_is_busy_with_is_skipped_and_a_stale_one_taken_over(month, settings):
+    settings.HARDSHIP_CYCLE_STALE_SECONDS = 600
+    CycleRun.objects.create(period=P, state="running", worker="elsewhere:1", heartbeat_at=timezone.now(), runs=1)
+
+    run = cycle.cycle_run(period=P)
+
+    assert run.skipped == "busy" and run.worker == "elsewhere:1"
+    assert Candidate.objects.count() == 0
+    CycleRun.objects.filter(period=P).update(heartbeat_at=timezone.now() - dt.timedelta(seconds=601))
+
+    run = cycle.cycle_run(period=P)
+
+    assert (run.state, run.runs, run.skipped) == ("done", 2, None)
+    assert run.worker != "elsewhere:1"
+    assert Candidate.objects.count() == 2
+
+
+def test_a_worker_whose_run_was_taken_over_rolls_its_step_back(month):
+    real = screening.screen_rule
+
+    def taken_over(rule, **kwargs):
+        result = real(rule, **kwargs)
+        CycleRun.objects.filter(period=P).update(worker="someone-else")
+        return result
+
+    with mock.patch.object(screening, "screen_rule", side_effect=taken_over), pytest.raises(cycle.CycleClaimLost):
+        cycle.cycle_run(period=P)
+
+    assert Candidate.objects.count() == 0
+    run = CycleRun.objects.get(period=P)
+    assert run.steps["screen"]["state"] == "running" and run.worker == "someone-else"
+
+
+def test_the_ingest_step_ingests_every_pending_push(db, month):
+    from hardship.models import DataPush
+
+    ingest = pytest.importorskip("hardship.ingest")
+    push = DataPush.objects.first()
+    DataPush.objects.filter(pk=push.pk).update(state=DataPush.State.PENDING)
+
+    def fake(*, push_id):
+        DataPush.objects.filter(pk=push_id).update(state=DataPush.State.INGESTED, accepted=3)
+        return DataPush.objects.get(pk=push_id)
+
+    with mock.patch.object(ingest, "push_ingest", side_effect=fake) as called:
+        run = cycle.cycle_run(period=P)
+
+    called.assert_called_once_with(push_id=push.pk)
+    assert run.steps["ingest"]["figures"] == {
+        "pushes": 1, "accepted": 3, "rejected": 0, "errors": 0, "states": {"ingested": 1}
+    }  # fmt: skip
+
+
+def test_the_roster_step_builds_the_warmth_roster(month, member):
+    Candidate.objects.all().delete()
+    run = cycle.cycle_run(period=P)
+    Candidate.objects.filter(member=member).update(state=Candidate.State.CONFIRMED)
+    cycle.cycle_run(period=P, restart=True)
+    assert run.steps["roster"]["figures"]["added"] == 0
+    assert WarmthRosterEntry.objects.filter(member=member, year=2025, is_active=True).exists()
+
+
+# --- Doors: the command, the task, the beat entry, the admin's start -----------------------------
+
+
+def test_the_command_runs_the_cycle_and_prints_each_steps_figures(month):
+    out = StringIO()
+    call_command("run_hardship_cycle", "--period", P, stdout=out)
+    text = out.getvalue()
+    assert f"Cycle {P}: done" in text
+    for step in CycleRun.STEPS:
+        assert f"  {step} " in text
+    assert '"newly_matched": 2' in text
+
+    out = StringIO()
+    call_command("run_hardship_cycle", "--period", P, stdout=out)
+    assert "already done" in out.getvalue()
+
+
+def test_the_command_refuses_a_bad_period(db):
+    with pytest.raises(CommandError):
+        call_command("run_hardship_cycle", "--period", "2025-13", stdout=StringIO())
+
+
+def test_the_task_acknowledges_late_and_runs_the_cycle(month):
+    from hardship.tasks import run_cycle
+
+    assert run_cycle.acks_late and run_cycle.reject_on_worker_lost
+    assert run_cycle.time_limit and run_cycle.soft_time_limit < run_cycle.time_limit
+    assert run_cycle.delay(P).get() == {"period": P, "state": "done", "skipped": None}
+
+
+def test_the_task_without_a_period_runs_the_previous_month(db):
+    from hardship.tasks import run_cycle
+
+    assert run_cycle.delay().get()["period"] == screening.previous_month()
+
+
+def test_beat_runs_the_cycle_monthly_on_the_configured_day():
+    from unionportal.celery import app
+
+    entry = app.conf.beat_schedule["hardship-monthly-cycle"]
+    assert entry["task"] == "hardship.tasks.run_cycle"
+    assert entry["schedule"].day_of_month == {5} and entry["schedule"].hour == {2} and entry["schedule"].minute == {0}
+
+
+def test_staff_may_start_the_cycle_from_the_admin_audited_and_queued_on_commit(
+    month, city_staff, django_capture_on_commit_callbacks
+):
+    starter = grant_hardship(city_staff, "change_cyclerun")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        run = cycle.cycle_start(period=P, actor=starter)
+    assert run.state == "queued" and len(callbacks) == 1
+    assert CycleRun.objects.get(period=P).state == "done"  # the task ran (eagerly) once committed
+    assert AuditEntry.objects.filter(action="hardship.cycle.queued", actor=starter).exists()
+
+    with pytest.raises(ServiceError) as err:
+        cycle.cycle_start(period=P, actor=starter)
+    assert err.value.code == "cycle_done"
+    with django_capture_on_commit_callbacks(execute=True):
+        cycle.cycle_start(period=P, actor=starter, restart=True)
+    assert CycleRun.objects.get(period=P).runs == 2
+
+
+def test_staff_without_the_permission_may_not_start_the_cycle(month, other_staff):
+    with pytest.raises(ServiceError) as err:
+        cycle.cycle_start(period=P, actor=grant_hardship(other_staff))
+    assert err.value.code == "forbidden"
+    assert not CycleRun.objects.exists()
+
+
+def test_a_running_cycle_is_not_started_again(month, city_staff):
+    starter = grant_hardship(city_staff, "change_cyclerun")
+    CycleRun.objects.create(period=P, state="running", worker="w", heartbeat_at=timezone.now())
+    with pytest.raises(ServiceError) as err:
+        cycle.cycle_start(period=P, actor=starter)
+    assert err.value.code == "cycle_running"
