@@ -421,9 +421,9 @@ def outbound_details(*, agency: Agency, period: str, cases: list[Case]) -> list[
     ids = [c.pk for c in cases]
     heads = {c.head_id: c.pk for c in cases}
     keys: dict[int, set[str]] = defaultdict(set)
-    for member_id, key in PushRow.objects.filter(
-        agency=agency, is_current=True, member_id__in=list(heads)
-    ).values_list("member_id", "source_key"):
+    for member_id, key in PushRow.objects.filter(agency=agency, is_current=True, member_id__in=list(heads)).values_list(
+        "member_id", "source_key"
+    ):
         keys[heads[member_id]].add(key)
     referrals: dict[int, list[dict]] = defaultdict(list)
     for ref in Referral.objects.filter(agency=agency, case_id__in=ids).order_by("sent_at", "pk"):

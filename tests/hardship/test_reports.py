@@ -277,3 +277,10 @@ def test_the_outsider_cannot_pick_a_union_outside_its_scope(client, world, nx_st
     assert resp.status_code == 200
     assert resp.context["union"] is None  # ignored: the report stays within 南浔区
     assert resp.context["figures"]["aid_total"]["amount"] == D("716.00")
+
+
+def test_the_report_is_linked_from_the_admin_index_for_hardship_staff_only(client, wx_staff, other_staff):
+    client.force_login(wx_staff)
+    assert REPORT in client.get("/admin/").content.decode()
+    client.force_login(other_staff)
+    assert REPORT not in client.get("/admin/").content.decode()

@@ -136,9 +136,7 @@ def test_the_medical_rule_hits_at_50000_out_of_pocket_over_12_months(member, pus
     ("early_period", "counted"),
     [("2024-04", True), ("2024-03", False), ("2024-Q2", True), ("2024-Q1", False), ("2025-04", False)],
 )
-def test_the_medical_window_is_the_twelve_months_ending_at_the_period(
-    member, push_row, rules, early_period, counted
-):
+def test_the_medical_window_is_the_twelve_months_ending_at_the_period(member, push_row, rules, early_period, counted):
     push_row("medical", early_period, {"out_of_pocket": "30000.00"}, member=member)
     push_row("medical", P, {"out_of_pocket": "20000.00"}, member=member)
     screening.match_rows()

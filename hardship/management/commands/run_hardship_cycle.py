@@ -15,7 +15,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--period", default="", help="a month (2025-03) or a quarter (2025-Q1); default: last month")
+        parser.add_argument(
+            "--period", default="", help="a month (2025-03) or a quarter (2025-Q1); default: last month"
+        )
         parser.add_argument("--restart", action="store_true", help="run every step again, even if the cycle is done")
 
     def handle(self, *args, period, restart, **options):

@@ -14,8 +14,14 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
         parser.add_argument("--reset", action="store_true", help="delete the demo data first")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+        parser.add_argument(
+            "--scenario",
+            choices=["jiangshan"],
+            default="",
+            help="also build a scenario: jiangshan = a county union and a year of hardship data run through the cycle",
+        )
 
-    def handle(self, *args, members, seed, reset, no_progress, verbosity, **options):
+    def handle(self, *args, members, seed, reset, no_progress, verbosity, scenario="", **options):
         if members < 1:
             raise CommandError("--members must be at least 1")
         ctx = SeedContext(
@@ -23,6 +29,7 @@ class Command(BaseCommand):
             members=members,
             progress=verbosity >= 1 and not no_progress,
             log=(lambda msg: self.stdout.write(msg)) if verbosity >= 1 else (lambda msg: None),
+            scenario=scenario,
         )
         ran = seed_run(ctx, reset=reset)
         if not ran:
