@@ -259,6 +259,9 @@ class HardshipSettingsAdmin(admin.ModelAdmin):
 
 # --- Candidates -----------------------------------------------------------------------------
 
+# The evidence figures shown in the worklist; the candidate's page shows all of it.
+SUMMARY_KEYS = ("sources", "total", "threshold", "list", "start_date", "grade", "type", "injury_date", "amount")
+
 
 @admin.register(Candidate)
 class CandidateAdmin(HardshipAdmin):
@@ -298,7 +301,8 @@ class CandidateAdmin(HardshipAdmin):
 
     @admin.display(description=_("evidence"))
     def evidence_summary(self, obj):
-        return evidence_text(obj.evidence)
+        brief = {k: v for k, v in (obj.evidence or {}).items() if k in SUMMARY_KEYS}
+        return format_html('<span class="evidence-brief">{}</span>', evidence_text(brief))
 
     @admin.display(description=_("evidence"))
     def evidence_list(self, obj):

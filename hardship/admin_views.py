@@ -6,6 +6,7 @@ page shows its answer or its refusal (`ServiceError.message`).
 """
 
 import hashlib
+import io
 import re
 from decimal import Decimal
 
@@ -153,16 +154,12 @@ class PushUploadForm(forms.Form):
         return upload
 
 
-def count_data_rows(content: bytes) -> int:
-    """The data rows of a CSV or XLSX file (the header and blank lines not counted), as the
-    manifest's row count declares them."""
-    from members.imports import _records
+def count_data_rows(content: bytes, kind: str) -> int:
+    """The data rows of a CSV or XLSX file as the manifest's row count declares them (the header
+    and blank lines not counted), read the way the ingestion reads it; a bad header is refused."""
+    from hardship.ingest import _detect
 
-    count = -1
-    for _line, cells in _records(content):
-        if count < 0 or any(c not in ("", None) for c in cells):
-            count += 1
-    return max(count, 0)
+    return _detect(io.BytesIO(content), kind)[1]
 
 
 def push_upload(model_admin, request) -> TemplateResponse:
@@ -183,7 +180,7 @@ def push_upload(model_admin, request) -> TemplateResponse:
     upload = data["file"]
     content = b"".join(upload.chunks())
     try:
-        row_count = count_data_rows(content)
+        row_count = count_data_rows(content, data["kind"])
     except ServiceError as exc:
         form.add_error("file", exc.message)
         return page.render("admin/hardship/datapush/upload.html", title=title, form=form)
@@ -213,6 +210,7 @@ def push_upload(model_admin, request) -> TemplateResponse:
         form=PushUploadForm(),
         push=push,
         answer=push_answer(push),
+        repeated=not getattr(push, "created_now", True),
         file_name=upload.name,
     )
 

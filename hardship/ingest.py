@@ -145,9 +145,12 @@ def _csv_records(stream: BinaryIO, encoding: str) -> Iterator[tuple[int, list[st
 
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    for line, cells in _xlsx_records(data):
-        if line == 1 or any(c not in ("", None) for c in cells):
-            yield line, cells
+    try:
+        for line, cells in _xlsx_records(data):
+            if line == 1 or any(c not in ("", None) for c in cells):
+                yield line, cells
+    except ServiceError:
+        raise _unreadable() from None
 
 
 def _detect(stream: BinaryIO, kind: str) -> tuple[str, int]:
@@ -181,7 +184,11 @@ def _count(records: Iterable[tuple[int, list]], kind: str) -> int:
 
 def _file_records(stream: BinaryIO, fmt: str, kind: str) -> Iterator[tuple[int, list[Any]]]:
     """(line, cells in the kind's column order) of every data row of a file."""
-    rows = _xlsx_rows(stream.read()) if fmt == "xlsx" else _csv_records(stream, fmt)
+    if fmt == "xlsx":
+        stream.seek(0)
+        rows = _xlsx_rows(stream.read())
+    else:
+        rows = _csv_records(stream, fmt)
     first = next(rows, None)
     if first is None:
         raise ServiceError("empty_file", _("The file is empty."))

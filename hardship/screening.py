@@ -497,7 +497,7 @@ def screen_rule(rule: ScreeningRule, *, period: str, tick: Tick = None) -> dict:
         cand = open_candidates.get(member_id)
         if cand is not None:
             # New facts for a candidate still waiting for staff: its evidence grows, no second entry.
-            merged = sorted(seen[member_id] | set(facts))
+            merged = sorted(set((cand.evidence or {}).get("facts", [])) | set(facts))
             cand.evidence = {**ev, "facts": merged}
             cand.evidence_key = evidence_key(rule.pk, merged)
             cand.save(update_fields=["evidence", "evidence_key"])

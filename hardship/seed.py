@@ -105,17 +105,29 @@ def local_standards(union: Union) -> None:
         LocalStandard.objects.get_or_create(union=union, year=year, defaults={"monthly_amount": amount})
 
 
+def _city_districts():
+    return Union.objects.filter(kind=Union.Kind.DISTRICT, parent__isnull=False)
+
+
 def _setup_done(ctx: SeedContext | None = None) -> bool:
-    return Group.objects.filter(name=HARDSHIP_GROUP).exists() and Agency.objects.filter(code="cdpf").exists()
+    return (
+        Group.objects.filter(name=HARDSHIP_GROUP).exists()
+        and Agency.objects.filter(code="cdpf").exists()
+        and (LocalStandard.objects.filter(union__in=_city_districts()).exists() or not _city_districts().exists())
+    )
 
 
-@seed_step("hardship.setup", order=300, done=_setup_done)
+def _reset_setup(ctx: SeedContext) -> None:
+    LocalStandard.objects.filter(union__in=_city_districts()).delete()
+
+
+@seed_step("hardship.setup", order=300, done=_setup_done, reset=_reset_setup)
 def seed_setup(ctx: SeedContext) -> None:
     """Agencies, rules, settings, local standards of the demo city's districts, and staff groups."""
     with transaction.atomic():
         hardship_basics()
         staff_group, supervisor_group = hardship_groups()
-        for union in Union.objects.filter(kind=Union.Kind.DISTRICT, parent__isnull=False):
+        for union in _city_districts():
             local_standards(union)
         for user in User.objects.filter(username__in=DEMO_HARDSHIP_STAFF):
             user.groups.add(staff_group)
@@ -157,10 +169,6 @@ def _demo_members():
 
 
 def _demo_done(ctx: SeedContext | None = None) -> bool:
-    import importlib.util
-
-    if importlib.util.find_spec("hardship.ingest") is None:  # TEMPORARY until engineer A's ingestion lands
-        return True
     if DataPush.objects.filter(batch_id__startswith=DEMO_BATCH_PREFIX).exists():
         return True
     return not _demo_members()[30:31].exists()  # the demo city is not there, or too small
@@ -277,7 +285,6 @@ def delete_hardship_data(ctx: SeedContext | None = None) -> None:
         rows._raw_delete(rows.db)
         DataPush.objects.all().delete()
         CycleRun.objects.all().delete()
-        LocalStandard.objects.all().delete()
     if ctx is not None:
         ctx.log("Deleted the hardship data.")
 
@@ -287,7 +294,8 @@ def delete_hardship_data(ctx: SeedContext | None = None) -> None:
 JS_CODE = "JS"
 JS_NAME = "江山市总工会"
 JS_REGION = "330881"
-JS_MEMBERS = 15_000
+JS_COUNTY_MEMBERS = 15_000  # the county's real-name members; smaller runs scale the records with it
+JS_MEMBERS = JS_COUNTY_MEMBERS
 JS_YEAR = 2025
 JS_TOWNS = (
     "虎山街道", "双塔街道", "清湖街道", "上余镇", "四都镇", "贺村镇", "峡口镇", "凤林镇", "新塘边镇", "坛石镇",
@@ -333,6 +341,7 @@ class Household:
     filed: bool = True
     aid: list[tuple[int, str, Decimal, str]] = field(default_factory=list)  # month, fund line, amount, purpose
     referral: tuple[str, str, bool, Decimal | None] | None = None  # benefit, agency, granted, amount
+    referral_month: int = 1  # not before this month
 
 
 @dataclass
@@ -472,7 +481,7 @@ def jiangshan_plan(ctx: SeedContext, *, members: int = JS_MEMBERS, scale: float 
     on_list = list(low_members)
     for month in range(2, 13):
         rows = []
-        for _ in range(s(8)):  # newcomers: 6 members, 2 others
+        for _ in range(s(7)):  # members joining the list
             idx = next(take)
             on_list.append(idx)
             num, name = person_of(idx)
@@ -498,7 +507,7 @@ def jiangshan_plan(ctx: SeedContext, *, members: int = JS_MEMBERS, scale: float 
     big_members = [next(take) for _ in range(13)]
     for k, idx in enumerate(big_members):
         start = 1 + (k * 11) // 13
-        costs = [(start, D(rng.randint(60_000, 160_000))), (min(12, start + 1), D(rng.randint(20_000, 90_000)))]
+        costs = [(start, D(rng.randint(90_000, 200_000))), (min(12, start + 1), D(rng.randint(30_000, 100_000)))]
         big[idx] = costs
     regular = [next(take) for _ in range(s(260))]
     for month in range(1, 13):
@@ -584,7 +593,7 @@ def jiangshan_plan(ctx: SeedContext, *, members: int = JS_MEMBERS, scale: float 
             num, name = person_of(rng.choice(regular + on_list[:50])) if rng.random() < 0.6 else outsider()
             by_agency.setdefault(code, []).append(
                 row(num, f"ag-{month:02d}-{n}", body=body, purpose=purpose, fund_line=line,
-                    amount=money(rng.choice([500, 800, 1000, 1500, 2000, 3000])), date=f"{JS_YEAR}-{month:02d}-0{rng.randint(1, 9)}",
+                    amount=money(rng.choice([500, 800, 1000, 1500, 2000, 3000])), date=f"{JS_YEAR}-{month:02d}-0{rng.randint(1, 2)}",
                     name=name)
             )  # fmt: skip
         for code, rows in sorted(by_agency.items()):
@@ -595,7 +604,7 @@ def jiangshan_plan(ctx: SeedContext, *, members: int = JS_MEMBERS, scale: float 
     households.append(
         Household(0, "medical_oop_12m", 3, 3, D("60000"), D("154184.67"), D("0"), True, "肝衰竭，肢体四级残疾",
                   aid=[(5, "illness", D("27000.00"), "大病救助")],
-                  referral=("disability_insurance", "cdpf", True, D("15000.00")))
+                  referral=("disability_insurance", "cdpf", True, D("15000.00")), referral_month=5)
     )  # fmt: skip
     for k, idx in enumerate(big_members[:11]):
         start = big[idx][0][0]
@@ -603,21 +612,21 @@ def jiangshan_plan(ctx: SeedContext, *, members: int = JS_MEMBERS, scale: float 
         filed = k not in (3, 8)
         size = rng.randint(2, 5)
         income = D(rng.randint(30, 90) * 1000) if filed else D("260000")
-        aid = [(min(12, start + 1), "illness", D(rng.choice([4000, 6000, 8000, 10000])), "大病救助")] if filed else []
+        aid = [(min(12, start + 1), "illness", D(rng.choice([8000, 10000, 12000, 15000])), "大病救助")] if filed else []
         households.append(Household(idx, "medical_oop_12m", start, size, income, cost.quantize(D("0.01")), D("0"),
                                     True, "重病住院", filed=filed, aid=aid))  # fmt: skip
     for k, idx in enumerate(severe_injury[:4]):
         month = 2 + 2 * k
         households.append(
             Household(idx, "work_injury_grade", month, rng.randint(3, 4), D(rng.randint(24, 40) * 1000), D("6000"),
-                      D("4000"), True, "工伤致残", aid=[(month, "living", D("5000.00"), "生活救助")],
+                      D("4000"), True, "工伤致残", aid=[(month, "living", D("6000.00"), "生活救助")],
                       referral=("work_injury_compensation", "hrss", True, D(rng.choice([36000, 42000, 58000]))))
         )  # fmt: skip
     for k, idx in enumerate(severe_disability[:5]):
         month = 2 + k
         households.append(
             Household(idx, "disability_grade", month, rng.randint(2, 4), D(rng.randint(20, 36) * 1000), D("3000"),
-                      D("0"), False, "重度残疾", aid=[(month, "living", D("3000.00"), "生活救助")],
+                      D("0"), False, "重度残疾", aid=[(month, "living", D("4000.00"), "生活救助")],
                       referral=("disability_insurance", "cdpf", k < 3, D("6000.00") if k < 3 else None))
         )  # fmt: skip
     for k, idx in enumerate(low_members[:8]):
@@ -645,6 +654,7 @@ def _reset_jiangshan(ctx: SeedContext) -> None:
     delete_hardship_data()
     with transaction.atomic():
         User.objects.filter(union__path__startswith=prefix).update(union=None)
+        LocalStandard.objects.filter(union__path__startswith=prefix).delete()
         members = Member.objects.filter(union__path__startswith=prefix)
         members._raw_delete(members.db)
         Enterprise.objects.filter(union__path__startswith=prefix).delete()
@@ -678,7 +688,7 @@ def jiangshan_build(ctx: SeedContext, *, members: int = JS_MEMBERS, scale: float
 
     from hardship import reports
 
-    scale = members / JS_MEMBERS if scale is None else scale
+    scale = members / JS_COUNTY_MEMBERS if scale is None else scale
     plan = jiangshan_plan(ctx, members=members, scale=scale)
     with time_machine.travel(_t(JS_YEAR - 1, 12, 20), tick=False):
         county, staff, checker = _jiangshan_county(ctx, plan)
@@ -729,6 +739,8 @@ class _Year:
         self.cases: dict[int, Case] = {}  # member pk -> case
         self.agencies = {a.code: a for a in Agency.objects.all()}
         self.referrals: list[tuple[int, object, tuple]] = []  # (answer month, referral, plan)
+        self.paid: set[tuple[int, int]] = set()  # (member pk, index of the planned aid)
+        self.referred: set[int] = set()
 
     def at(self, month: int, day: int, hour: int = 10):
         import time_machine
@@ -778,33 +790,21 @@ class _Year:
                     services.candidate_dismiss(candidate=cand, actor=self.staff, note=note)
 
     def work_cases(self, month: int) -> None:
+        """Cases opened this month are visited, assessed and filed (or withdrawn); filed ones get
+        their aid when it is due (maker and checker) and are referred to the agencies."""
         from hardship import services
 
         for member_pk, case in self.cases.items():
             h = self.households[member_pk]
-            if h.month == month and case.state == Case.State.CANDIDATE:
-                with self.at(month, 12):
-                    services.case_transition(case=case, to_state="contacted", actor=self.staff, note="已上门走访")
-                with self.at(month, 15):
-                    services.case_assess(
-                        case=case, actor=self.staff, household_size=h.size, annual_income=h.income,
-                        medical_expenditure=h.medical, schooling_expenditure=h.schooling, sudden_accident=h.accident,
-                        health_notes=h.health, year=JS_YEAR,
-                    )  # fmt: skip
-                with self.at(month, 18):
-                    case.refresh_from_db()
-                    if h.filed and case.category != Case.Category.NONE:
-                        services.case_transition(case=case, to_state="filed", actor=self.staff, note="建档")
-                    else:
-                        services.case_transition(
-                            case=case, to_state="withdrawn", actor=self.staff, note="家庭收入较高，不予建档"
-                        )
+            if case.state == Case.State.CANDIDATE:
+                self.file(month, case, h)
             case.refresh_from_db()
             if case.state not in (Case.State.FILED, Case.State.RECEIVING_AID):
                 continue
-            for m, line, amount, purpose in h.aid:
-                if m != month:
+            for k, (due, line, amount, purpose) in enumerate(h.aid):
+                if due > month or (member_pk, k) in self.paid:
                     continue
+                self.paid.add((member_pk, k))
                 with self.at(month, 20):
                     aid = services.aid_create(
                         case=case, actor=self.staff, fund_line=line, amount=amount, purpose=purpose,
@@ -813,15 +813,34 @@ class _Year:
                 if aid.state == Aid.State.PENDING_APPROVAL:
                     with self.at(month, 22):
                         services.aid_approve(aid=aid, actor=self.checker, double_aid_acknowledged=True)
-            if h.referral and not case.referrals.exists() and month >= h.month:
+            if h.referral and member_pk not in self.referred and month >= h.referral_month:
+                self.referred.add(member_pk)
                 benefit, code, granted, amount = h.referral
-                if benefit == "disability_insurance" and member_pk == self.member_pk[0] and month < 5:
-                    continue  # 周建新's disability grade reaches 残联 in April: referred in May
                 with self.at(month, 21):
                     referral = services.referral_send(
                         case=case, agency=self.agencies[code], benefit=benefit, actor=self.staff, note="协助申请"
                     )
                 self.referrals.append((min(12, month + 1), referral, (code, granted, amount)))
+
+    def file(self, month: int, case: Case, h: Household) -> None:
+        from hardship import services
+
+        with self.at(month, 12):
+            services.case_transition(case=case, to_state="contacted", actor=self.staff, note="已上门走访")
+        with self.at(month, 15):
+            services.case_assess(
+                case=case, actor=self.staff, household_size=h.size, annual_income=h.income,
+                medical_expenditure=h.medical, schooling_expenditure=h.schooling, sudden_accident=h.accident,
+                health_notes=h.health, year=JS_YEAR,
+            )  # fmt: skip
+        with self.at(month, 18):
+            case.refresh_from_db()
+            if h.filed and case.category != Case.Category.NONE:
+                services.case_transition(case=case, to_state="filed", actor=self.staff, note="建档")
+            else:
+                services.case_transition(
+                    case=case, to_state="withdrawn", actor=self.staff, note="家庭收入较高，不予建档"
+                )
 
     def answer_referrals(self, month: int) -> None:
         """The agencies answer the referrals of the month before (through their API in real life)."""
@@ -840,20 +859,18 @@ class _Year:
         self.referrals = waiting
 
     def autumn_amount(self) -> Decimal:
-        """The Mid-Autumn warmth per person that brings the year's payments near the county's 707,500."""
-        paid = sum(
-            (a for a in Aid.objects.filter(union__path__startswith=f"{JS_CODE}/", state__in=["approved", "paid"])
-             .values_list("amount", flat=True)),
-            D("0"),
-        )  # fmt: skip
-        later = sum((amount for h in self.households.values() for m, _l, amount, _p in h.aid if m >= 9), D("0"))
+        """The Mid-Autumn warmth per person that brings the year's payments near the county's
+        707,500 CNY (scaled with a smaller county): the target less what was paid to the roster
+        before and all the aid planned under the files."""
+        warmth = sum(WarmthBatch.objects.filter(union=self.county).values_list("total", flat=True), D("0"))
+        planned = sum((amount for h in self.households.values() if h.filed for _m, _l, amount, _p in h.aid), D("0"))
         roster = WarmthRosterEntry.objects.filter(
             union__path__startswith=f"{JS_CODE}/", year=JS_YEAR, is_active=True
         ).count()
+        scale = D(str(min(1.0, len(self.plan.members) / JS_COUNTY_MEMBERS)))
+        left = YEAR_PAID_TARGET * scale - warmth - planned
         if not roster:
             return D("300.00")
-        scale = len(self.plan.members) / JS_MEMBERS
-        left = YEAR_PAID_TARGET * D(str(min(1.0, scale))) - paid - later
         return max(D("100.00"), (left / roster).quantize(D("1")))
 
     def warmth(self, month: int, amount: Decimal, name: str) -> None:

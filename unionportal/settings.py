@@ -256,6 +256,7 @@ SPECTACULAR_SETTINGS = {
         "JoinChannelEnum": "members.models.JoinChannel",
         "ReferralStateEnum": "hardship.models.Referral.State",
         "ReferralBenefitEnum": "hardship.models.Referral.Benefit",
+        "PushStateEnum": "hardship.models.DataPush.State",
     },
 }
 

@@ -136,3 +136,53 @@ def push_row(db):
         )
 
     return add
+
+
+# --- Data in: pushes (engineer A) ----------------------------------------------------------------
+
+
+@pytest.fixture
+def nhsa(db):
+    """医保局, the medical insurance bureau: pushes medical rows."""
+    from tests.factories import AgencyFactory
+
+    return AgencyFactory(code="nhsa", name="医保局")
+
+
+@pytest.fixture
+def nhsa_key(nhsa):
+    """An API key of 医保局 with the scope hardship:push."""
+    from core.services import api_key_create
+
+    _key, secret = api_key_create(agency=nhsa, scopes=["hardship:push"])
+    return secret
+
+
+@pytest.fixture
+def push_rows():
+    """Valid rows of every kind, as a JSON push or a file sends them: `push_rows(kind, n, start=0)`."""
+    import random
+
+    from members.idgen import make_id_number
+
+    rng = random.Random(33)
+    numbers = [make_id_number(rng) for _ in range(200)]
+    payloads = {
+        "low_income": {"list": "低保", "start_date": "2024-07-01", "status": "在保"},
+        "work_injury": {"injury_date": "2024-11-03", "grade": "四级"},
+        "medical": {
+            "total_cost": "439305.46", "reimbursed": "285120.79", "out_of_pocket": "154184.67",
+            "illness_category": "肝衰竭",
+        },
+        "disability": {"type": "肢体", "grade": "4"},
+        "aid_given": {"body": "民政局", "purpose": "大病救助", "fund_line": "大病救助", "amount": "3000", "date": "2025-03-02"},
+    }  # fmt: skip
+
+    def rows(kind, n, *, start=0):
+        return [
+            {"source_key": f"{kind}-{i:05d}", "id_number": numbers[i], "name": "张伟", **payloads[kind]}
+            for i in range(start, start + n)
+        ]
+
+    rows.numbers = numbers
+    return rows

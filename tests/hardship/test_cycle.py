@@ -93,6 +93,18 @@ def test_the_nearest_hardship_staff_up_the_tree_are_notified(
     assert Notification.objects.filter(recipient=wx).count() == 1
 
 
+def test_notifying_a_union_again_for_the_same_period_sends_nothing_new(
+    member, g1_hardship, django_capture_on_commit_callbacks
+):
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            cycle.notify_new_candidates(period=P, new_by_union={member.union_id: 3})
+    assert Notification.objects.filter(recipient=g1_hardship).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        cycle.notify_new_candidates(period="2025-04", new_by_union={member.union_id: 1})
+    assert Notification.objects.filter(recipient=g1_hardship).count() == 2
+
+
 def test_a_failed_step_is_redone_on_the_next_run_with_nothing_lost_or_doubled(
     month, g1_hardship, g2_hardship, django_capture_on_commit_callbacks
 ):
@@ -178,13 +190,39 @@ def test_the_ingest_step_ingests_every_pending_push(db, month):
     }  # fmt: skip
 
 
-def test_the_roster_step_builds_the_warmth_roster(month, member):
-    Candidate.objects.all().delete()
+def test_a_queued_push_is_ingested_matched_and_screened_by_the_cycle(member, settings):
+    from hardship import ingest, pushformats
+    from hardship.models import DataPush
+    from tests.factories import AgencyFactory
+
+    settings.HARDSHIP_PUSH_SYNC_MAX_ROWS = 0  # queued for the worker, which (in this test) never comes
+    rows = [
+        {"source_key": "YB-1", "id_number": member.id_number, "name": member.name, "total_cost": "439305.46",
+         "reimbursed": "285120.79", "out_of_pocket": "154184.67", "illness_category": "肝衰竭"},
+        {"source_key": "YB-2", "id_number": id_number(), "total_cost": "10", "reimbursed": "5", "out_of_pocket": "5"},
+    ]  # fmt: skip
+    sha, count = pushformats.rows_sha256([rows])
+    manifest = {"kind": "medical", "period": P, "batch_id": "nhsa-2025-03", "row_count": count, "sha256": sha}
+    push = ingest.push_receive_json(agency=AgencyFactory(code="nhsa", name="医保局"), manifest=manifest, rows=rows)
+    assert push.state == DataPush.State.PENDING
+
     run = cycle.cycle_run(period=P)
+
+    assert run.steps["ingest"]["figures"]["accepted"] == 2
+    assert run.steps["match"]["figures"]["by_agency_kind"]["nhsa/medical"] == {"rows": 2, "matched": 1, "unmatched": 1}
+    (cand,) = Candidate.objects.all()
+    assert cand.member == member and cand.evidence["total"] == "154184.67"
+
+
+def test_the_roster_step_adds_confirmed_candidates(month, member):
+    first = cycle.cycle_run(period=P)
+    assert first.steps["roster"]["figures"]["added"] == 0  # open candidates are not on the roster yet
     Candidate.objects.filter(member=member).update(state=Candidate.State.CONFIRMED)
-    cycle.cycle_run(period=P, restart=True)
-    assert run.steps["roster"]["figures"]["added"] == 0
-    assert WarmthRosterEntry.objects.filter(member=member, year=2025, is_active=True).exists()
+
+    rerun = cycle.cycle_run(period=P, restart=True)
+
+    assert rerun.steps["roster"]["figures"]["added"] == 1
+    assert WarmthRosterEntry.objects.filter(member=member, year=2025, is_active=True, source="screening").exists()
 
 
 # --- Doors: the command, the task, the beat entry, the admin's start -----------------------------

@@ -101,28 +101,25 @@ def test_the_newspapers_example_adds_up():
 
 
 @pytest.mark.django_db
-def test_the_jiangshan_scenario_lands_near_the_countys_year(monkeypatch):
-    """A fifth of the county (3,000 members): records and the warmth roster scale with it; the 27
-    files, their aid and the 12 referrals granted do not."""
-    monkeypatch.setattr(seed, "JS_MEMBERS", 3000)
+def test_the_jiangshan_scenario_lands_near_the_countys_year():
+    """The whole county (15,000 members, about 10 s on SQLite) through ingestion and 12 monthly cycles."""
     out = run_seed("--scenario", "jiangshan")
     staff = User.objects.get(username="js-admin")
     f = reports.period_figures(user=staff, period="2025")
 
     assert "Jiangshan 2025:" in out
-
-    assert 380 <= f["received_total"] <= 480
-    assert f["matched_total"] >= f["received_total"] * 0.45
-    assert f["cases"]["filed"] == 27
-    assert f["referrals"]["granted"] == 12
+    assert Member.objects.filter(union__path__startswith="JS/").count() == seed.JS_COUNTY_MEMBERS
+    assert 2000 <= f["received_total"] <= 2200  # "2,000+ records a year"
+    assert 0.55 <= f["matched_total"] / f["received_total"] <= 0.75  # the others are not members
     assert CycleRun.objects.filter(period__startswith="2025-", state="done").count() == 12
-    spring = WarmthBatch.objects.get(period="2025-01")
-    assert spring.recipients == 89 and spring.total == D("716.00") * 89 and spring.state == "approved"
-    assert 90 <= f["warmth"]["roster"] <= 125
-    assert f["warmth"]["recipients"] >= spring.recipients
-    assert f["candidates"]["confirmed"] == 29 and f["candidates"]["open"] > 0
-    # About 707,500 CNY for the whole county: a fifth of it here, within 10 %.
-    assert abs(f["aid_total"]["amount"] - D("141500")) <= D("14150")
+    assert f["cases"]["filed"] == 27  # "27 hardship files built"
+    assert f["candidates"]["confirmed"] == 29 and f["candidates"]["open"] > 0  # two were withdrawn
+    spring = WarmthBatch.objects.get(period="2025-01", union__code=seed.JS_CODE)
+    assert (spring.recipients, spring.total, spring.state) == (445, D("318620.00"), "approved")  # "445 … 318,600"
+    assert 500 <= f["warmth"]["roster"] <= 550  # "526 regular recipients"
+    assert 500 <= f["warmth"]["recipients"] <= 550
+    assert abs(f["aid_total"]["amount"] - D("707500")) <= D("3000")  # "707,500 CNY paid"
+    assert f["referrals"]["granted"] == 12  # "twelve workers … got the benefits"
 
     zhou = Member.objects.get(union__path__startswith="JS/", name="周建新")
     case = Case.objects.get(head=zhou)
@@ -131,6 +128,21 @@ def test_the_jiangshan_scenario_lands_near_the_countys_year(monkeypatch):
     assert Aid.objects.get(case=case).amount == D("27000.00")
     referral = Referral.objects.get(case=case)
     assert (referral.agency.code, referral.state, referral.amount) == ("cdpf", "granted", D("15000.00"))
+    rows = PushRow.objects.filter(member=zhou, kind="medical")
+    assert sum(D(r.payload["out_of_pocket"]) for r in rows) == D("154184.67")
+    assert {r.payload["grade"] for r in PushRow.objects.filter(member=zhou, kind="disability")} == {4}
 
     march = reports.period_figures(user=staff, period="2025-03")
-    assert march["received_total"] > 0 and march["funnel"][0]["value"] >= march["funnel"][1]["value"]
+    assert [s["value"] for s in march["funnel"]] == sorted((s["value"] for s in march["funnel"]), reverse=True)
+    outsider = User.objects.get(username="wuxing")  # 吴兴区's staff see nothing of the county
+    assert reports.period_figures(user=outsider, period="2025")["cases"]["filed"] == 0
+
+
+@pytest.mark.django_db
+def test_a_smaller_county_scales_the_records_but_not_the_files():
+    ctx = SeedContext(seed=1, progress=False, log=lambda msg: None, scenario="jiangshan")
+    f = seed.jiangshan_build(ctx, members=3000)
+
+    assert 380 <= f["received_total"] <= 480
+    assert f["cases"]["filed"] == 27 and f["referrals"]["granted"] == 12
+    assert WarmthBatch.objects.get(period="2025-01").recipients == 89
