@@ -8,15 +8,19 @@ Pages and actions are doors: one form, one service call (hardship.services, hard
 hardship.cycle), its answer or refusal shown.
 """
 
+import datetime as dt
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -39,10 +43,10 @@ from hardship.models import (
     WarmthRosterEntry,
 )
 from members import selectors as member_selectors
-from members.admin import MAX_ACTION_ROWS, ReasonActionsMixin, UnionSubtreeFilter
+from members.admin import ID_SEARCH_RE, INDEX_SEARCH_RE, MAX_ACTION_ROWS, ReasonActionsMixin, UnionSubtreeFilter
 from members.admin_scope import ScopedAdminMixin
 from members.models import Union
-from members.services import ServiceError
+from members.services import ServiceError, id_number_index
 
 
 class HardshipAdmin(ReasonActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
@@ -268,7 +272,7 @@ class CandidateAdmin(HardshipAdmin):
     """The worklist of members found by screening: open ones first, with their evidence."""
 
     list_defer = ("member__id_number",)
-    list_display = ("member_label", "union", "rule", "period", "state", "evidence_summary", "created_at")
+    list_display = ("member_label", "rule", "period", "state", "evidence_summary", "union")
     list_display_links = ("member_label",)
     list_filter = ("state", "rule", "period", UnionSubtreeFilter)
     list_select_related = ("member", "union", "rule")
@@ -302,7 +306,10 @@ class CandidateAdmin(HardshipAdmin):
     @admin.display(description=_("evidence"))
     def evidence_summary(self, obj):
         brief = {k: v for k, v in (obj.evidence or {}).items() if k in SUMMARY_KEYS}
-        return format_html('<span class="evidence-brief">{}</span>', evidence_text(brief))
+        return format_html(
+            '<span class="evidence-brief" style="display:inline-block;min-width:14em;max-width:26em">{}</span>',
+            evidence_text(brief),
+        )
 
     @admin.display(description=_("evidence"))
     def evidence_list(self, obj):
@@ -386,7 +393,10 @@ class CaseAdmin(HardshipAdmin):
         return qs.order_by(*ordering) if ordering else qs
 
     def get_search_results(self, request, queryset, search_term):
-        listable = selectors.cases_listable_by(request.user, search_term)
+        term = search_term.strip()
+        if INDEX_SEARCH_RE.fullmatch(term):  # a whole ID number, replaced by its blind index (see below)
+            return queryset.filter(head__id_index=term[3:]), False
+        listable = selectors.cases_listable_by(request.user, term)
         return queryset.filter(pk__in=listable.values("pk")), False
 
     @admin.display(description=_("case number"), ordering="case_no")
@@ -401,10 +411,16 @@ class CaseAdmin(HardshipAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
+        term = request.GET.get(SEARCH_VAR, "").strip()
+        if ID_SEARCH_RE.fullmatch(term):
+            # The ID number never stays in the URL, the browser history or the server's logs.
+            params = request.GET.copy()
+            params[SEARCH_VAR] = "id:" + id_number_index(term.upper())
+            return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
         extra_context = {
             **(extra_context or {}),
             "can_list_all": selectors.can_list_all_cases(request.user),
-            "searched": bool(request.GET.get("q", "").strip()),
+            "searched": bool(term),
         }
         return super().changelist_view(request, extra_context)
 
@@ -669,6 +685,15 @@ class ReferralAdmin(ReadOnlyMixin, HardshipAdmin):
 # --- The monthly cycle ----------------------------------------------------------------------
 
 
+def local_time(iso) -> str:
+    """An ISO timestamp of a step, in local time."""
+    try:
+        when = dt.datetime.fromisoformat(str(iso))
+    except ValueError:
+        return ""
+    return timezone.localtime(when).strftime("%Y-%m-%d %H:%M:%S") if timezone.is_aware(when) else str(when)[:19]
+
+
 def figures_html(figures: dict, depth: int = 0):
     """A step's figures as a readable nested list (numbers first, then the groups)."""
     if not isinstance(figures, dict) or not figures:
@@ -706,7 +731,7 @@ class CycleRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
                 (
                     name,
                     step.get("state", "-"),
-                    str(step.get("started_at") or "")[:19].replace("T", " "),
+                    local_time(step.get("started_at")),
                     step.get("seconds", ""),
                     step.get("attempts", ""),
                     figures_html(step.get("figures") or {}),

@@ -348,9 +348,14 @@ def case_context(case: Case, user) -> dict:
             ),
             (gettext("sudden accident or major illness"), gettext("yes") if case.sudden_accident else gettext("no")),
         ]
+    events = list(selectors.case_timeline(case))
+    states = dict(Case.State.choices)
+    for ev in events:  # a state change shows where the case went
+        to = (ev.data or {}).get("to") if ev.kind == "state" else None
+        ev.label = f"→ {states[to]}" if to in states else ev.kind
     return {
         "case": case,
-        "events": list(selectors.case_timeline(case)),
+        "events": events,
         "figures": figures,
         "aid": aid,
         "documents": documents,

@@ -422,12 +422,18 @@ def _lock_period(push: DataPush) -> None:
 
 
 def _supersede(push: DataPush, keys: list[str]) -> int:
-    """Mark current rows of earlier pushes with these source keys as replaced; return how many."""
+    """Mark current rows of earlier pushes with these source keys as replaced; return how many.
+
+    Called under `_lock_period`: any other push that stored rows for this agency, kind and
+    period has committed its DataPush by then, so when there is none, nothing can be replaced
+    (and the million-row first push of a month skips the lookups).
+    """
+    others = DataPush.objects.filter(agency_id=push.agency_id, kind=push.kind, period=push.period)
+    if not keys or not others.exclude(pk=push.pk).exists():
+        return 0
     earlier = PushRow.objects.filter(
         agency_id=push.agency_id, kind=push.kind, period=push.period, is_current=True
     ).exclude(push_id=push.pk)
-    if not keys or not earlier.exists():
-        return 0
     size = min(5_000, (connection.features.max_query_params or 5_000) - 10)
     return sum(
         earlier.filter(source_key__in=keys[i : i + size]).update(is_current=False) for i in range(0, len(keys), size)

@@ -666,7 +666,7 @@ def _reset_jiangshan(ctx: SeedContext) -> None:
 @seed_step("hardship.jiangshan", order=320, done=_jiangshan_done, reset=_reset_jiangshan)
 def seed_jiangshan(ctx: SeedContext) -> None:
     """`seed_demo --scenario jiangshan`: the county and its year (see the module doc)."""
-    figures = jiangshan_build(ctx, members=ctx.shared.get("jiangshan_members", JS_MEMBERS))
+    figures = jiangshan_build(ctx, members=JS_MEMBERS)
     for line in figures_lines(figures):
         ctx.log(line)
 

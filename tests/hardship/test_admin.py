@@ -217,6 +217,17 @@ def test_the_case_list_is_empty_until_staff_search(client, hs, open_case, member
     assert rows(client.get(CASES, {"q": "nobody"})) == []
 
 
+def test_a_searched_id_number_is_replaced_by_its_blind_index_in_the_url(client, hs, open_case, member, outsider):
+    login(client, hs)
+    resp = client.get(CASES, {"q": member.id_number})
+    assert resp.status_code == 302
+    assert member.id_number not in resp["Location"] and member.id_index in resp["Location"]
+    assert rows(client.get(resp["Location"])) == [open_case]
+
+    login(client, outsider)
+    assert rows(client.get(resp["Location"])) == []
+
+
 def test_a_supervisor_lists_every_case_of_the_district(client, supervisor, open_case, other_member, outsider):
     nx_case = Case.objects.create(head=other_member, union=other_member.union, case_no="KNX")
     resp = login(client, supervisor).get(CASES)
