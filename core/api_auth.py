@@ -19,10 +19,11 @@ class ApiClient:
     def __init__(self, key: ApiKey):
         self.key = key
         self.agency = key.agency
+        self.merchant = key.merchant
         self.pk = None
 
     def __str__(self):
-        return str(self.agency or self.key)
+        return str(self.agency or self.merchant or self.key)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -38,7 +39,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if len(parts) != 3 or parts[0] != ApiKey.PREFIX:
             raise exceptions.AuthenticationFailed(_("Invalid API key."), code="invalid_key")
         _prefix, key_id, secret = parts
-        key = ApiKey.objects.select_related("agency").filter(key_id=key_id).first()
+        key = ApiKey.objects.select_related("agency", "merchant").filter(key_id=key_id).first()
         import hmac
 
         if key is None or not hmac.compare_digest(key.key_hash, ApiKey.digest(secret)):

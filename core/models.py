@@ -93,6 +93,10 @@ class ApiKey(models.Model):
     agency = models.ForeignKey(
         Agency, verbose_name=_("agency"), null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys"
     )
+    merchant = models.ForeignKey(
+        "vouchers.Merchant", verbose_name=_("merchant"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="api_keys",
+    )  # fmt: skip
     name = models.CharField(_("name"), max_length=100, blank=True)
     key_id = models.CharField(_("key id"), max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
@@ -110,7 +114,11 @@ class ApiKey(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None and (self.agency is None or self.agency.is_active)
+        if self.revoked_at is not None:
+            return False
+        if self.agency_id and not self.agency.is_active:
+            return False
+        return not (self.merchant_id and self.merchant.state != "approved")
 
     @staticmethod
     def digest(secret: str) -> str:

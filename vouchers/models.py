@@ -1,1 +1,368 @@
-# Models for this service arrive with its issue.
+"""Vouchers (工会消费券): merchants, campaigns on union benefit day, claims and redemption (核销).
+
+The database is the source of truth for stock and claims; Redis (when configured) only
+answers the rush quickly and is rebuilt from these tables by a reconciliation command.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Member, Union
+from members.validators import validate_credit_code, validate_mobile
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class MerchantCategory(models.TextChoices):
+    FOOD = "food", _("Food and dining")
+    SUPERMARKET = "supermarket", _("Supermarkets")
+    APPLIANCES = "appliances", _("Home appliances")
+    DIGITAL = "digital", _("Phones and electronics")
+    CLOTHING = "clothing", _("Clothing and shoes")
+    TRAVEL = "travel", _("Travel")
+    RIDE_HAILING = "ride_hailing", _("Ride-hailing")
+    FUEL = "fuel", _("Fuel and car care")
+    CONCERTS = "concerts", _("Concerts and shows")
+    CINEMA = "cinema", _("Cinemas")
+    HAIRCUT = "haircut", _("Hairdressing")
+    HEALTH = "health", _("Health and pharmacies")
+    FITNESS = "fitness", _("Sports and fitness")
+    BOOKS = "books", _("Books and stationery")
+    EDUCATION = "education", _("Training and education")
+    HOTEL = "hotel", _("Hotels")
+    SCENIC = "scenic", _("Scenic spots")
+    HOUSEKEEPING = "housekeeping", _("Housekeeping")
+    FURNITURE = "furniture", _("Furniture and home")
+    AGRICULTURE = "agriculture", _("Farm produce (消费帮扶)")
+    MATERNAL = "maternal", _("Mother and baby")
+    OTHER = "other", _("Other services")
+
+
+class Merchant(models.Model):
+    class State(models.TextChoices):
+        APPLIED = "applied", _("Applied")
+        APPROVED = "approved", _("Approved")
+        SUSPENDED = "suspended", _("Suspended")
+
+    name = models.CharField(_("name"), max_length=150)
+    category = models.CharField(_("category"), max_length=20, choices=MerchantCategory.choices)
+    address = models.CharField(_("address"), max_length=200)
+    credit_code = models.CharField(
+        _("licence (unified social credit code)"), max_length=18, unique=True, validators=[validate_credit_code]
+    )
+    contact_name = models.CharField(_("contact"), max_length=50)
+    contact_mobile = models.CharField(_("contact mobile"), max_length=11, validators=[validate_mobile])
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.APPLIED)
+    # Redemptions per day in a normal month, for the fraud signal "far above its usual rate".
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("merchant")
+        verbose_name_plural = _("merchants")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class MerchantStaff(models.Model):
+    """A merchant's staff account: redeems vouchers on the merchant's phone page."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_staff")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="staff")
+
+    class Meta:
+        verbose_name = _("merchant staff")
+        verbose_name_plural = _("merchant staff")
+
+    def __str__(self):
+        return f"{self.user} @ {self.merchant}"
+
+
+class CampaignKind(models.TextChoices):
+    DISCOUNT = "discount", _("Spend-threshold discount (满减)")
+    TRADE_IN = "trade_in", _("Appliance trade-in (以旧换新)")
+    TICKETS = "tickets", _("Event tickets")
+    RIDE_HAILING = "ride_hailing", _("Ride-hailing")
+
+
+class Distribution(models.TextChoices):
+    FIRST_COME = "first_come", _("First come, first served")
+    DRAW = "draw", _("Draw (抽签)")
+
+
+class CampaignRules(models.Model):
+    """The rules a campaign and a monthly template share."""
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=CampaignKind.choices, default=CampaignKind.DISCOUNT)
+    face_value = models.DecimalField(_("face value (CNY)"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
+    threshold = models.DecimalField(_("spending threshold (CNY)"), default=Decimal("0"), **MONEY)
+    stackable = models.BooleanField(_("vouchers stack"), default=False)
+    max_per_order = models.PositiveSmallIntegerField(_("at most per order"), default=1)
+    total_stock = models.PositiveIntegerField(_("total stock"))
+    budget = models.DecimalField(_("budget (CNY)"), **MONEY)
+    limit_per_member = models.PositiveSmallIntegerField(_("limit per member"), default=1)
+    limit_per_member_month = models.PositiveSmallIntegerField(_("limit per member per month"), null=True, blank=True)
+    distribution = models.CharField(
+        _("distribution"), max_length=12, choices=Distribution.choices, default=Distribution.FIRST_COME
+    )
+    eligible_union = models.ForeignKey(
+        Union, verbose_name=_("only members of"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("Leave empty for every member of the city."),
+    )  # fmt: skip
+    eligible_forms = models.JSONField(
+        _("only these forms of employment"), default=list, blank=True, help_text=_("Empty: every form.")
+    )
+    valid_days = models.PositiveSmallIntegerField(
+        _("valid for days after claiming"), null=True, blank=True, help_text=_("Or fixed dates below.")
+    )
+    accepted_categories = models.JSONField(_("accepted merchant categories"), default=list, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class CampaignTemplate(CampaignRules):
+    """A monthly template: Celery beat makes a campaign from it for union benefit day (the 20th)."""
+
+    opens_day = models.PositiveSmallIntegerField(_("opens on day of month"), default=20)
+    opens_time = models.TimeField(_("opens at"), default="10:00")
+    claim_hours = models.PositiveSmallIntegerField(_("claim window (hours)"), default=72)
+    valid_days_default = models.PositiveSmallIntegerField(_("valid for days"), default=30)
+    is_active = models.BooleanField(_("active"), default=True)
+    accepted_merchants = models.ManyToManyField(Merchant, verbose_name=_("accepted merchants"), blank=True)
+
+    class Meta:
+        verbose_name = _("monthly campaign template")
+        verbose_name_plural = _("monthly campaign templates")
+
+    def __str__(self):
+        return self.name
+
+
+class Campaign(CampaignRules):
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SCHEDULED = "scheduled", _("Scheduled")
+        OPEN = "open", _("Open")
+        SOLD_OUT = "sold_out", _("Sold out")
+        CLOSED = "closed", _("Closed")
+        SETTLED = "settled", _("Settled")
+
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT)
+    # Stock left, taken by a conditional UPDATE on the database path (the source of truth).
+    remaining = models.PositiveIntegerField(_("remaining"))
+    claim_opens_at = models.DateTimeField(_("claim window opens"))
+    claim_closes_at = models.DateTimeField(_("claim window closes"))
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    accepted_merchants = models.ManyToManyField(
+        Merchant, verbose_name=_("accepted merchants"), blank=True, related_name="campaigns"
+    )
+    template = models.ForeignKey(CampaignTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    month = models.CharField(_("month"), max_length=7, blank=True)  # "2026-11" for template campaigns
+    draw_seed = models.CharField(_("draw seed"), max_length=64, blank=True)
+    drawn_at = models.DateTimeField(_("drawn at"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("voucher campaign")
+        verbose_name_plural = _("voucher campaigns")
+        ordering = ["-claim_opens_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(remaining__lte=F("total_stock")), name="campaign_remaining_le_stock"),
+            models.UniqueConstraint(
+                fields=["template", "month"],
+                condition=Q(template__isnull=False),
+                name="campaign_once_per_template_month",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Voucher(models.Model):
+    """One claimed voucher of one member. (campaign, member, seq) is unique: the final guard
+    against a second voucher for the same claim; seq runs 1..limit_per_member."""
+
+    class State(models.TextChoices):
+        CLAIMED = "claimed", _("Claimed")
+        USED = "used", _("Used")
+        EXPIRED = "expired", _("Expired")
+        VOID = "void", _("Void")
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="vouchers"
+    )
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="vouchers")
+    seq = models.PositiveSmallIntegerField(_("claim number"), default=1)
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.CLAIMED)
+    claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
+    claim_month = models.CharField(max_length=7)  # "2026-11", for the per-month limit
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("voucher")
+        verbose_name_plural = _("vouchers")
+        ordering = ["-claimed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "member", "seq"], name="voucher_once_per_claim"),
+        ]
+        indexes = [
+            models.Index(fields=["member", "state"]),
+            models.Index(fields=["member", "claim_month"]),
+            models.Index(fields=["campaign", "state"]),
+        ]
+
+    def __str__(self):
+        return self.code
+
+
+class DrawEntry(models.Model):
+    """A member's registration of interest in a draw campaign."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="draw_entries")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    registered_at = models.DateTimeField(default=timezone.now)
+    won = models.BooleanField(null=True)
+
+    class Meta:
+        verbose_name = _("draw entry")
+        verbose_name_plural = _("draw entries")
+        constraints = [models.UniqueConstraint(fields=["campaign", "member"], name="draw_entry_once")]
+
+    def __str__(self):
+        return f"{self.campaign_id}:{self.member_id}"
+
+
+class Redemption(models.Model):
+    """A merchant using vouchers against one order (核销). Each voucher used is its own row."""
+
+    class State(models.TextChoices):
+        COMPLETED = "completed", _("Completed")
+        REFUNDED = "refunded", _("Fully refunded")
+        PARTIALLY_REFUNDED = "partial", _("Partially refunded")
+
+    merchant = models.ForeignKey(
+        Merchant, verbose_name=_("merchant"), on_delete=models.PROTECT, related_name="redemptions"
+    )
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="+")
+    order_ref = models.CharField(_("merchant's order reference"), max_length=64)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
+    order_amount = models.DecimalField(_("order amount (CNY)"), **MONEY)
+    discount = models.DecimalField(_("discount (CNY)"), **MONEY)
+    payable = models.DecimalField(_("amount to pay (CNY)"), **MONEY)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.COMPLETED)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    settlement = models.ForeignKey(
+        "Settlement", null=True, blank=True, on_delete=models.PROTECT, related_name="redemptions"
+    )
+
+    class Meta:
+        verbose_name = _("redemption")
+        verbose_name_plural = _("redemptions")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "idempotency_key"], condition=~Q(idempotency_key=""), name="redemption_idempotent"
+            ),
+            models.UniqueConstraint(fields=["merchant", "order_ref"], name="redemption_once_per_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.merchant_id}:{self.order_ref}"
+
+
+class RedemptionItem(models.Model):
+    redemption = models.ForeignKey(Redemption, on_delete=models.CASCADE, related_name="items")
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="uses")
+    discount = models.DecimalField(_("discount (CNY)"), **MONEY)
+    # Set when the use is reversed by a full refund; a voucher has at most one live use.
+    reversed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("voucher use")
+        verbose_name_plural = _("voucher uses")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["voucher"], condition=Q(reversed_at__isnull=True), name="voucher_used_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.redemption_id}:{self.voucher_id}"
+
+
+class Refund(models.Model):
+    redemption = models.ForeignKey(Redemption, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(_("amount refunded (CNY)"), **MONEY)
+    full = models.BooleanField(_("full refund"))
+    vouchers_restored = models.BooleanField(_("vouchers restored"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+
+    def __str__(self):
+        return f"{self.redemption_id}: {self.amount}"
+
+
+class VoucherSettings(models.Model):
+    """Settings staff change in the admin (a single row)."""
+
+    refund_window_hours = models.PositiveIntegerField(_("a full refund restores vouchers within (hours)"), default=72)
+
+    class Meta:
+        verbose_name = _("voucher settings")
+        verbose_name_plural = _("voucher settings")
+
+    def __str__(self):
+        return str(self._meta.verbose_name)
+
+    @classmethod
+    def get(cls) -> "VoucherSettings":
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class Settlement(models.Model):
+    """What the union owes a merchant for one month's redemptions."""
+
+    merchant = models.ForeignKey(
+        Merchant, verbose_name=_("merchant"), on_delete=models.PROTECT, related_name="settlements"
+    )
+    month = models.CharField(_("month"), max_length=7)
+    vouchers = models.PositiveIntegerField(_("vouchers redeemed"), default=0)
+    amount = models.DecimalField(_("amount owed (CNY)"), default=Decimal("0"), **MONEY)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    paid_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("settlement")
+        verbose_name_plural = _("settlements")
+        ordering = ["-month", "merchant"]
+        constraints = [models.UniqueConstraint(fields=["merchant", "month"], name="settlement_once_per_merchant_month")]
+
+    def __str__(self):
+        return f"{self.merchant} {self.month}"
