@@ -11,6 +11,7 @@ admin.site.site_header = admin.site.site_title = settings.SPECTACULAR_SETTINGS["
 api_v1 = [
     path("members/", include("members.api_urls")),
     path("hardship/", include("hardship.api_urls")),
+    path("vouchers/", include("vouchers.api_urls")),
 ]
 
 urlpatterns = [
@@ -22,5 +23,6 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("core.urls")),
     path("hardship/", include("hardship.urls")),
+    path("vouchers/", include("vouchers.urls")),
     path("", include("members.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Shared voucher fixtures (additive edits only)."""
