@@ -73,14 +73,24 @@ def notification_send(
         transaction.on_commit(lambda rid=rid, key=key: deliver_notification.delay(rid, payload, key))
 
 
-def api_key_create(*, agency: Agency | None, scopes: list[str], name: str = "", actor=None) -> tuple[ApiKey, str]:
+def api_key_create(
+    *, agency: Agency | None, scopes: list[str], name: str = "", actor=None, merchant=None
+) -> tuple[ApiKey, str]:
     """Create a key and return it with its secret, which is never stored and shown only now."""
     full, key_id, secret = ApiKey.new_secret()
     with transaction.atomic():
         key = ApiKey.objects.create(
-            agency=agency, name=name, key_id=key_id, key_hash=ApiKey.digest(secret), scopes=sorted(set(scopes))
+            agency=agency,
+            merchant=merchant,
+            name=name,
+            key_id=key_id,
+            key_hash=ApiKey.digest(secret),
+            scopes=sorted(set(scopes)),
         )
-        audit_log(action="core.api_key.created", obj=key, actor=actor, new={"scopes": key.scopes, "agency": agency})
+        new = {"scopes": key.scopes, "agency": agency}
+        if merchant is not None:
+            new["merchant"] = merchant
+        audit_log(action="core.api_key.created", obj=key, actor=actor, new=new)
     return key, full
 
 

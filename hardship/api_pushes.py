@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
+from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -22,7 +23,6 @@ from core.models import ApiKey
 from core.throttles import ApiKeyRateThrottle
 from hardship import ingest, pushformats
 from hardship.models import DataPush, PushKind
-from members.api import NewestFirstPagination
 from members.services import ServiceError
 
 PUSH_SCOPE = "hardship:push"
@@ -171,6 +171,12 @@ class AgencyApiView:
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [scope_required(PUSH_SCOPE), IsAgencyKey]
     throttle_classes = [ApiKeyRateThrottle]
+
+
+class NewestFirstPagination(CursorPagination):
+    ordering = "-id"
+    page_size_query_param = "page_size"
+    max_page_size = 200
 
 
 class PushFilter(django_filters.FilterSet):

@@ -28,19 +28,19 @@ import hashlib
 import io
 import json
 import logging
-import multiprocessing
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import billiard
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -51,6 +51,7 @@ from hardship import pushformats
 from hardship.models import DataPush, PushRow
 from hardship.pushformats import RowRejected
 from members.imports import _xlsx_records
+from members.models import Member
 from members.services import ServiceError
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,9 @@ PAGE_MAX_ROWS = 5_000  # rows in one JSON request
 MAX_PAGES = 10_000
 SEGMENT_BYTES = 1 << 20  # stored files are encrypted in segments of 1 MiB
 FILE_MAGIC = b"UPPUSH1\n"
-ROW_COLUMNS = ("push_id", "agency_id", "kind", "period", "line", "source_key", "id_number", "id_index", "payload")
+ROW_COLUMNS = (
+    "push_id", "agency_id", "kind", "period", "line", "source_key", "id_number", "id_index", "payload", "member_id"
+)  # fmt: skip
 
 
 def sync_max_rows() -> int:
@@ -340,10 +343,11 @@ def _prepare_chunk(kind: str, today: dt.date, chunk: list[tuple[int, list[Any]]]
 
 
 def _processes() -> int:
+    """Worker processes for checking and encrypting rows (billiard, Celery's multiprocessing,
+    which may fork from a Celery worker's own child). Small pushes, checked inside the request's
+    transaction, are checked in-process."""
     wanted = int(getattr(settings, "HARDSHIP_INGEST_PROCESSES", 1))
-    if wanted <= 1 or multiprocessing.current_process().daemon or connection.in_atomic_block:
-        return 1  # a Celery prefork child may not fork; inside a transaction, keep it simple
-    return wanted
+    return 1 if wanted <= 1 or connection.in_atomic_block else wanted
 
 
 def _chunks(records: Iterable[tuple[int, list]], size: int, after: int) -> Iterator[list[tuple[int, list]]]:
@@ -366,7 +370,7 @@ def _prepared(kind: str, today: dt.date, chunks: Iterator[list]) -> Iterator[tup
         for chunk in chunks:
             yield (chunk[-1][0], *_prepare_chunk(kind, today, chunk))
         return
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
+    with billiard.get_context("fork").Pool(processes) as pool:
         pending: deque = deque()
         for chunk in chunks:
             pending.append((chunk[-1][0], pool.apply_async(_prepare_chunk, (kind, today, chunk))))
@@ -378,16 +382,66 @@ def _prepared(kind: str, today: dt.date, chunks: Iterator[list]) -> Iterator[tup
             yield (last, *result.get())
 
 
+NULL = "\\N"  # NULL in COPY's text format
+
+
 def _copy_escape(value: str) -> str:
     if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
         return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     return value
 
 
-def _write_rows(push: DataPush, rows: list[tuple]) -> None:
-    """Insert the rows (already encrypted): COPY on PostgreSQL, executemany elsewhere."""
+class _Members:
+    """Members' ids by blind index, to match rows as they are stored.
+
+    For a push with many rows for its number of members, all members' indexes are read once
+    (680,000 members: about 1 s and 130 MB); otherwise each chunk looks its own up.
+    """
+
+    def __init__(self, push: DataPush):
+        self.push, self.all, self.decided = push, None, False
+
+    def __call__(self, indexes: list[str]) -> dict[str, int]:
+        if not self.decided:  # on the first chunk, after the worker processes have started
+            self.decided = True
+            if self.push.row_count * 4 > Member.objects.count():
+                self.all = _all_members()
+        return self.all if self.all is not None else _members_by_index(indexes)
+
+
+def _all_members() -> dict[str, int]:
+    out: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id_index, id FROM {connection.ops.quote_name(Member._meta.db_table)}")  # noqa: S608
+        while batch := cursor.fetchmany(50_000):
+            out.update(batch)
+    return out
+
+
+def _members_by_index(indexes: list[str]) -> dict[str, int]:
+    """Members' ids by blind index, for the rows of one chunk (a unique index lookup each)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id_index, id FROM {connection.ops.quote_name(Member._meta.db_table)} "  # noqa: S608
+                "WHERE id_index = ANY(%s)",
+                [indexes],
+            )
+            return dict(cursor.fetchall())
+    size = min(5_000, (connection.features.max_query_params or 5_000) - 10)
+    out: dict[str, int] = {}
+    for i in range(0, len(indexes), size):
+        out.update(Member.objects.filter(id_index__in=indexes[i : i + size]).values_list("id_index", "pk"))
+    return out
+
+
+def _write_rows(push: DataPush, rows: list[tuple], members: Callable[[list[str]], dict[str, int]]) -> None:
+    """Insert the rows (already encrypted), matched to members by the blind index as they go in
+    (the monthly cycle's `match_rows` then only looks for people who joined since): COPY on
+    PostgreSQL, executemany elsewhere."""
     if not rows:
         return
+    members = members(list({row[3] for row in rows}))
     qn = connection.ops.quote_name
     table = qn(PushRow._meta.db_table)
     names = ", ".join(qn(c) for c in (*ROW_COLUMNS, "is_current", "created_at"))
@@ -396,11 +450,12 @@ def _write_rows(push: DataPush, rows: list[tuple]) -> None:
         if connection.vendor == "postgresql":
             head = f"{push.pk}\t{push.agency_id}\t{push.kind}\t{push.period}\t"
             tail = f"\tt\t{now.isoformat()}\n"
-            buffer = io.StringIO(
+            member_of = members.get
+            buffer = io.BytesIO(
                 "".join(
-                    f"{head}{line}\t{_copy_escape(key)}\t{token}\t{index}\t{payload}{tail}"
+                    f"{head}{line}\t{_copy_escape(key)}\t{token}\t{index}\t{payload}\t{member_of(index, NULL)}{tail}"
                     for line, key, token, index, payload in rows
-                )
+                ).encode()
             )
             cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", buffer)
         else:
@@ -408,7 +463,10 @@ def _write_rows(push: DataPush, rows: list[tuple]) -> None:
             marks = ", ".join(["%s"] * (len(ROW_COLUMNS) + 2))
             cursor.executemany(
                 f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608 - names, not input
-                [(push.pk, push.agency_id, push.kind, push.period, *row, True, when) for row in rows],
+                [
+                    (push.pk, push.agency_id, push.kind, push.period, *row, members.get(row[3]), True, when)
+                    for row in rows
+                ],
             )
 
 
@@ -419,6 +477,12 @@ def _lock_period(push: DataPush) -> None:
     digest = hashlib.sha256(f"hardship.pushrow:{push.agency_id}:{push.kind}:{push.period}".encode()).digest()
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)])
+        if not connection.savepoint_ids:  # the outermost transaction
+            # A chunk of a stored push, in its own transaction: its commit need not wait for the
+            # WAL to reach the disk. A crash may lose the last chunks whole (rows, counts and
+            # resume marker together), and the rerun stores them again; the push only becomes
+            # `ingested` in a normal, durable commit.
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _supersede(push: DataPush, keys: list[str]) -> int:
@@ -440,7 +504,9 @@ def _supersede(push: DataPush, keys: list[str]) -> int:
     )
 
 
-def _store_chunk(push: DataPush, last_line: int, rows: list[tuple], errors: list[dict], seen: dict) -> bool:
+def _store_chunk(
+    push: DataPush, last_line: int, rows: list[tuple], errors: list[dict], seen: dict, members: _Members
+) -> bool:
     """Commit one chunk: its rows, errors, counts and the resume marker. False if already stored."""
     message = _("This source key appears more than once in the push (first on line %(line)d).")
     keep = []
@@ -465,7 +531,7 @@ def _store_chunk(push: DataPush, last_line: int, rows: list[tuple], errors: list
             return False  # another run stored this chunk meanwhile
         _lock_period(push)
         replaced = _supersede(push, [row[1] for row in keep])
-        _write_rows(push, keep)
+        _write_rows(push, keep, members)
         DataPush.objects.filter(pk=push.pk).update(
             accepted=F("accepted") + len(keep),
             rejected=F("rejected") + len(errors),
@@ -480,8 +546,9 @@ def _ingest_records(push: DataPush, records: Iterable[tuple[int, list]]) -> None
     seen = dict(PushRow.objects.filter(push=push).values_list("source_key", "line"))
     today = timezone.localdate()
     chunks = _chunks(records, chunk_rows(), push.lines_done)
+    members = _Members(push)  # after the worker processes start (they don't need it)
     for last_line, rows, errors in _prepared(push.kind, today, chunks):
-        if not _store_chunk(push, last_line, rows, errors, seen):
+        if not _store_chunk(push, last_line, rows, errors, seen, members):
             seen = dict(PushRow.objects.filter(push=push).values_list("source_key", "line"))
 
 
@@ -490,6 +557,10 @@ def _finish(push: DataPush) -> DataPush:
         push = DataPush.objects.select_for_update().select_related("agency").get(pk=push.pk)
         if push.state == DataPush.State.INGESTED:
             return push
+        # A member deleted while the rows were stored (there is no foreign-key check): unmatch.
+        PushRow.objects.filter(push_id=push.pk, member_id__isnull=False).exclude(
+            Exists(Member.objects.filter(pk=OuterRef("member_id")))
+        ).update(member=None)
         push.state = DataPush.State.INGESTED
         push.ingested_at = timezone.now()
         push.response = {}
@@ -809,7 +880,17 @@ def push_ingest(*, push_id: int) -> DataPush:
             )
             push.refresh_from_db()
             return push
-        return _finish(push)
+        push = _finish(push)
+    _analyze_after(push)
+    return push
+
+
+def _analyze_after(push: DataPush) -> None:
+    """Fresh planner statistics after a large push, before the cycle's match and screen steps
+    query the rows (autovacuum would get there later, if it is on at all)."""
+    if connection.vendor == "postgresql" and push.accepted > sync_max_rows() and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(PushRow._meta.db_table)}")
 
 
 # --- Reading pushes ----------------------------------------------------------------------------

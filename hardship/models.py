@@ -90,24 +90,43 @@ class PushRow(models.Model):
     """One accepted row of a push. A corrected row (same agency, period, kind and source key)
     replaces the old one: the old row is marked `superseded_by`, never deleted."""
 
-    # Few indexes: a million-row push writes every one of them. (push, line) is unique and serves
-    # the push's foreign key; (member, kind, period) serves the member's.
+    # A province's month is a million rows, written with COPY. Few indexes, since each one is
+    # written for every row ((push, line) is unique and serves the push's key, (member, kind,
+    # period) the member's). No database-level foreign-key checks: a million deferred trigger
+    # checks cost 10+ s, and each check of `member` also locks (so writes, WAL-logs) the
+    # member's row. Only hardship.ingest and screening.match_rows write these columns, with ids
+    # just read (the ingestion clears a member that vanished meanwhile), and Django still
+    # applies CASCADE, PROTECT and SET_NULL when a push, agency or member is deleted.
     push = models.ForeignKey(
-        DataPush, verbose_name=_("data push"), on_delete=models.CASCADE, related_name="rows", db_index=False
+        DataPush,
+        verbose_name=_("data push"),
+        on_delete=models.CASCADE,
+        related_name="rows",
+        db_index=False,
+        db_constraint=False,
     )
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", db_index=False)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False)
     kind = models.CharField(_("kind"), max_length=20, choices=PushKind.choices)
     period = models.CharField(_("period"), max_length=7)
     line = models.PositiveIntegerField(_("line"))
     source_key = models.CharField(_("source key"), max_length=64)
     # AES-GCM tokens (core.crypto.aead_*): two per row, millions of rows a month.
     id_number = AeadTextField(_("ID number"))
+    # Not indexed: rows are matched to members by a hash join (screening.match_rows), or as they
+    # are stored (hardship.ingest), never looked up one by one.
     id_index = models.CharField(max_length=64)
     # The row's fields (amounts, grades, dates, categories), encrypted as one JSON document.
     payload = AeadJSONField(_("data"))
-    # Filled by matching (blind index → member); null for non-members, who are counted, not actioned.
+    # Filled by matching (blind index → member: as rows are stored, and by the monthly cycle for
+    # people who joined since); null for non-members, who are counted, not actioned.
     member = models.ForeignKey(
-        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="hardship_rows", db_index=False
+        Member,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="hardship_rows",
+        db_index=False,
+        db_constraint=False,
     )
     is_current = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -123,11 +142,7 @@ class PushRow(models.Model):
             ),
             models.UniqueConstraint(fields=["push", "line"], name="pushrow_once_per_line"),
         ]
-        indexes = [
-            models.Index(fields=["member", "kind", "period"]),
-            # One plain B-tree (a db_index CharField would get a second, LIKE-pattern one on PostgreSQL).
-            models.Index(fields=["id_index"], name="pushrow_id_index"),
-        ]
+        indexes = [models.Index(fields=["member", "kind", "period"])]
 
     def __str__(self):
         return f"{self.push_id}:{self.line}"

@@ -35,3 +35,19 @@ def _schedules_from_settings(sender, **kwargs):
             minute=0, hour=settings.HARDSHIP_CYCLE_CRONTAB_HOUR, day_of_month=settings.HARDSHIP_CYCLE_CRONTAB_DAY
         ),
     }
+    # Union benefit day (工惠日): on the 20th at 00:05 Asia/Shanghai (Celery's timezone) create and
+    # schedule the month's voucher campaigns from the active templates (idempotent per template and month).
+    sender.conf.beat_schedule["vouchers-campaigns-from-templates"] = {
+        "task": "vouchers.tasks.campaigns_from_templates",
+        "schedule": crontab(day_of_month=20, hour=0, minute=5),
+    }
+    # Every minute: show campaigns whose claim window began as open, and close those whose window ended.
+    sender.conf.beat_schedule["vouchers-campaigns-tick"] = {
+        "task": "vouchers.tasks.campaigns_tick",
+        "schedule": 60.0,
+    }
+    # Daily at 00:30: claimed vouchers past their expiry become expired.
+    sender.conf.beat_schedule["vouchers-expire"] = {
+        "task": "vouchers.tasks.vouchers_expire",
+        "schedule": crontab(hour=0, minute=30),
+    }

@@ -181,6 +181,16 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Voucher claims (vouchers/claims.py): "auto" takes stock in Redis when REDIS_URL is set and in the
+# database otherwise; "db" or "redis" forces a path. Rate limits per member and per client address.
+VOUCHER_CLAIM_BACKEND = env.str("VOUCHER_CLAIM_BACKEND", default="auto")
+VOUCHER_CLAIM_RATE_PER_MEMBER = env.str("VOUCHER_CLAIM_RATE_PER_MEMBER", default="30/m")
+VOUCHER_CLAIM_RATE_PER_IP = env.str("VOUCHER_CLAIM_RATE_PER_IP", default="300/m")
+# Fraud signal (vouchers/fraud.py): one member redeeming at least this many vouchers at one merchant in an hour.
+VOUCHER_FRAUD_MEMBER_BURST = env.int("VOUCHER_FRAUD_MEMBER_BURST", default=5)
+# Benchmark-only views (a trivial view as the ceiling of bench/voucher_rush.py); never on in production.
+BENCH_VIEWS = env.bool("BENCH_VIEWS", default=False)
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401 - routes are added below
+from django.urls import path
 
-urlpatterns = []
+from vouchers import api
+
+urlpatterns = [
+    # V2 (redemption, merchants)
+    path("redemptions", api.RedemptionCreateView.as_view(), name="api-vouchers-redemptions"),
+    path("redemptions/<int:pk>/refund", api.RedemptionRefundView.as_view(), name="api-vouchers-redemption-refund"),
+    # Last: a voucher code (or a scanned QR token) is any other single path segment.
+    path("<str:code>", api.VoucherCheckView.as_view(), name="api-vouchers-check"),
+]

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class VouchersConfig(AppConfig):
     name = "vouchers"
     verbose_name = _("Vouchers")
+
+    def ready(self):
+        from vouchers import claims  # noqa: F401 - connects the campaign cache invalidation

@@ -195,7 +195,7 @@ def test_no_key_is_refused_401(db, push_rows, staff):
 def test_a_push_over_real_http(live_server, nhsa_key, push_rows):
     rows = push_rows("work_injury", 2)
     body = json.dumps({"manifest": manifest_of(rows, kind="work_injury"), "rows": rows}).encode()
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - the test server
         f"{live_server.url}{URL}",
         data=body,
         method="POST",
@@ -205,7 +205,7 @@ def test_a_push_over_real_http(live_server, nhsa_key, push_rows):
         assert response.status == 201
         answer = json.loads(response.read())
     assert (answer["state"], answer["accepted"]) == ("ingested", 2)
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 - the test server
         f"{live_server.url}{URL}/{answer['id']}", headers={"Authorization": f"Bearer {nhsa_key}"}
     )
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - the test server
@@ -213,3 +213,20 @@ def test_a_push_over_real_http(live_server, nhsa_key, push_rows):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{live_server.url}{URL}/{answer['id']}", timeout=30)  # noqa: S310
     assert refused.value.code == 401
+
+
+def test_the_list_makes_the_same_queries_for_one_push_or_many(nhsa_key, push_rows):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(nhsa_key)
+    rows = push_rows("medical", 1)
+    post_json(client, {"manifest": manifest_of(rows, batch_id="one"), "rows": rows})
+    client.get(URL)  # the key's last use is recorded once a minute at most
+    with CaptureQueriesContext(connection) as one:
+        assert len(client.get(URL).json()["results"]) == 1
+    for n in range(4):
+        post_json(client, {"manifest": manifest_of(rows, batch_id=f"more-{n}"), "rows": rows})
+    with CaptureQueriesContext(connection) as five:
+        assert len(client.get(URL).json()["results"]) == 5
+    assert len(five.captured_queries) == len(one.captured_queries)

@@ -143,7 +143,8 @@ def test_it_ingests_a_csv_file_of_each_kind_with_chinese_headers(nhsa, push_rows
 
 
 @pytest.mark.parametrize(
-    ("encoding", "detected"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gb18030"), ("gb18030", "gb18030")]
+    ("encoding", "detected"),
+    [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gb18030"), ("gb18030", "gb18030")],
 )
 def test_it_reads_csv_in_every_encoding(nhsa, push_rows, encoding, detected):
     rows = push_rows("medical", 3)
@@ -196,6 +197,29 @@ def test_blank_lines_are_skipped_but_keep_their_line_numbers(nhsa, push_rows):
         agency=nhsa, manifest=file_manifest("medical", content, 2), content=content, filename="x.csv"
     )
     assert sorted(PushRow.objects.filter(push=push).values_list("line", flat=True)) == [2, 5]
+
+
+@pytest.mark.parametrize("members_first", [True, False])
+def test_rows_of_members_are_matched_as_they_are_stored(nhsa, push_rows, member, other_member, members_first):
+    if not members_first:  # more members than rows: each chunk looks its own members up
+        from tests.factories import MemberFactory
+
+        MemberFactory.create_batch(10, union=member.union)
+    rows = push_rows("medical", 3)
+    rows[0]["id_number"] = member.id_number
+    rows[2]["id_number"] = other_member.id_number.lower()
+    push = send_json(nhsa, "medical", rows)
+    matched = dict(PushRow.objects.filter(push=push).values_list("line", "member"))
+    assert matched == {1: member.pk, 2: None, 3: other_member.pk}
+
+
+def test_a_member_deleted_while_rows_are_stored_is_unmatched(nhsa, push_rows, member, monkeypatch):
+    rows = push_rows("medical", 2)
+    rows[0]["id_number"] = member.id_number
+    gone = id_number_index(rows[1]["id_number"])
+    monkeypatch.setattr(ingest, "_all_members", lambda: {member.id_index: member.pk, gone: member.pk + 999})
+    push = send_json(nhsa, "medical", rows)
+    assert dict(PushRow.objects.filter(push=push).values_list("line", "member")) == {1: member.pk, 2: None}
 
 
 # --- Bad rows -------------------------------------------------------------------------------
@@ -443,7 +467,9 @@ def test_a_page_with_another_manifest_is_refused(nhsa, push_rows, settings, tmp_
     manifest = json_manifest("medical", rows, batch_id="paged")
     ingest.push_receive_json(agency=nhsa, manifest=manifest, rows=rows[:2], page=1, pages=2)
     with pytest.raises(ServiceError) as caught:
-        ingest.push_receive_json(agency=nhsa, manifest={**manifest, "period": "2025-04"}, rows=rows[2:], page=2, pages=2)
+        ingest.push_receive_json(
+            agency=nhsa, manifest={**manifest, "period": "2025-04"}, rows=rows[2:], page=2, pages=2
+        )
     assert caught.value.code == "manifest_conflict"
 
 
@@ -458,7 +484,9 @@ def small_threshold(settings, tmp_path):
     return tmp_path
 
 
-def test_a_large_push_is_stored_encrypted_and_ingested_later(nhsa, push_rows, small_threshold, django_capture_on_commit_callbacks):
+def test_a_large_push_is_stored_encrypted_and_ingested_later(
+    nhsa, push_rows, small_threshold, django_capture_on_commit_callbacks
+):
     rows = push_rows("medical", 10)
     rows[4]["total_cost"] = "-3"
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -482,7 +510,9 @@ def test_a_large_push_is_stored_encrypted_and_ingested_later(nhsa, push_rows, sm
     assert PushRow.objects.count() == 9
 
 
-def test_a_large_json_push_in_pages_is_ingested_later(nhsa, push_rows, small_threshold, django_capture_on_commit_callbacks):
+def test_a_large_json_push_in_pages_is_ingested_later(
+    nhsa, push_rows, small_threshold, django_capture_on_commit_callbacks
+):
     rows = push_rows("low_income", 6)
     manifest = json_manifest("low_income", rows, batch_id="big")
     ingest.push_receive_json(agency=nhsa, manifest=manifest, rows=rows[:3], page=1, pages=2)
@@ -503,11 +533,11 @@ def test_ingestion_resumes_after_a_crash_without_duplicates_or_losses(nhsa, push
     real_write = ingest._write_rows
     calls = []
 
-    def crash_on_second_chunk(push_, chunk):
+    def crash_on_second_chunk(push_, chunk, members):
         calls.append(len(chunk))
         if len(calls) == 2:
             raise RuntimeError("worker killed")
-        real_write(push_, chunk)
+        real_write(push_, chunk, members)
 
     monkeypatch.setattr(ingest, "_write_rows", crash_on_second_chunk)
     with pytest.raises(RuntimeError):
@@ -531,11 +561,11 @@ def test_a_duplicate_found_after_a_restart_is_still_a_duplicate(nhsa, push_rows,
     real_write = ingest._write_rows
     calls = []
 
-    def crash(push_, chunk):
+    def crash(push_, chunk, members):
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("worker killed")
-        real_write(push_, chunk)
+        real_write(push_, chunk, members)
 
     monkeypatch.setattr(ingest, "_write_rows", crash)
     with pytest.raises(RuntimeError):
@@ -544,6 +574,27 @@ def test_a_duplicate_found_after_a_restart_is_still_a_duplicate(nhsa, push_rows,
     push = ingest.push_ingest(push_id=push.pk)
     assert errors_of(push) == [(7, "duplicate_in_batch")]
     assert push.accepted == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_processes_check_the_rows_of_a_large_push(
+    nhsa, push_rows, small_threshold, member, monkeypatch, settings
+):
+    monkeypatch.setattr(ingest, "_queue_ingest", lambda push: None)  # no task: this test ingests
+    forks = []
+    real_context = ingest.billiard.get_context
+    monkeypatch.setattr(ingest.billiard, "get_context", lambda method: forks.append(method) or real_context(method))
+    rows = push_rows("medical", 11)
+    rows[0]["id_number"] = member.id_number
+    rows[7]["reimbursed"] = "-1"
+    push = send_file(nhsa, "medical", rows)
+    settings.HARDSHIP_INGEST_PROCESSES = 2
+    push = ingest.push_ingest(push_id=push.pk)
+    assert forks == ["fork"]
+    assert (push.state, push.accepted, push.rejected) == ("ingested", 10, 1)
+    assert errors_of(push) == [(9, "negative_amount")]
+    assert PushRow.objects.get(line=2).member == member
+    assert sorted(PushRow.objects.values_list("line", flat=True)) == [2, 3, 4, 5, 6, 7, 8, 10, 11, 12]
 
 
 def test_a_stored_push_that_can_no_longer_be_read_fails(nhsa, push_rows, small_threshold):
@@ -650,3 +701,31 @@ def test_each_row_payload_is_valid_json_with_string_amounts(push_rows):
     key, number, payload = check(cells)
     assert json.loads(payload)["name"] == 'a"b\\c'
     assert json.loads(payload)["total_cost"] == "439305.46"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_corrections_of_one_row_leave_exactly_one_current(uses_postgres, nhsa, push_rows):
+    import threading
+
+    from django.db import connections
+
+    send_json(nhsa, "medical", push_rows("medical", 1), batch_id="first")
+    barrier, results = threading.Barrier(4), []
+
+    def correct(n):
+        rows = push_rows("medical", 1)
+        rows[0]["total_cost"] = f"{n}.00"
+        barrier.wait()
+        try:
+            results.append(send_json(nhsa, "medical", rows, batch_id=f"fix-{n}").replaced)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=correct, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [1, 1, 1, 1]  # each one replaced the row current before it
+    assert PushRow.objects.filter(is_current=True).count() == 1
+    assert PushRow.objects.count() == 5

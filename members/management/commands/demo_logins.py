@@ -45,6 +45,18 @@ class Command(BaseCommand):
             "  previous demo key is revoked):",
             f"    {key}",
         ]
+        # Vouchers: the demo merchant's staff login and a fresh merchant key (vouchers.seed).
+        from vouchers.seed import MERCHANT_MOBILE, MERCHANT_USERNAME, demo_merchant_api_key
+
+        merchant, merchant_key = demo_merchant_api_key()
+        if merchant is not None:
+            out += [
+                "",
+                f"  Merchant staff of {merchant.name} (the merchant's phone page, 核销):",
+                f"    {MERCHANT_USERNAME:<10} mobile {MERCHANT_MOBILE}, password {DEMO_PASSWORD}",
+                "  Merchant API key, scope vouchers:redeem (new on every run; the previous one is revoked):",
+                f"    {merchant_key}",
+            ]
         if worker:
             # Fake demo data: the only place where a whole (invented) ID number is printed.
             out += [

@@ -1,0 +1,197 @@
+"""The merchants' vouchers API: access, redemption, idempotency, check and refund."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from core.models import ApiKey
+from core.services import api_key_create
+from vouchers.models import Redemption, RedemptionItem, Voucher
+
+URL = "/api/v1/vouchers/redemptions"
+
+
+def _client(key: str | None = None) -> APIClient:
+    client = APIClient()
+    if key:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+@pytest.fixture
+def food_key(food_merchant):
+    return api_key_create(agency=None, merchant=food_merchant, scopes=["vouchers:redeem"])[1]
+
+
+@pytest.fixture
+def digital_key(digital_merchant):
+    return api_key_create(agency=None, merchant=digital_merchant, scopes=["vouchers:redeem"])[1]
+
+
+@pytest.fixture
+def three(stack_campaign, member, voucher_factory):
+    return [voucher_factory(stack_campaign, member) for _i in range(3)]
+
+
+def _redeem(key, codes, amount="2350.00", ref="POS-1", idem="idem-1"):
+    headers = {"HTTP_IDEMPOTENCY_KEY": idem} if idem else {}
+    body = {"codes": codes, "order_amount": amount, "order_ref": ref}
+    return _client(key).post(URL, body, format="json", **headers)
+
+
+def test_it_redeems_two_of_three_vouchers_on_2350(food_key, three):
+    resp = _redeem(food_key, [v.code for v in three])
+    assert resp.status_code == 201, resp.json()
+    body = resp.json()
+    assert body["discount"] == "200.00" and body["payable"] == "2150.00"
+    assert body["used_codes"] == [three[0].code, three[1].code]
+    assert Voucher.objects.filter(state="used").count() == 2
+
+
+def test_the_same_key_answers_the_first_result_and_uses_nothing_twice(food_key, three):
+    first = _redeem(food_key, [three[0].code], amount="1000")
+    again = _redeem(food_key, [three[0].code], amount="1000")
+    assert again.status_code == 201 and again.json() == first.json()
+    assert Redemption.objects.count() == 1 and RedemptionItem.objects.count() == 1
+    other = _redeem(food_key, [three[0].code], amount="1100")
+    assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_conflict"
+
+
+def test_it_requires_an_idempotency_key(food_key, three):
+    resp = _redeem(food_key, [three[0].code], idem="")
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "idempotency_key_required"
+
+
+def test_the_same_order_ref_twice_is_409(food_key, three):
+    assert _redeem(food_key, [three[0].code], amount="1000", idem="a").status_code == 201
+    resp = _redeem(food_key, [three[1].code], amount="1000", idem="b")
+    assert resp.status_code == 409 and resp.json()["error"]["code"] == "duplicate_order"
+
+
+@pytest.mark.parametrize(
+    ("amount", "status", "code"),
+    [("999.99", 400, "below_threshold"), ("abc", 400, "invalid")],
+)
+def test_it_refuses_bad_orders_with_stable_codes(food_key, three, amount, status, code):
+    resp = _redeem(food_key, [three[0].code], amount=amount)
+    assert resp.status_code == status and resp.json()["error"]["code"] == code
+
+
+def test_a_used_voucher_is_409_and_an_unknown_one_400(food_key, three):
+    _redeem(food_key, [three[0].code], amount="1000", ref="x", idem="x")
+    resp = _redeem(food_key, [three[0].code], amount="1000", ref="y", idem="y")
+    assert resp.status_code == 409 and resp.json()["error"]["code"] == "voucher_used"
+    resp = _redeem(food_key, ["ACDEFGHJKM"], amount="1000", ref="z", idem="z")
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "voucher_not_found"
+
+
+def test_another_categorys_merchant_is_refused(digital_key, three):
+    resp = _redeem(digital_key, [three[0].code], amount="1000")
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "not_accepted_here"
+
+
+# --- Access -------------------------------------------------------------------------------------------
+
+
+def test_no_key_is_401(three):
+    resp = _redeem(None, [three[0].code])
+    assert resp.status_code == 401 and resp.json()["error"]["code"] == "not_authenticated"
+    assert _client().get(f"/api/v1/vouchers/{three[0].code}").status_code == 401
+
+
+def test_a_merchant_key_without_the_scope_is_403(food_merchant, three):
+    key = api_key_create(agency=None, merchant=food_merchant, scopes=["members:verify"])[1]
+    resp = _redeem(key, [three[0].code])
+    assert resp.status_code == 403 and resp.json()["error"]["code"] == "missing_scope"
+
+
+def test_an_agency_key_is_403_even_with_the_scope(agency, agency_key, three):
+    resp = _redeem(agency_key, [three[0].code])
+    assert resp.status_code == 403
+    scoped = api_key_create(agency=agency, scopes=["vouchers:redeem"])[1]
+    resp = _redeem(scoped, [three[0].code])
+    assert resp.status_code == 403 and resp.json()["error"]["code"] == "merchant_only"
+    assert not Redemption.objects.exists()
+
+
+def test_a_suspended_merchants_key_is_refused(food_merchant, food_key, three):
+    food_merchant.state = "suspended"
+    food_merchant.save()
+    resp = _redeem(food_key, [three[0].code])
+    assert resp.status_code == 401 and resp.json()["error"]["code"] == "revoked_key"
+    assert not Redemption.objects.exists()
+
+
+def test_a_staff_session_is_refused(client, staff, three):
+    client.force_login(staff)
+    resp = client.post(URL, {"codes": [three[0].code]}, content_type="application/json")
+    assert resp.status_code in (401, 403)
+
+
+# --- Check ------------------------------------------------------------------------------------------
+
+
+def test_check_tells_another_merchant_only_whether_it_is_usable_there(food_key, digital_key, three, member):
+    code = three[0].code
+    body = _client(food_key).get(f"/api/v1/vouchers/{code.lower()}").json()
+    assert body["usable_here"] is True and body["masked_name"] == "周**"
+    other = _client(digital_key).get(f"/api/v1/vouchers/{code}")
+    assert other.status_code == 200
+    body = other.json()
+    assert body["usable_here"] is False and body["reason"] == "not_accepted_here"
+    text = other.content.decode()
+    assert member.name not in text and member.mobile not in text and member.member_no not in text
+    assert _client(food_key).get("/api/v1/vouchers/ACDEFGHJKM").status_code == 404
+
+
+# --- Refund -------------------------------------------------------------------------------------------
+
+
+def test_a_full_refund_restores_the_vouchers(food_key, three):
+    red = _redeem(food_key, [v.code for v in three]).json()
+    resp = _client(food_key).post(f"{URL}/{red['id']}/refund", {"amount": "2350.00"}, format="json")
+    assert resp.status_code == 201
+    assert resp.json()["full"] is True and resp.json()["vouchers_restored"] is True
+    assert Voucher.objects.filter(state="claimed").count() == 3
+
+
+def test_a_refund_over_the_order_is_409(food_key, three):
+    red = _redeem(food_key, [three[0].code], amount="1000").json()
+    resp = _client(food_key).post(f"{URL}/{red['id']}/refund", {"amount": "1000.01"}, format="json")
+    assert resp.status_code == 409 and resp.json()["error"]["code"] == "refund_too_large"
+
+
+def test_another_merchants_redemption_is_404_for_refund(food_key, digital_key, three):
+    red = _redeem(food_key, [three[0].code], amount="1000").json()
+    resp = _client(digital_key).post(f"{URL}/{red['id']}/refund", {"amount": "1000"}, format="json")
+    assert resp.status_code == 404
+    assert Voucher.objects.get(pk=three[0].pk).state == "used"
+    assert not Redemption.objects.get(pk=red["id"]).refunds.exists()
+
+
+# --- The key command --------------------------------------------------------------------------------
+
+
+def test_create_api_key_issues_a_merchant_key_that_works(food_merchant, three):
+    out = io.StringIO()
+    call_command("create_api_key", "--merchant", food_merchant.credit_code, "--scopes", "vouchers:redeem", stdout=out)
+    key = out.getvalue().strip().splitlines()[-1]
+    stored = ApiKey.objects.get(merchant=food_merchant)
+    assert stored.agency is None and stored.scopes == ["vouchers:redeem"]
+    assert _redeem(key, [three[0].code], amount="1000").status_code == 201
+    assert Redemption.objects.get().discount == Decimal("100.00")
+
+
+def test_create_api_key_refuses_an_unknown_or_unapproved_merchant(food_merchant):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("create_api_key", "--merchant", "91330502DD272HD1TD", "--scopes", "vouchers:redeem")
+    food_merchant.state = "applied"
+    food_merchant.save()
+    with pytest.raises(CommandError):
+        call_command("create_api_key", "--merchant", food_merchant.credit_code, "--scopes", "vouchers:redeem")
+    assert not ApiKey.objects.exists()

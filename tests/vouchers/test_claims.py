@@ -1,0 +1,314 @@
+"""The claim: every answer, the window in Asia/Shanghai, limits, the sold-out flag, both paths."""
+
+import datetime as dt
+import os
+from decimal import Decimal
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from members.models import Member
+from members.services import ServiceError
+from tests.factories import MemberFactory, UserFactory
+from vouchers import claims, redis_stock
+from vouchers.claims import campaign_prepare, campaign_stock_hint, reconcile_campaign, voucher_claim
+from vouchers.models import Campaign, Voucher
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def new_campaign(**kwargs) -> Campaign:
+    """A first-come campaign open now (unless told otherwise), prepared for the claim."""
+    now = timezone.now()
+    stock = kwargs.pop("stock", 10)
+    values = {
+        "name": "工惠日 满1000减100",
+        "face_value": Decimal("100"),
+        "threshold": Decimal("1000"),
+        "total_stock": stock,
+        "remaining": stock,
+        "budget": Decimal("100") * stock,
+        "state": Campaign.State.OPEN,
+        "claim_opens_at": now - dt.timedelta(hours=1),
+        "claim_closes_at": now + dt.timedelta(hours=71),
+        "valid_days": 30,
+    }
+    values.update(kwargs)
+    campaign = Campaign.objects.create(**values)
+    campaign_prepare(campaign=campaign)
+    return campaign
+
+
+def new_member(union, **kwargs) -> Member:
+    user = UserFactory()
+    return MemberFactory(user=user, union=union, **kwargs)
+
+
+@pytest.fixture(params=["db", "redis"])
+def backend(request, settings):
+    """Run a test on both claim paths; the Redis one only when REDIS_URL is set."""
+    if request.param == "redis" and not os.environ.get("REDIS_URL"):
+        pytest.skip("needs Redis (set REDIS_URL)")
+    settings.VOUCHER_CLAIM_BACKEND = request.param
+    return request.param
+
+
+def test_it_claims_a_voucher_and_takes_one_from_the_stock(backend, member):
+    campaign = new_campaign(stock=5)
+    result = voucher_claim(campaign_id=campaign.pk, member=member)
+    assert result.outcome == "claimed"
+    assert result.message
+    voucher = result.voucher
+    assert voucher.member == member and voucher.seq == 1
+    assert len(voucher.code) == 10 and not set(voucher.code) & set("01OILZ2B58S")
+    assert voucher.claim_month == timezone.localtime(voucher.claimed_at).strftime("%Y-%m")
+    assert voucher.expires_at == voucher.claimed_at + dt.timedelta(days=30)
+    campaign.refresh_from_db()
+    assert campaign.remaining == 4
+    assert Voucher.objects.filter(campaign=campaign).count() == 1
+
+
+def test_a_fixed_validity_expires_at_the_end_of_the_day_in_shanghai(backend, member):
+    campaign = new_campaign(valid_days=None, valid_until=dt.date(2030, 12, 31))
+    voucher = voucher_claim(campaign_id=campaign.pk, member=member).voucher
+    assert voucher.expires_at == dt.datetime(2030, 12, 31, 23, 59, 59, tzinfo=SHANGHAI)
+
+
+def test_a_double_tap_gives_one_voucher(backend, member):
+    campaign = new_campaign()
+    first = voucher_claim(campaign_id=campaign.pk, member=member)
+    again = voucher_claim(campaign_id=campaign.pk, member=member)
+    assert first.outcome == "claimed"
+    assert again.outcome == "limit_reached"
+    assert again.voucher == first.voucher
+    assert Voucher.objects.filter(campaign=campaign, member=member).count() == 1
+    campaign.refresh_from_db()
+    assert campaign.remaining == 9
+
+
+def test_it_allows_up_to_the_limit_per_member(backend, member):
+    campaign = new_campaign(limit_per_member=2)
+    outcomes = [voucher_claim(campaign_id=campaign.pk, member=member).outcome for _i in range(3)]
+    assert outcomes == ["claimed", "claimed", "limit_reached"]
+    assert sorted(Voucher.objects.filter(member=member).values_list("seq", flat=True)) == [1, 2]
+
+
+def test_the_monthly_limit_counts_across_campaigns_that_have_one(backend, member):
+    first = new_campaign(name="A", limit_per_member_month=1)
+    second = new_campaign(name="B", limit_per_member_month=1)
+    unlimited = new_campaign(name="C")
+    assert voucher_claim(campaign_id=first.pk, member=member).outcome == "claimed"
+    refused = voucher_claim(campaign_id=second.pk, member=member)
+    assert refused.outcome == "limit_reached"
+    assert voucher_claim(campaign_id=unlimited.pk, member=member).outcome == "claimed"
+    second.refresh_from_db()
+    assert second.remaining == 10
+    assert not Voucher.objects.filter(campaign=second).exists()
+
+
+def test_it_answers_sold_out_when_the_stock_is_gone(backend, member, other_member):
+    campaign = new_campaign(stock=1)
+    assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "claimed"
+    result = voucher_claim(campaign_id=campaign.pk, member=other_member)
+    assert result.outcome == "sold_out" and result.voucher is None
+    campaign.refresh_from_db()
+    assert campaign.remaining == 0
+    assert campaign.state == Campaign.State.SOLD_OUT
+    assert Voucher.objects.filter(campaign=campaign).count() == 1
+
+
+def test_the_sold_out_flag_answers_without_the_database(backend, member, other_member, django_assert_num_queries):
+    campaign = new_campaign(stock=1)
+    voucher_claim(campaign_id=campaign.pk, member=member)
+    voucher_claim(campaign_id=campaign.pk, member=other_member)  # the cache is warm
+    with django_assert_num_queries(0):
+        assert voucher_claim(campaign_id=campaign.pk, member=other_member).outcome == "sold_out"
+
+
+def test_a_rush_request_reads_the_campaign_from_the_cache(backend, member):
+    campaign = new_campaign(stock=5, limit_per_member=1)
+    voucher_claim(campaign_id=campaign.pk, member=member)
+    with CaptureQueriesContext(connection) as ctx:
+        assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "limit_reached"
+    assert ctx.captured_queries  # the member's own voucher is read
+    assert not any('"vouchers_campaign"' in q["sql"].split("WHERE")[0] for q in ctx.captured_queries)
+
+
+def test_a_change_to_the_campaign_reaches_the_next_claim(backend, member):
+    campaign = new_campaign()
+    claims.campaign_facts(campaign.pk)  # cached
+    campaign.state = Campaign.State.CLOSED
+    campaign.save()
+    assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "closed"
+
+
+def test_it_refuses_members_outside_the_union_subtree(backend, tree, member, other_member):
+    campaign = new_campaign(eligible_union=tree.wx)
+    refused = voucher_claim(campaign_id=campaign.pk, member=other_member)  # 南浔区: the outsider
+    assert refused.outcome == "not_eligible" and refused.voucher is None
+    assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "claimed"  # G1 is under 吴兴区
+
+
+def test_it_refuses_other_forms_of_employment(backend, tree, member):
+    courier = new_member(tree.g1, employment_form="courier")
+    campaign = new_campaign(eligible_forms=["courier", "ride_hailing"])
+    assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "not_eligible"
+    assert voucher_claim(campaign_id=campaign.pk, member=courier).outcome == "claimed"
+
+
+@pytest.mark.parametrize("status", [Member.Status.SUSPENDED, Member.Status.LEFT])
+def test_it_refuses_an_inactive_member(backend, member, status):
+    member.status = status
+    member.save()
+    campaign = new_campaign()
+    assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "not_eligible"
+    assert not Voucher.objects.exists()
+
+
+def test_the_window_opens_at_ten_shanghai_time(backend, member):
+    opens = dt.datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
+    campaign = new_campaign(
+        state=Campaign.State.SCHEDULED, claim_opens_at=opens, claim_closes_at=opens + dt.timedelta(hours=72)
+    )
+    with time_machine.travel(dt.datetime(2026, 11, 20, 1, 59, 59, tzinfo=dt.UTC), tick=False):
+        assert timezone.localtime().strftime("%H:%M:%S") == "09:59:59"
+        assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "not_open"
+    with time_machine.travel(dt.datetime(2026, 11, 20, 10, 0, 0, tzinfo=SHANGHAI), tick=False):
+        result = voucher_claim(campaign_id=campaign.pk, member=member)
+    assert result.outcome == "claimed"
+    assert result.voucher.claim_month == "2026-11"
+
+
+def test_the_claim_month_is_the_month_in_shanghai(backend, member):
+    opens = dt.datetime(2026, 11, 20, 10, 0, tzinfo=SHANGHAI)
+    campaign = new_campaign(claim_opens_at=opens, claim_closes_at=dt.datetime(2026, 12, 5, tzinfo=SHANGHAI))
+    # 30 November 16:30 UTC is already 1 December in Shanghai.
+    with time_machine.travel(dt.datetime(2026, 11, 30, 16, 30, tzinfo=dt.UTC), tick=False):
+        result = voucher_claim(campaign_id=campaign.pk, member=member)
+    assert result.voucher.claim_month == "2026-12"
+
+
+def test_it_answers_closed_after_the_window(backend, member):
+    now = timezone.now()
+    campaign = new_campaign(claim_opens_at=now - dt.timedelta(days=3), claim_closes_at=now - dt.timedelta(seconds=1))
+    assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "closed"
+
+
+@pytest.mark.parametrize(
+    ("state", "outcome"),
+    [(Campaign.State.DRAFT, "not_open"), (Campaign.State.CLOSED, "closed"), (Campaign.State.SETTLED, "closed")],
+)
+def test_it_refuses_a_campaign_not_in_an_open_state(backend, member, state, outcome):
+    campaign = new_campaign(state=state)
+    assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == outcome
+    assert not Voucher.objects.exists()
+
+
+def test_a_draw_campaign_cannot_be_claimed(backend, member):
+    campaign = new_campaign(distribution="draw")
+    result = voucher_claim(campaign_id=campaign.pk, member=member)
+    assert result.outcome == "not_open"
+    assert "draw" in result.message
+    assert not Voucher.objects.exists()
+
+
+def test_it_rate_limits_a_member(backend, settings, member):
+    settings.VOUCHER_CLAIM_RATE_PER_MEMBER = "2/m"
+    campaign = new_campaign(limit_per_member=5)
+    outcomes = [voucher_claim(campaign_id=campaign.pk, member=member).outcome for _i in range(3)]
+    assert outcomes == ["claimed", "claimed", "rate_limited"]
+    assert Voucher.objects.count() == 2
+
+
+def test_it_rate_limits_an_address(backend, settings, member, other_member):
+    settings.VOUCHER_CLAIM_RATE_PER_IP = "1/m"
+    campaign = new_campaign()
+    assert voucher_claim(campaign_id=campaign.pk, member=member, ip="10.0.0.9").outcome == "claimed"
+    assert voucher_claim(campaign_id=campaign.pk, member=other_member, ip="10.0.0.9").outcome == "rate_limited"
+    assert voucher_claim(campaign_id=campaign.pk, member=other_member, ip="10.0.0.10").outcome == "claimed"
+
+
+def test_an_unknown_campaign_is_not_open(backend, member):
+    assert voucher_claim(campaign_id=999999, member=member).outcome == "not_open"
+
+
+def test_the_stock_hint_follows_claims(backend, member, other_member):
+    campaign = new_campaign(stock=3)
+    assert campaign_stock_hint(campaign.pk) == 3
+    voucher_claim(campaign_id=campaign.pk, member=member)
+    claims.cache.delete(f"vouchers:stockhint:{campaign.pk}")  # the database hint is cached a few seconds
+    assert campaign_stock_hint(campaign.pk) == 2
+    assert campaign_stock_hint(999999) is None
+
+
+def test_reconciliation_reports_a_consistent_campaign(backend, member):
+    campaign = new_campaign(stock=3)
+    voucher_claim(campaign_id=campaign.pk, member=member)
+    report = reconcile_campaign(campaign_id=campaign.pk)
+    assert report["remaining"] == 2 and report["vouchers"] == 1
+    assert report["differences"] == []
+
+
+# --- the Redis path only ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_path(settings, uses_redis):
+    settings.VOUCHER_CLAIM_BACKEND = "redis"
+
+
+def test_a_failed_insert_gives_the_stock_back_to_redis(redis_path, member):
+    campaign = new_campaign(stock=2)
+    with mock.patch.object(claims.Voucher.objects, "create", side_effect=OperationalError("database down")):
+        with pytest.raises(ServiceError) as exc:
+            voucher_claim(campaign_id=campaign.pk, member=member)
+    assert exc.value.code == "claim_failed"
+    assert redis_stock.snapshot(campaign.pk) == {"stock": 2, "members": {}, "sold_out": False}
+    campaign.refresh_from_db()
+    assert campaign.remaining == 2
+    assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "claimed"
+
+
+def test_the_database_wins_when_redis_has_stock_it_does_not(redis_path, member):
+    campaign = new_campaign(stock=2)
+    Campaign.objects.filter(pk=campaign.pk).update(remaining=0)  # e.g. vouchers handed out elsewhere
+    assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "sold_out"
+    assert redis_stock.snapshot(campaign.pk) == {"stock": 0, "members": {}, "sold_out": True}
+    assert not Voucher.objects.exists()
+
+
+def test_lost_redis_counts_never_give_a_second_voucher_for_one_claim(redis_path, member):
+    campaign = new_campaign(stock=5, limit_per_member=2)
+    voucher_claim(campaign_id=campaign.pk, member=member)
+    redis_stock.set_member_count(campaign_id=campaign.pk, member_id=member.pk, count=0)  # Redis forgot
+    assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "claimed"  # seq 2, after one retry
+    assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "limit_reached"
+    assert sorted(Voucher.objects.values_list("seq", flat=True)) == [1, 2]
+    assert redis_stock.snapshot(campaign.pk)["stock"] == 3
+
+
+def test_a_campaign_not_yet_loaded_into_redis_is_loaded_by_the_first_claim(redis_path, member, other_member):
+    campaign = new_campaign(stock=2)
+    voucher_claim(campaign_id=campaign.pk, member=member)
+    redis_stock.client().flushdb()
+    assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "limit_reached"
+    assert voucher_claim(campaign_id=campaign.pk, member=other_member).outcome == "claimed"
+    assert redis_stock.snapshot(campaign.pk)["sold_out"] is True
+
+
+def test_the_reconcile_command_rebuilds_redis_after_a_flush(redis_path, member, other_member, capsys):
+    campaign = new_campaign(stock=3)
+    voucher_claim(campaign_id=campaign.pk, member=member)
+    redis_stock.client().flushdb()
+    call_command("vouchers_reconcile", "--campaign", str(campaign.pk))
+    out = capsys.readouterr().out
+    assert "stock: redis None, database 2" in out
+    assert redis_stock.snapshot(campaign.pk) == {"stock": 2, "members": {member.pk: 1}, "sold_out": False}
+    assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "limit_reached"
+    assert voucher_claim(campaign_id=campaign.pk, member=other_member).outcome == "claimed"

@@ -1,0 +1,109 @@
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from core.models import AuditEntry
+from members.services import ServiceError
+from vouchers import redemption as rd
+from vouchers.models import Redemption, Settlement
+from vouchers.settlement import settlement_build, settlement_export_xlsx, settlement_mark_paid
+
+TZ = timezone.get_current_timezone()
+
+
+def _at(redemption, when):
+    Redemption.objects.filter(pk=redemption.pk).update(created_at=when)
+
+
+@pytest.fixture
+def november(food_merchant, digital_merchant, stack_campaign, member, other_member, voucher_factory):
+    """Food: 2 + 1 vouchers in November (300), 1 on 1 December 00:00 Shanghai; digital: 1 (100)."""
+    stack_campaign.accepted_categories = ["food", "digital"]
+    stack_campaign.save()
+
+    def redeem(merchant, who, n, amount, ref, when):
+        vouchers = [voucher_factory(stack_campaign, who) for _i in range(n)]
+        red = rd.redemption_create(
+            merchant=merchant, codes=[v.code for v in vouchers], order_amount=amount, order_ref=ref
+        )
+        _at(red, when)
+        return red
+
+    return {
+        "a": redeem(food_merchant, member, 2, "2350", "a", dt.datetime(2026, 11, 1, 0, 0, tzinfo=TZ)),
+        "b": redeem(food_merchant, other_member, 1, "1000", "b", dt.datetime(2026, 11, 30, 23, 59, tzinfo=TZ)),
+        "c": redeem(food_merchant, member, 1, "1500", "c", dt.datetime(2026, 12, 1, 0, 0, tzinfo=TZ)),
+        "d": redeem(digital_merchant, other_member, 1, "1000", "d", dt.datetime(2026, 11, 15, 12, 0, tzinfo=TZ)),
+    }
+
+
+def test_it_sums_the_months_live_uses_per_merchant(november, food_merchant, digital_merchant):
+    result = settlement_build(month="2026-11")
+    by_merchant = {s.merchant_id: s for s in result["settlements"]}
+    assert (by_merchant[food_merchant.pk].vouchers, by_merchant[food_merchant.pk].amount) == (3, Decimal("300.00"))
+    assert (by_merchant[digital_merchant.pk].vouchers, by_merchant[digital_merchant.pk].amount) == (
+        1,
+        Decimal("100.00"),
+    )
+    assert result["late"] == []
+    assert Redemption.objects.get(pk=november["a"].pk).settlement_id == by_merchant[food_merchant.pk].pk
+    assert Redemption.objects.get(pk=november["c"].pk).settlement_id is None
+
+
+def test_building_again_is_idempotent_and_drops_reversed_uses(november, food_merchant):
+    settlement_build(month="2026-11")
+    Redemption.objects.filter(pk=november["b"].pk).update(created_at=timezone.now())
+    rd.redemption_refund(redemption=november["b"], amount="1000")
+    Redemption.objects.filter(pk=november["b"].pk).update(created_at=dt.datetime(2026, 11, 30, 23, 59, tzinfo=TZ))
+    settlement_build(month="2026-11")
+    settlement_build(month="2026-11")
+    s = Settlement.objects.get(merchant=food_merchant, month="2026-11")
+    assert (s.vouchers, s.amount) == (2, Decimal("200.00"))
+    assert Settlement.objects.filter(month="2026-11").count() == 2
+
+
+def test_a_paid_settlement_is_not_changed_and_late_uses_are_reported(
+    november, food_merchant, stack_campaign, member, voucher_factory, staff
+):
+    settlement_build(month="2026-11")
+    s = Settlement.objects.get(merchant=food_merchant, month="2026-11")
+    settlement_mark_paid(settlement=s, actor=staff)
+    late = rd.redemption_create(
+        merchant=food_merchant, codes=[voucher_factory(stack_campaign, member).code], order_amount="1000", order_ref="z"
+    )
+    _at(late, dt.datetime(2026, 11, 20, 10, 0, tzinfo=TZ))
+    result = settlement_build(month="2026-11")
+    s.refresh_from_db()
+    assert (s.vouchers, s.amount) == (3, Decimal("300.00"))
+    assert result["late"] == [{"merchant": food_merchant, "vouchers": 1, "amount": Decimal("100.00")}]
+
+
+def test_mark_paid_once_with_audit(november, food_merchant, staff):
+    settlement_build(month="2026-11")
+    s = Settlement.objects.get(merchant=food_merchant, month="2026-11")
+    settlement_mark_paid(settlement=s, actor=staff)
+    assert s.paid_at is not None and s.paid_by == staff
+    with pytest.raises(ServiceError) as exc:
+        settlement_mark_paid(settlement=s, actor=staff)
+    assert exc.value.code == "already_paid"
+    assert AuditEntry.objects.filter(action="vouchers.settlement.paid").count() == 1
+
+
+def test_the_xlsx_is_readable_with_the_exact_sums(november):
+    settlement_build(month="2026-11")
+    wb = load_workbook(io.BytesIO(settlement_export_xlsx(month="2026-11")))
+    rows = list(wb.active.iter_rows(values_only=True))
+    assert len(rows) == 4
+    body = {r[0]: (r[3], Decimal(str(r[4]))) for r in rows[1:3]}
+    assert body == {"老沈家面馆": (3, Decimal("300")), "数码港": (1, Decimal("100"))}
+    assert rows[3][3] == 4 and Decimal(str(rows[3][4])) == Decimal("400")
+
+
+def test_it_refuses_a_malformed_month(db):
+    with pytest.raises(ServiceError) as exc:
+        settlement_build(month="2026-13")
+    assert exc.value.code == "invalid_month"

@@ -1,0 +1,447 @@
+"""The staff admin for vouchers: merchants, templates, campaigns, vouchers, redemptions,
+settlements, settings, figures and fraud signals.
+
+Voucher staff are staff with `vouchers.*` permissions (campaigns are city-wide); a superuser
+has them all; staff without them are refused (403). Actions are doors to the services.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from core.paginator import LargeTablePaginator
+from members.models import EmploymentForm
+from members.services import ServiceError
+from vouchers import admin_views
+from vouchers.merchants import merchant_api_key_create, merchant_approve, merchant_suspend
+from vouchers.models import (
+    Campaign,
+    CampaignTemplate,
+    Distribution,
+    Merchant,
+    MerchantCategory,
+    MerchantStaff,
+    Redemption,
+    RedemptionItem,
+    Refund,
+    Settlement,
+    Voucher,
+    VoucherSettings,
+)
+
+MAX_ACTION_ROWS = 500
+
+
+def mask_mobile(mobile: str) -> str:
+    return f"{mobile[:3]}****{mobile[-4:]}" if mobile and len(mobile) == 11 else (mobile or "")
+
+
+class ServiceActionsMixin:
+    def run_each(self, request, queryset, run) -> int:
+        """Run a service on each selected row; report each refusal and the number done."""
+        objects = list(queryset[: MAX_ACTION_ROWS + 1])
+        if len(objects) > MAX_ACTION_ROWS:
+            self.message_user(
+                request,
+                gettext("Select at most %(count)d rows for this action.") % {"count": MAX_ACTION_ROWS},
+                messages.WARNING,
+            )
+            return 0
+        done = 0
+        for obj in objects:
+            try:
+                run(obj)
+            except ServiceError as exc:
+                self.message_user(
+                    request,
+                    gettext("%(object)s: %(message)s") % {"object": obj, "message": exc.message},
+                    messages.ERROR,
+                )
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext("%(count)d row done.", "%(count)d rows done.", done) % {"count": done},
+                messages.SUCCESS,
+            )
+        return done
+
+
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- Merchants --------------------------------------------------------------------------------
+
+
+class MerchantStaffInline(admin.TabularInline):
+    model = MerchantStaff
+    extra = 0
+    raw_id_fields = ("user",)
+    verbose_name_plural = _("merchant staff accounts")
+
+
+@admin.register(Merchant)
+class MerchantAdmin(ServiceActionsMixin, admin.ModelAdmin):
+    list_display = ("name", "category", "state", "contact_name", "contact_mobile_masked", "address", "created_at")
+    list_filter = ("state", "category")
+    search_fields = ("name", "=credit_code", "contact_name")
+    search_help_text = _("Words from the name, an exact credit code, or the contact's name.")
+    show_facets = admin.ShowFacets.NEVER
+    inlines = [MerchantStaffInline]
+    actions = ["approve", "suspend", "create_api_key"]
+    readonly_fields = ("state", "created_at")
+
+    @admin.display(description=_("contact mobile"))
+    def contact_mobile_masked(self, obj):
+        return mask_mobile(obj.contact_mobile)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # redemptions and settlements point at it: suspend instead
+
+    @admin.action(description=_("Approve the selected merchants"), permissions=["change"])
+    def approve(self, request, queryset):
+        self.run_each(request, queryset, lambda m: merchant_approve(merchant=m, actor=request.user))
+
+    @admin.action(description=_("Suspend the selected merchants"), permissions=["change"])
+    def suspend(self, request, queryset):
+        objects = list(queryset[: MAX_ACTION_ROWS + 1])
+        reason = (request.POST.get("reason") or "").strip()
+        error = ""
+        if "apply" in request.POST:
+            if reason:
+                self.run_each(
+                    request, queryset, lambda m: merchant_suspend(merchant=m, actor=request.user, reason=reason)
+                )
+                return None
+            error = gettext("Give a reason for suspending the merchant.")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Suspend merchants"),
+            "objects": objects,
+            "action": "suspend",
+            "opts": self.model._meta,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "reason": reason,
+            "error": error,
+        }
+        return TemplateResponse(request, "admin/vouchers/merchant/suspend.html", context)
+
+    @admin.action(description=_("Create an API key for the selected merchant"), permissions=["change"])
+    def create_api_key(self, request, queryset):
+        merchants = list(queryset[:2])
+        if len(merchants) != 1:
+            self.message_user(request, gettext("Select exactly one merchant."), messages.WARNING)
+            return None
+        try:
+            key, secret = merchant_api_key_create(merchant=merchants[0], actor=request.user, name="admin")
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return None
+        return admin_views.key_created(self, request, key=key, secret=secret)
+
+
+# --- Templates and campaigns ------------------------------------------------------------------
+
+RULE_FIELDS = (
+    "name", "kind", "face_value", "threshold", "stackable", "max_per_order", "total_stock", "budget",
+    "limit_per_member", "limit_per_member_month", "distribution", "eligible_union", "eligible_forms",
+    "valid_days", "accepted_categories",
+)  # fmt: skip
+
+
+class RulesForm(forms.ModelForm):
+    """Categories and forms of employment as checkboxes instead of raw JSON."""
+
+    accepted_categories = forms.MultipleChoiceField(
+        label=_("accepted merchant categories"),
+        choices=MerchantCategory.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    eligible_forms = forms.MultipleChoiceField(
+        label=_("only these forms of employment"),
+        choices=EmploymentForm.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Empty: every form."),
+    )
+
+
+@admin.register(CampaignTemplate)
+class CampaignTemplateAdmin(admin.ModelAdmin):
+    form = RulesForm
+    list_display = ("name", "kind", "face_value", "threshold", "total_stock", "budget", "opens_day", "is_active")
+    list_filter = ("is_active", "kind")
+    search_fields = ("name",)
+    filter_horizontal = ("accepted_merchants",)
+    raw_id_fields = ("eligible_union",)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ServiceActionsMixin, admin.ModelAdmin):
+    list_display = (
+        "name", "state", "claim_opens_at", "claim_closes_at", "total_stock", "remaining", "claimed", "distribution",
+    )  # fmt: skip
+    list_filter = ("state", "kind", "distribution")
+    search_fields = ("name",)
+    date_hierarchy = "claim_opens_at"
+    show_facets = admin.ShowFacets.NEVER
+    raw_id_fields = ("eligible_union", "template")
+    filter_horizontal = ("accepted_merchants",)
+    actions = ["schedule", "close", "draw"]
+    form = RulesForm
+
+    def get_queryset(self, request):
+        from django.db.models import F
+
+        # The stock taken is the claimed count: no COUNT over the vouchers per row.
+        return super().get_queryset(request).annotate(claimed_n=F("total_stock") - F("remaining"))
+
+    @admin.display(description=_("claimed"), ordering="claimed_n")
+    def claimed(self, obj):
+        return obj.claimed_n if hasattr(obj, "claimed_n") else obj.total_stock - obj.remaining
+
+    def get_fields(self, request, obj=None):
+        return (*RULE_FIELDS, "claim_opens_at", "claim_closes_at", "valid_from", "valid_until", "accepted_merchants")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None or obj.state == Campaign.State.DRAFT:
+            return ()
+        # Once scheduled the rules are fixed; closing is an action.
+        return (*self.get_fields(request, obj), "state", "remaining", "template", "month", "draw_seed", "drawn_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.remaining = obj.total_stock
+            obj.created_by = request.user
+        elif obj.state == Campaign.State.DRAFT and "total_stock" in form.changed_data:
+            obj.remaining = obj.total_stock
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.state != Campaign.State.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.action(description=_("Schedule the selected campaigns"), permissions=["change"])
+    def schedule(self, request, queryset):
+        from vouchers import services
+
+        self.run_each(request, queryset, lambda c: services.campaign_schedule(campaign=c, actor=request.user))
+
+    @admin.action(description=_("Close the selected campaigns"), permissions=["change"])
+    def close(self, request, queryset):
+        from vouchers import services
+
+        self.run_each(request, queryset, lambda c: services.campaign_close(campaign=c, actor=request.user))
+
+    @admin.action(description=_("Run the draw of the selected campaigns"), permissions=["change"])
+    def draw(self, request, queryset):
+        from vouchers import draws
+
+        def run(campaign):
+            if campaign.distribution != Distribution.DRAW:
+                raise ServiceError("not_a_draw", gettext("This campaign is not handed out by a draw."))
+            return draws.draw_run(campaign=campaign, actor=request.user)
+
+        self.run_each(request, queryset, run)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("figures/", view(lambda r: admin_views.figures_page(self, r)), name="vouchers_figures"),
+            path(
+                "figures/export/", view(lambda r: admin_views.figures_export(self, r)), name="vouchers_figures_export"
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"figures_url": reverse("admin:vouchers_figures"), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)
+
+
+# --- Vouchers and redemptions (large tables, read-only) ---------------------------------------
+
+
+@admin.register(Voucher)
+class VoucherAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("code", "campaign", "member_masked", "state", "claimed_at", "expires_at", "used_at")
+    list_filter = ("state",)
+    search_fields = ("=code",)
+    search_help_text = _("An exact voucher code.")
+    list_select_related = ("campaign", "member")
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = LargeTablePaginator
+    list_per_page = 100
+    fields = ("code", "campaign", "member_masked", "seq", "state", "claimed_at", "claim_month", "expires_at", "used_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        # The member's encrypted ID number is never read here.
+        return super().get_queryset(request).defer("member__id_number")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip().upper()
+        if not term:
+            return queryset, False
+        return queryset.filter(code=term), False
+
+    @admin.display(description=_("member"))
+    def member_masked(self, obj):
+        return obj.member.masked_name
+
+
+class RedemptionItemInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = RedemptionItem
+    fields = ("voucher", "discount", "reversed_at")
+    readonly_fields = fields
+    extra = 0
+
+
+class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Refund
+    fields = ("amount", "full", "vouchers_restored", "created_at")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "merchant",
+        "member_masked",
+        "order_ref",
+        "order_amount",
+        "discount",
+        "payable",
+        "state",
+    )
+    list_filter = ("state",)
+    search_fields = ("=order_ref",)
+    search_help_text = _("The merchant's exact order reference.")
+    list_select_related = ("merchant", "member")
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = LargeTablePaginator
+    list_per_page = 100
+    inlines = [RedemptionItemInline, RefundInline]
+    fields = (
+        "merchant", "member_masked", "order_ref", "order_amount", "discount", "payable", "state", "created_at",
+        "settlement",
+    )  # fmt: skip
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("member__id_number")
+
+    @admin.display(description=_("member"))
+    def member_masked(self, obj):
+        return obj.member.masked_name
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("fraud/", view(lambda r: admin_views.fraud_page(self, r)), name="vouchers_fraud"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"fraud_url": reverse("admin:vouchers_fraud"), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=extra)
+
+
+# --- Settlements and settings -----------------------------------------------------------------
+
+
+@admin.register(Settlement)
+class SettlementAdmin(ServiceActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("month", "merchant", "vouchers", "amount", "paid_at", "paid_by")
+    list_filter = ("month",)
+    search_fields = ("merchant__name", "=merchant__credit_code")
+    list_select_related = ("merchant", "paid_by")
+    show_facets = admin.ShowFacets.NEVER
+    actions = ["mark_paid", "export_xlsx"]
+    fields = ("merchant", "month", "vouchers", "amount", "paid_at", "paid_by", "created_at")
+    readonly_fields = fields
+
+    def has_mark_paid_permission(self, request):
+        return request.user.has_perm("vouchers.change_settlement")
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("vouchers.view_settlement")
+
+    @admin.action(description=_("Mark the selected settlements paid"), permissions=["mark_paid"])
+    def mark_paid(self, request, queryset):
+        from vouchers import settlement
+
+        self.run_each(request, queryset, lambda s: settlement.settlement_mark_paid(settlement=s, actor=request.user))
+
+    @admin.action(description=_("Export the month of the selected settlements to XLSX"), permissions=["export"])
+    def export_xlsx(self, request, queryset):
+        from vouchers import settlement
+
+        months = sorted(set(queryset.values_list("month", flat=True)[: MAX_ACTION_ROWS + 1]))
+        if len(months) != 1:
+            self.message_user(request, gettext("Select settlements of one month."), messages.WARNING)
+            return None
+        try:
+            data = settlement.settlement_export_xlsx(month=months[0])
+        except ServiceError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return None
+        response = HttpResponse(data, content_type=admin_views.XLSX)
+        response["Content-Disposition"] = f'attachment; filename="settlement-{months[0]}.xlsx"'
+        return response
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "build/", view(lambda r: admin_views.settlement_build_page(self, r)), name="vouchers_settlement_build"
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra = {"build_url": None, **(extra_context or {})}
+        if request.user.has_perm("vouchers.add_settlement"):
+            extra["build_url"] = reverse("admin:vouchers_settlement_build")
+        return super().changelist_view(request, extra_context=extra)
+
+
+@admin.register(VoucherSettings)
+class VoucherSettingsAdmin(admin.ModelAdmin):
+    """A single row: the list opens it."""
+
+    fields = ("refund_window_hours",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        obj = VoucherSettings.get()
+        return HttpResponseRedirect(reverse("admin:vouchers_vouchersettings_change", args=[obj.pk]))

@@ -1,0 +1,171 @@
+"""Custom admin pages of the vouchers app: figures (ECharts, XLSX), fraud signals, building a
+month's settlements, and the one-time display of a merchant's new API key. Doors only."""
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from members.services import ServiceError
+from vouchers import reports
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def render(model_admin, request, template: str, **extra) -> TemplateResponse:
+    opts = model_admin.model._meta
+    context = {**model_admin.admin_site.each_context(request), "opts": opts, "app_label": opts.app_label, **extra}
+    return TemplateResponse(request, template, context)
+
+
+def _require(request, perm: str) -> None:
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _month_arg(request) -> str:
+    """The month asked for (default: this month); '' for all months."""
+    month = request.GET.get("month")
+    if month is None:
+        return timezone.localdate().strftime("%Y-%m")
+    month = month.strip()
+    if month == "":
+        return ""
+    try:
+        reports.month_parse(month)
+    except ServiceError:
+        return timezone.localdate().strftime("%Y-%m")
+    return month
+
+
+# --- Figures ----------------------------------------------------------------------------------
+
+
+def figures_page(model_admin, request) -> TemplateResponse:
+    _require(request, "vouchers.view_campaign")
+    month = _month_arg(request)
+    rows = reports.campaign_figures(month=month or None)
+    categories = reports.category_figures(month=month or None)
+    unions = reports.union_figures(user=request.user, month=month or None)
+    chart = {
+        "campaigns": [r["name"] for r in rows],
+        "claimed": [r["claimed"] for r in rows],
+        "used": [r["used"] for r in rows],
+        "categories": [{"name": c["label"], "value": float(c["face_value_used"])} for c in categories],
+        "labels": {"claimed": gettext("Claimed"), "used": gettext("Used")},
+    }
+    totals = {
+        "claimed": sum(r["claimed"] for r in rows),
+        "used": sum(r["used"] for r in rows),
+        "face": sum((r["face_value_used"] for r in rows), reports.ZERO),
+        "orders": sum((r["order_value"] for r in rows), reports.ZERO),
+    }
+    totals["rate"] = reports._rate(totals["used"], totals["claimed"])
+    totals["leverage"] = reports._leverage(totals["orders"], totals["face"])
+    return render(
+        model_admin,
+        request,
+        "admin/vouchers/figures.html",
+        title=gettext("Voucher figures"),
+        month=month,
+        rows=rows,
+        categories=categories,
+        unions=unions,
+        totals=totals,
+        chart=chart,
+    )
+
+
+def figures_export(model_admin, request) -> HttpResponse:
+    _require(request, "vouchers.view_campaign")
+    month = _month_arg(request)
+    data = reports.figures_export_xlsx(user=request.user, month=month or None)
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="voucher-figures-{month or "all"}.xlsx"'
+    return response
+
+
+# --- Fraud signals ----------------------------------------------------------------------------
+
+SIGNAL_LABELS = {
+    "member_burst": _("Many vouchers of one member at one merchant"),
+    "merchant_rate": _("A merchant far above its usual rate"),
+    "threshold_hugging": _("Orders just over the threshold again and again"),
+}
+
+
+def fraud_page(model_admin, request) -> TemplateResponse:
+    _require(request, "vouchers.view_redemption")
+    from vouchers import fraud
+
+    since = timezone.now() - dt.timedelta(days=7)
+    signals = [
+        {**s, "label": SIGNAL_LABELS.get(s.get("kind"), s.get("kind", ""))} for s in fraud.fraud_signals(since=since)
+    ]
+    return render(
+        model_admin, request, "admin/vouchers/fraud.html", title=gettext("Fraud signals"), since=since, signals=signals
+    )
+
+
+# --- Settlements ------------------------------------------------------------------------------
+
+
+class MonthForm(forms.Form):
+    month = forms.RegexField(
+        label=_("month"), regex=reports.MONTH_RE, max_length=7, help_text=_("YYYY-MM, e.g. 2026-11.")
+    )
+
+
+def settlement_build_page(model_admin, request):
+    _require(request, "vouchers.add_settlement")
+    from vouchers import settlement
+
+    last = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    form = MonthForm(request.POST or None, initial={"month": last})
+    if request.method == "POST" and form.is_valid():
+        month = form.cleaned_data["month"]
+        try:
+            result = settlement.settlement_build(month=month, actor=request.user)
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            count = len(result["settlements"])
+            model_admin.message_user(
+                request,
+                gettext("Settlements built for %(month)s: %(count)d merchants.") % {"month": month, "count": count},
+            )
+            for late in result.get("late", []):
+                model_admin.message_user(
+                    request,
+                    gettext("%(merchant)s: %(vouchers)d vouchers (%(amount)s CNY) redeemed after the month was paid.")
+                    % {"merchant": late["merchant"], "vouchers": late["vouchers"], "amount": late["amount"]},
+                    messages.WARNING,
+                )
+            return HttpResponseRedirect(reverse("admin:vouchers_settlement_changelist"))
+    return render(
+        model_admin, request, "admin/vouchers/settlement/build.html", title=gettext("Build settlements"), form=form
+    )
+
+
+# --- A merchant's new API key -----------------------------------------------------------------
+
+
+def key_created(model_admin, request, *, key, secret) -> TemplateResponse:
+    """The secret is rendered into this one response only: never stored, never put in a message."""
+    response = render(
+        model_admin,
+        request,
+        "admin/vouchers/merchant/key_created.html",
+        title=gettext("API key created"),
+        key=key,
+        secret=secret,
+    )
+    response["Cache-Control"] = "no-store"
+    return response

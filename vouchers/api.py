@@ -1,0 +1,208 @@
+"""The vouchers API for merchants (核销): check a voucher, redeem vouchers against an order, refund.
+
+Callers are merchants with an API key carrying the scope `vouchers:redeem` (issued with
+`manage.py create_api_key --merchant CREDIT_CODE --scopes vouchers:redeem`). A suspended
+merchant's key is refused (401 `revoked_key`); an agency's key is refused (403 `merchant_only`).
+A redemption of another merchant answers 404, as one that does not exist.
+"""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api_auth import ApiKeyAuthentication, scope_required
+from core.api_errors import ApiError, error_responses
+from core.models import ApiKey
+from core.throttles import ApiKeyRateThrottle
+from members.services import ServiceError
+from vouchers import redemption
+from vouchers.models import Redemption
+from vouchers.serializers import (
+    RedemptionInputSerializer,
+    RedemptionOutputSerializer,
+    RefundInputSerializer,
+    RefundOutputSerializer,
+    VoucherCheckOutputSerializer,
+)
+
+REDEEM_SCOPE = "vouchers:redeem"
+TAGS = ["vouchers"]
+
+# ServiceError codes that are not plain bad input (400).
+SERVICE_ERROR_STATUS = {
+    "merchant_suspended": status.HTTP_403_FORBIDDEN,
+    "voucher_used": status.HTTP_409_CONFLICT,
+    "voucher_expired": status.HTTP_409_CONFLICT,
+    "voucher_void": status.HTTP_409_CONFLICT,
+    "voucher_not_yet_valid": status.HTTP_409_CONFLICT,
+    "member_inactive": status.HTTP_409_CONFLICT,
+    "idempotency_conflict": status.HTTP_409_CONFLICT,
+    "duplicate_order": status.HTTP_409_CONFLICT,
+    "refund_too_large": status.HTTP_409_CONFLICT,
+}
+
+REDEEM_ERRORS = (
+    "Refusals, each with a stable `code`: 400 `invalid`, `voucher_not_found`, `not_accepted_here`, `below_threshold`, "
+    "`mixed_campaigns` (one campaign per order), `mixed_members` (one member per order), `idempotency_key_required`; "
+    "403 `merchant_suspended`; 409 `voucher_used`, `voucher_expired`, `voucher_void`, `voucher_not_yet_valid`, "
+    "`member_inactive`, `idempotency_conflict` (the key was used with a different body), `duplicate_order` "
+    "(this `order_ref` was already redeemed)."
+)
+
+
+def _api_error(exc: ServiceError) -> ApiError:
+    return ApiError(
+        code=exc.code, message=exc.message, status_code=SERVICE_ERROR_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
+    )
+
+
+class IsMerchantKey(BasePermission):
+    code = "merchant_only"
+
+    def has_permission(self, request, view):
+        self.message = _("This endpoint is for merchants' API keys.")
+        return isinstance(request.auth, ApiKey) and request.auth.merchant_id is not None
+
+
+class MerchantApiView(APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [scope_required(REDEEM_SCOPE), IsMerchantKey]
+    throttle_classes = [ApiKeyRateThrottle]
+    parser_classes = [JSONParser]
+
+    def merchant(self):
+        return self.request.auth.merchant
+
+
+class VoucherCheckView(MerchantApiView):
+    @extend_schema(
+        operation_id="vouchers_check",
+        tags=TAGS,
+        summary="Check a voucher before the sale",
+        description=(
+            "The voucher's rules, expiry and state, and whether the calling merchant can use it now "
+            "(`usable_here`, with a `reason` code if not). `code` may also be the token scanned from the "
+            "member's QR code. Nothing about the holder is returned beyond the masked name. "
+            "Needs a merchant's key with `vouchers:redeem`."
+        ),
+        responses={200: VoucherCheckOutputSerializer, **error_responses(401, 403, 404, 429)},
+    )
+    def get(self, request, code: str):
+        try:
+            result = redemption.voucher_check(merchant=self.merchant(), code=code)
+        except ServiceError as exc:
+            if exc.code == "voucher_not_found":
+                raise NotFound(exc.message) from None
+            raise _api_error(exc) from None
+        return Response(VoucherCheckOutputSerializer(result).data)
+
+
+class RedemptionCreateView(MerchantApiView):
+    @extend_schema(
+        operation_id="vouchers_redemptions_create",
+        tags=TAGS,
+        summary="Redeem vouchers against an order (核销)",
+        description=(
+            "Uses the member's vouchers against one order and answers the discount and the amount to pay. "
+            "Stackable campaigns (e.g. 满1000减100): one voucher per full threshold, up to the campaign's "
+            "per-order maximum; surplus vouchers in the request stay unused and `used_codes` says which were "
+            "used. A voucher is used once, even when sent by two merchants at the same moment. "
+            "The `Idempotency-Key` header is required: repeating a request with the same key answers the "
+            "first result again (without using anything twice); the same key with a different body answers "
+            "409 `idempotency_conflict`. " + REDEEM_ERRORS
+        ),
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="A unique key per order attempt (e.g. a UUID), at most 100 characters.",
+            )
+        ],
+        request=RedemptionInputSerializer,
+        responses={201: RedemptionOutputSerializer, **error_responses(400, 401, 403, 409, 429)},
+        examples=[
+            OpenApiExample(
+                "Three 满1000减100 vouchers on 2,350 CNY",
+                request_only=True,
+                value={
+                    "codes": ["ACDEFGHJKM", "NPQRTUVWXY", "3467934679"],
+                    "order_amount": "2350.00",
+                    "order_ref": "POS-20261120-0042",
+                },
+            ),  # fmt: skip
+            OpenApiExample(
+                "Two used, 200 off",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "id": 7,
+                    "order_ref": "POS-20261120-0042",
+                    "order_amount": "2350.00",
+                    "discount": "200.00",
+                    "payable": "2150.00",
+                    "used_codes": ["ACDEFGHJKM", "NPQRTUVWXY"],
+                    "state": "completed",
+                    "created_at": "2026-11-20T14:03:11+08:00",
+                },
+            ),  # fmt: skip
+        ],
+    )
+    def post(self, request):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            raise ApiError(
+                code="idempotency_key_required", message=_("Send an Idempotency-Key header with each redemption.")
+            )
+        data = RedemptionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            result = redemption.redemption_create(
+                merchant=self.merchant(),
+                codes=data.validated_data["codes"],
+                order_amount=data.validated_data["order_amount"],
+                order_ref=data.validated_data["order_ref"],
+                idempotency_key=key,
+                actor=request.user,
+            )
+        except ServiceError as exc:
+            raise _api_error(exc) from None
+        return Response(
+            RedemptionOutputSerializer(redemption.redemption_answer(result)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class RedemptionRefundView(MerchantApiView):
+    @extend_schema(
+        operation_id="vouchers_redemptions_refund",
+        tags=TAGS,
+        summary="Record a refund of a redeemed order",
+        description=(
+            "A full refund (the refunds of the order add up to its whole amount) within the refund window set by "
+            "the union gives the vouchers back to the member with their original expiry; a partial refund does "
+            "not. Refunds cannot exceed the order amount (409 `refund_too_large`). Another merchant's redemption "
+            "answers 404."
+        ),
+        request=RefundInputSerializer,
+        responses={201: RefundOutputSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request, pk: int):
+        data = RefundInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = Redemption.objects.filter(pk=pk, merchant=self.merchant()).first()
+        if target is None:
+            raise NotFound(_("No such redemption."))
+        try:
+            refund = redemption.redemption_refund(
+                redemption=target, amount=data.validated_data["amount"], actor=request.user
+            )
+        except ServiceError as exc:
+            raise _api_error(exc) from None
+        return Response(RefundOutputSerializer(refund).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,415 @@
+"""The claim (领券): one atomic step that never oversells and never gives a claim two vouchers.
+
+Two paths behind ``voucher_claim``, chosen by ``settings.VOUCHER_CLAIM_BACKEND``
+("auto": Redis when ``REDIS_URL`` is set; "db"; "redis"):
+
+- Redis: one Lua script (``vouchers.redis_stock``) checks the sold-out flag and the member's count,
+  takes one from the stock and numbers the member's claim; the voucher row is then written, with
+  ``Campaign.remaining`` decremented by a conditional UPDATE in the same transaction, BEFORE the
+  member is told "claimed". If the database refuses, Redis is given back what the script took.
+- Database: the conditional ``UPDATE … SET remaining = remaining - 1 WHERE remaining > 0`` in the
+  same transaction as the voucher row; the member's row is locked to number their claims.
+
+The database is the source of truth; the unique constraint (campaign, member, seq) is the final
+guard; ``reconcile_campaign`` rebuilds Redis from the database.
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import ratelimit
+from members.models import Member
+from members.services import ServiceError
+from vouchers import redis_stock
+from vouchers.models import Campaign, Distribution, Voucher
+
+log = logging.getLogger(__name__)
+
+OUTCOMES = ("claimed", "sold_out", "limit_reached", "not_eligible", "not_open", "closed", "rate_limited")
+FACTS_TTL = 30  # seconds; the cache entry is also deleted whenever the campaign row is saved
+STOCK_HINT_TTL = 5
+CLAIMABLE_STATES = (Campaign.State.SCHEDULED, Campaign.State.OPEN)
+
+
+@dataclass
+class ClaimResult:
+    outcome: str
+    voucher: Voucher | None = None
+    message: str = ""
+
+
+def _message(outcome: str) -> str:
+    return {
+        "claimed": _("Claimed. The voucher is in My vouchers."),
+        "sold_out": _("Sorry, all vouchers have been claimed."),
+        "limit_reached": _("You have already claimed as many of these vouchers as allowed."),
+        "not_eligible": _("This campaign is not open to you."),
+        "not_open": _("The claim has not opened yet."),
+        "closed": _("The claim has closed."),
+        "rate_limited": _("Too many attempts. Please wait a moment and try again."),
+        "draw": _("This campaign is handed out by a draw: register for the draw instead."),
+    }[outcome]
+
+
+def _result(outcome: str, voucher: Voucher | None = None, message_key: str = "") -> ClaimResult:
+    return ClaimResult(outcome=outcome, voucher=voucher, message=_message(message_key or outcome))
+
+
+def _use_redis() -> bool:
+    backend = getattr(settings, "VOUCHER_CLAIM_BACKEND", "auto")
+    if backend == "redis":
+        return True
+    if backend == "db":
+        return False
+    return bool(settings.REDIS_URL)
+
+
+# --- cached campaign facts and the sold-out flag -------------------------------------------------
+
+
+def _facts_key(campaign_id: int) -> str:
+    return f"vouchers:facts:{campaign_id}"
+
+
+def _soldout_key(campaign_id: int) -> str:
+    return f"vouchers:soldout:{campaign_id}"
+
+
+def campaign_facts(campaign_id: int) -> dict | None:
+    """What a claim needs to know about a campaign, cached so the rush does not read its row."""
+    facts = cache.get(_facts_key(campaign_id))
+    if facts is None:
+        campaign = Campaign.objects.select_related("eligible_union").filter(pk=campaign_id).first()
+        if campaign is None:
+            return None
+        facts = {
+            "id": campaign.pk,
+            "state": campaign.state,
+            "distribution": campaign.distribution,
+            "opens_at": campaign.claim_opens_at,
+            "closes_at": campaign.claim_closes_at,
+            "limit_per_member": campaign.limit_per_member,
+            "limit_per_member_month": campaign.limit_per_member_month,
+            "union_path": campaign.eligible_union.path if campaign.eligible_union_id else "",
+            "forms": list(campaign.eligible_forms or []),
+            "valid_days": campaign.valid_days,
+            "valid_until": campaign.valid_until,
+        }
+        cache.set(_facts_key(campaign_id), facts, FACTS_TTL)
+    return facts
+
+
+def campaign_facts_invalidate(campaign_id: int) -> None:
+    cache.delete(_facts_key(campaign_id))
+
+
+@receiver(post_save, sender=Campaign)
+@receiver(post_delete, sender=Campaign)
+def _campaign_changed(sender, instance, **kwargs):
+    campaign_facts_invalidate(instance.pk)
+    cache.delete(f"vouchers:stockhint:{instance.pk}")
+    if instance.remaining > 0:  # e.g. stock added by staff; a stale row costs one database claim
+        cache.delete(_soldout_key(instance.pk))
+
+
+def _is_sold_out(campaign_id: int, use_redis: bool) -> bool:
+    if use_redis:
+        return redis_stock.is_sold_out(campaign_id)
+    return bool(cache.get(_soldout_key(campaign_id)))
+
+
+def _mark_sold_out(campaign_id: int, use_redis: bool) -> None:
+    if use_redis:
+        redis_stock.mark_sold_out(campaign_id)
+    cache.set(_soldout_key(campaign_id), True, None)
+
+
+def member_is_eligible(member: Member, facts: dict) -> bool:
+    """Active real-name members (a Member row is verified by ID), optionally of a union subtree
+    and of some forms of employment."""
+    if member is None or member.status != Member.Status.ACTIVE:
+        return False
+    if facts["union_path"] and not member.union.path.startswith(facts["union_path"]):
+        return False
+    if facts["forms"] and member.employment_form not in facts["forms"]:
+        return False
+    return True
+
+
+def _window_outcome(facts: dict, now: dt.datetime) -> str:
+    """ "" when the claim window is open, else "not_open" or "closed"."""
+    if facts["state"] == Campaign.State.SOLD_OUT:
+        return "sold_out"
+    if facts["state"] in (Campaign.State.CLOSED, Campaign.State.SETTLED) or now >= facts["closes_at"]:
+        return "closed"
+    if facts["state"] not in CLAIMABLE_STATES or now < facts["opens_at"]:
+        return "not_open"
+    return ""
+
+
+def _expires_at(facts: dict, claimed_at: dt.datetime) -> dt.datetime:
+    if facts["valid_until"]:
+        end = dt.datetime.combine(facts["valid_until"], dt.time(23, 59, 59))
+        return timezone.make_aware(end, timezone.get_default_timezone())
+    return claimed_at + dt.timedelta(days=facts["valid_days"] or 30)
+
+
+def _existing_voucher(campaign_id: int, member_id: int) -> Voucher | None:
+    return Voucher.objects.filter(campaign_id=campaign_id, member_id=member_id).order_by("-seq").first()
+
+
+def _month_count(member_id: int, month: str) -> int:
+    """Vouchers the member claimed this month in campaigns with a monthly limit."""
+    return Voucher.objects.filter(
+        member_id=member_id, claim_month=month, campaign__limit_per_member_month__isnull=False
+    ).count()
+
+
+# --- the durable write, shared by both paths and by draws ------------------------------------------
+
+
+class _DbSoldOut(Exception):
+    pass
+
+
+def _take_db_stock(campaign_id: int) -> int:
+    """Take one from Campaign.remaining with a conditional UPDATE; return what is left.
+
+    Raises _DbSoldOut when the database has none left. Marks the campaign sold out at 0."""
+    table = Campaign._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f"UPDATE {table} SET remaining = remaining - 1, "  # noqa: S608 - table name from the model
+            "state = CASE WHEN remaining = 1 AND state IN (%s, %s) THEN %s ELSE state END "
+            "WHERE id = %s AND remaining > 0 RETURNING remaining",
+            [Campaign.State.SCHEDULED, Campaign.State.OPEN, Campaign.State.SOLD_OUT, campaign_id],
+        )
+        row = cur.fetchone()
+    if row is None:
+        raise _DbSoldOut
+    return row[0]
+
+
+def voucher_insert(*, campaign_id: int, member_id: int, seq: int, facts: dict, now: dt.datetime) -> tuple[Voucher, int]:
+    """Take one from the database stock and write the voucher; call inside a transaction.
+
+    Returns the voucher and the stock left. Raises _DbSoldOut or IntegrityError."""
+    from vouchers.redemption import new_voucher_code
+
+    left = _take_db_stock(campaign_id)
+    voucher = Voucher.objects.create(
+        campaign_id=campaign_id,
+        member_id=member_id,
+        seq=seq,
+        code=new_voucher_code(),
+        claimed_at=now,
+        claim_month=timezone.localtime(now).strftime("%Y-%m"),
+        expires_at=_expires_at(facts, now),
+    )
+    return voucher, left
+
+
+# --- the claim -----------------------------------------------------------------------------------
+
+
+def voucher_claim(*, campaign_id: int, member, ip: str = "") -> ClaimResult:
+    """Claim one voucher of a first-come campaign for a member. Safe to call twice (double tap)."""
+    if not ratelimit.hit(f"vclaim:m:{member.pk}", getattr(settings, "VOUCHER_CLAIM_RATE_PER_MEMBER", "30/m")):
+        return _result("rate_limited")
+    if ip and not ratelimit.hit(f"vclaim:ip:{ip}", getattr(settings, "VOUCHER_CLAIM_RATE_PER_IP", "300/m")):
+        return _result("rate_limited")
+    use_redis = _use_redis()
+    # Once sold out, the flag answers: no database, no campaign facts.
+    if _is_sold_out(campaign_id, use_redis):
+        return _result("sold_out")
+    facts = campaign_facts(campaign_id)
+    if facts is None:
+        return _result("not_open")
+    if facts["distribution"] == Distribution.DRAW:
+        return _result("not_open", message_key="draw")
+    if not member_is_eligible(member, facts):
+        return _result("not_eligible")
+    now = timezone.now()
+    window = _window_outcome(facts, now)
+    if window:
+        return _result(window)
+    if use_redis:
+        return _claim_redis(facts, member, now)
+    return _claim_db(facts, member, now)
+
+
+def _month_limit_reached(facts: dict, member_id: int, now: dt.datetime) -> bool:
+    """Inside the transaction, with the member's row locked."""
+    limit = facts["limit_per_member_month"]
+    if not limit:
+        return False
+    return _month_count(member_id, timezone.localtime(now).strftime("%Y-%m")) >= limit
+
+
+def _lock_member(member_id: int) -> None:
+    """Serialise one member's concurrent claims (cheap: one row per member)."""
+    list(Member.objects.select_for_update().filter(pk=member_id).values_list("pk", flat=True))
+
+
+def _claim_db(facts: dict, member, now: dt.datetime) -> ClaimResult:
+    cid = facts["id"]
+    with transaction.atomic():
+        _lock_member(member.pk)
+        last = _existing_voucher(cid, member.pk)
+        count = Voucher.objects.filter(campaign_id=cid, member_id=member.pk).count() if last else 0
+        if count >= facts["limit_per_member"]:
+            return _result("limit_reached", last)
+        if _month_limit_reached(facts, member.pk, now):
+            return _result("limit_reached", last)
+        try:
+            voucher, left = voucher_insert(
+                campaign_id=cid, member_id=member.pk, seq=(last.seq + 1 if last else 1), facts=facts, now=now
+            )
+        except _DbSoldOut:
+            _mark_sold_out(cid, False)
+            return _result("sold_out")
+    if left == 0:
+        _mark_sold_out(cid, False)
+    return _result("claimed", voucher)
+
+
+def _claim_redis(facts: dict, member, now: dt.datetime, retry: bool = True) -> ClaimResult:
+    cid = facts["id"]
+    month_limited = bool(facts["limit_per_member_month"])
+    taken = False
+    try:
+        with transaction.atomic():
+            if month_limited:
+                _lock_member(member.pk)
+                if _month_limit_reached(facts, member.pk, now):
+                    return _result("limit_reached", _existing_voucher(cid, member.pk))
+            outcome, seq = redis_stock.take(campaign_id=cid, member_id=member.pk, limit=facts["limit_per_member"])
+            if outcome == "unprepared":
+                campaign_prepare(campaign=Campaign.objects.get(pk=cid))
+                outcome, seq = redis_stock.take(campaign_id=cid, member_id=member.pk, limit=facts["limit_per_member"])
+            if outcome == "sold_out":
+                return _result("sold_out")
+            if outcome == "limit_reached":
+                return _result("limit_reached", _existing_voucher(cid, member.pk))
+            if outcome != "claimed":
+                raise ServiceError("claim_failed", _("The claim could not be saved. Please try again."))
+            taken = True
+            with transaction.atomic():
+                voucher, left = voucher_insert(campaign_id=cid, member_id=member.pk, seq=seq, facts=facts, now=now)
+    except _DbSoldOut:
+        # The database (the source of truth) has none left: Redis was wrong; make it agree.
+        redis_stock.release(campaign_id=cid, member_id=member.pk, stock=False)
+        _mark_sold_out(cid, True)
+        return _result("sold_out")
+    except IntegrityError:
+        # Redis numbered a claim the database already has (Redis lost its counts): give the
+        # stock back, take the member's count from the database and try once more.
+        redis_stock.release(campaign_id=cid, member_id=member.pk, stock=True)
+        db_count = Voucher.objects.filter(campaign_id=cid, member_id=member.pk).count()
+        redis_stock.set_member_count(campaign_id=cid, member_id=member.pk, count=db_count)
+        if retry:
+            return _claim_redis(facts, member, now, retry=False)
+        raise ServiceError("claim_failed", _("The claim could not be saved. Please try again.")) from None
+    except DatabaseError as exc:
+        # The database is down or refused: give back what the script took and answer an error.
+        if taken:
+            redis_stock.release(campaign_id=cid, member_id=member.pk, stock=True)
+        log.exception("voucher claim not written for campaign %s", cid)
+        raise ServiceError("claim_failed", _("The claim could not be saved. Please try again.")) from exc
+    except BaseException:
+        if taken:
+            redis_stock.release(campaign_id=cid, member_id=member.pk, stock=True)
+        raise
+    if left == 0:
+        cache.set(_soldout_key(cid), True, None)
+    return _result("claimed", voucher)
+
+
+# --- stock hint, preparation, reconciliation ---------------------------------------------------------
+
+
+def campaign_stock_hint(campaign_id: int) -> int | None:
+    """Approximate stock left, for display: Redis when loaded, else the database value cached
+    for a few seconds. Never a count of vouchers."""
+    if _use_redis():
+        try:
+            stock = redis_stock.client().get(redis_stock.keys(campaign_id)[0])
+        except Exception:  # noqa: BLE001 - a hint is allowed to fall back
+            stock = None
+        if stock is not None:
+            return max(int(stock), 0)
+    key = f"vouchers:stockhint:{campaign_id}"
+    hint = cache.get(key)
+    if hint is None:
+        hint = Campaign.objects.filter(pk=campaign_id).values_list("remaining", flat=True).first()
+        if hint is None:
+            return None
+        cache.set(key, hint, STOCK_HINT_TTL)
+    return hint
+
+
+def _member_counts(campaign_id: int) -> dict[int, int]:
+    from django.db.models import Count
+
+    rows = Voucher.objects.filter(campaign_id=campaign_id).values("member_id").annotate(n=Count("id"))
+    return {row["member_id"]: row["n"] for row in rows}
+
+
+def campaign_prepare(*, campaign: Campaign) -> None:
+    """Get a campaign ready for the rush: facts refreshed and, with Redis, stock and per-member
+    counts loaded from the database (kept if already loaded). Called when it is scheduled or opened."""
+    campaign_facts_invalidate(campaign.pk)
+    cache.delete(_soldout_key(campaign.pk))
+    if campaign.remaining <= 0:
+        cache.set(_soldout_key(campaign.pk), True, None)
+    if not _use_redis() or campaign.distribution == Distribution.DRAW:
+        return
+    remaining = Campaign.objects.filter(pk=campaign.pk).values_list("remaining", flat=True).get()
+    redis_stock.load(campaign_id=campaign.pk, stock=remaining, member_counts=_member_counts(campaign.pk))
+
+
+def reconcile_campaign(*, campaign_id: int) -> dict:
+    """Rebuild Redis (and the local sold-out flag) from the database and report what differed.
+
+    Run it when no claim is in flight for the campaign (after a Redis restart or flush)."""
+    campaign = Campaign.objects.get(pk=campaign_id)
+    counts = _member_counts(campaign_id)
+    report = {
+        "campaign": campaign_id,
+        "remaining": campaign.remaining,
+        "vouchers": sum(counts.values()),
+        "redis": False,
+        "differences": [],
+    }
+    campaign_facts_invalidate(campaign_id)
+    cache.delete(_soldout_key(campaign_id))
+    if campaign.remaining <= 0:
+        cache.set(_soldout_key(campaign_id), True, None)
+    if campaign.total_stock - campaign.remaining != report["vouchers"]:
+        report["differences"].append(
+            f"database: total_stock - remaining = {campaign.total_stock - campaign.remaining}, "
+            f"vouchers = {report['vouchers']}"
+        )
+    if not _use_redis():
+        return report
+    report["redis"] = True
+    before = redis_stock.snapshot(campaign_id)
+    if before["stock"] != campaign.remaining:
+        report["differences"].append(f"stock: redis {before['stock']}, database {campaign.remaining}")
+    if before["sold_out"] != (campaign.remaining <= 0):
+        report["differences"].append(f"sold-out flag: redis {before['sold_out']}, database {campaign.remaining <= 0}")
+    wrong = {m for m in set(before["members"]) | set(counts) if before["members"].get(m, 0) != counts.get(m, 0)}
+    if wrong:
+        report["differences"].append(f"member counts differ for {len(wrong)} members")
+    report["members_fixed"] = len(wrong)
+    redis_stock.load(campaign_id=campaign_id, stock=campaign.remaining, member_counts=counts, force=True)
+    return report

@@ -1,0 +1,159 @@
+"""The merchant's phone page (核销): scan or type voucher codes, enter the order amount, see the
+quote, confirm, see the result. For merchant staff (MerchantStaff), who log in like workers, with
+their mobile number and an SMS code at /m/login/. Each view parses input and calls one service."""
+
+import re
+import secrets
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from members.services import ServiceError
+from vouchers import redemption
+from vouchers.models import MerchantStaff, Redemption
+
+SPLIT_RE = re.compile(r"[\s,，;；]+")
+
+
+class RedeemForm(forms.Form):
+    codes = forms.CharField(
+        label=gettext_lazy("Voucher codes"),
+        max_length=4000,
+        widget=forms.Textarea(
+            attrs={
+                "rows": 3,
+                "class": "weui-textarea",
+                "autocapitalize": "characters",
+                "autocomplete": "off",
+                "autofocus": True,
+            }  # fmt: skip
+        ),
+        help_text=gettext_lazy("Scan the member's voucher QR code or type the codes, one per line."),
+    )
+    order_amount = forms.DecimalField(
+        label=gettext_lazy("Order amount (CNY)"),
+        min_value=Decimal("0.01"),
+        max_digits=12,
+        decimal_places=2,
+        widget=forms.NumberInput(
+            attrs={"class": "weui-input", "inputmode": "decimal", "step": "0.01", "placeholder": "0.00"}
+        ),
+    )
+    order_ref = forms.CharField(
+        label=gettext_lazy("Order number"),
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"class": "weui-input", "autocomplete": "off", "placeholder": gettext_lazy("Optional")}
+        ),
+    )
+
+    def code_list(self) -> list[str]:
+        return [c for c in SPLIT_RE.split(self.cleaned_data["codes"]) if c]
+
+
+def _staff_merchant(request):
+    staff = MerchantStaff.objects.select_related("merchant").filter(user=request.user).first()
+    return staff.merchant if staff else None
+
+
+def _not_staff(request):
+    return render(request, "vouchers/merchant/not_staff.html", {"tab": "me"}, status=403)
+
+
+def _first_error(form) -> str:
+    for errors in form.errors.values():
+        return errors[0]
+    return ""
+
+
+def _recent(merchant):
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return Redemption.objects.filter(merchant=merchant, created_at__gte=today).order_by("-created_at")[:10]
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET"])
+def scan(request):
+    merchant = _staff_merchant(request)
+    if merchant is None:
+        return _not_staff(request)
+    return render(
+        request,
+        "vouchers/merchant/scan.html",
+        {"tab": "home", "merchant": merchant, "form": RedeemForm(), "recent": _recent(merchant)},
+    )
+
+
+@never_cache
+@login_required
+@require_POST
+def quote(request):
+    merchant = _staff_merchant(request)
+    if merchant is None:
+        return _not_staff(request)
+    form = RedeemForm(request.POST)
+    context = {"tab": "home", "merchant": merchant, "form": form, "recent": _recent(merchant)}
+    if not form.is_valid():
+        context["error"] = _first_error(form)
+        return render(request, "vouchers/merchant/scan.html", context)
+    codes = form.code_list()
+    try:
+        answer = redemption.redemption_quote(
+            merchant=merchant, codes=codes, order_amount=form.cleaned_data["order_amount"]
+        )
+    except ServiceError as exc:
+        context["error"] = exc.message
+        return render(request, "vouchers/merchant/scan.html", context)
+    order_ref = form.cleaned_data["order_ref"] or timezone.localtime().strftime("M%Y%m%d%H%M%S-") + secrets.token_hex(3)
+    return render(
+        request,
+        "vouchers/merchant/confirm.html",
+        {
+            "tab": "home",
+            "merchant": merchant,
+            "quote": answer,
+            "codes": "\n".join(answer["used_codes"] + answer["unused_codes"]),
+            "order_amount": form.cleaned_data["order_amount"],
+            "order_ref": order_ref,
+            # One key per confirmation screen: a double tap or a resent form redeems once.
+            "idempotency_key": "web-" + secrets.token_urlsafe(16),
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_POST
+def redeem(request):
+    merchant = _staff_merchant(request)
+    if merchant is None:
+        return _not_staff(request)
+    form = RedeemForm(request.POST)
+    if not form.is_valid():
+        context = {"tab": "home", "merchant": merchant, "form": form, "error": _first_error(form)}
+        return render(request, "vouchers/merchant/scan.html", context)
+    try:
+        result = redemption.redemption_create(
+            merchant=merchant,
+            codes=form.code_list(),
+            order_amount=form.cleaned_data["order_amount"],
+            order_ref=form.cleaned_data["order_ref"],
+            idempotency_key=request.POST.get("idempotency_key", "")[:100],
+            actor=request.user,
+        )
+    except ServiceError as exc:
+        context = {"tab": "home", "merchant": merchant, "form": form, "error": exc.message, "recent": _recent(merchant)}
+        return render(request, "vouchers/merchant/scan.html", context)
+    return render(
+        request,
+        "vouchers/merchant/result.html",
+        {"tab": "home", "merchant": merchant, "result": redemption.redemption_answer(result)},
+    )

@@ -1,0 +1,53 @@
+"""Merchant services for staff: approve, suspend, and issue a merchant's API key (each audited)."""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.models import ApiKey
+from core.services import api_key_create, audit_log
+from members.services import ServiceError
+from vouchers.models import Merchant
+
+REDEEM_SCOPE = "vouchers:redeem"
+
+
+def _set_state(*, merchant: Merchant, state: str, action: str, actor, reason: str = "") -> Merchant:
+    with transaction.atomic():
+        locked = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        old = locked.state
+        if old == state:
+            return locked
+        # A conditional UPDATE: two staff clicking at once write one change and one audit entry.
+        Merchant.objects.filter(pk=locked.pk, state=old).update(state=state)
+        locked.state = state
+        new = {"state": state}
+        if reason:
+            new["reason"] = reason
+        audit_log(action=action, obj=locked, actor=actor, old={"state": old}, new=new)
+    merchant.state = state
+    return locked
+
+
+def merchant_approve(*, merchant: Merchant, actor) -> Merchant:
+    """Applied or suspended → approved: its staff and API keys may redeem vouchers again."""
+    return _set_state(
+        merchant=merchant, state=Merchant.State.APPROVED, action="vouchers.merchant.approved", actor=actor
+    )
+
+
+def merchant_suspend(*, merchant: Merchant, actor, reason: str) -> Merchant:
+    """→ suspended: its API keys are refused at once (ApiKey.is_active) and its staff page closes."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("reason_required", _("Give a reason for suspending the merchant."))
+    return _set_state(
+        merchant=merchant, state=Merchant.State.SUSPENDED, action="vouchers.merchant.suspended", actor=actor,
+        reason=reason[:500],
+    )  # fmt: skip
+
+
+def merchant_api_key_create(*, merchant: Merchant, actor, name: str = "") -> tuple[ApiKey, str]:
+    """A key with the scope vouchers:redeem for an approved merchant; the secret is returned only now."""
+    if merchant.state != Merchant.State.APPROVED:
+        raise ServiceError("merchant_not_approved", _("Approve the merchant before giving it an API key."))
+    return api_key_create(agency=None, merchant=merchant, scopes=[REDEEM_SCOPE], name=name, actor=actor)

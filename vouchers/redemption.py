@@ -1,0 +1,403 @@
+"""Redemption (核销): merchants check and use members' vouchers; refunds.
+
+Rules (shown to merchants and members):
+- A merchant may use a voucher when it is approved and the campaign accepts it: the merchant is
+  among the campaign's accepted merchants or its category among the accepted categories. A campaign
+  that names neither is accepted by every approved merchant.
+- The voucher must be claimed (not used, expired or void), not past its expiry, within the
+  campaign's validity dates, and belong to an active member.
+- One order uses vouchers of ONE campaign and ONE member (else ``mixed_campaigns`` /
+  ``mixed_members``). Stackable: at most one voucher per full threshold (floor(order / threshold)),
+  capped at the campaign's per-order maximum; not stackable: one voucher, and the order must reach
+  the threshold. Surplus vouchers in the request stay unused (the answer lists which were used).
+  The discount never exceeds the order amount.
+- A voucher is used once: vouchers are locked in primary-key order and re-checked; the partial
+  unique constraint ``voucher_used_once`` is the final guard.
+- Refunds: a FULL refund (the refunds of an order add up to its whole order amount) within
+  ``VoucherSettings.refund_window_hours`` of the redemption restores the vouchers with their
+  original expiry (already past it: they become expired). A partial refund restores nothing.
+
+Voucher codes come from ``new_voucher_code`` (used by the claim when it creates a voucher).
+"""
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.services import audit_log
+from members.models import Member, User
+from members.services import ServiceError
+from vouchers.models import Merchant, Redemption, RedemptionItem, Refund, Voucher, VoucherSettings
+
+# No look-alikes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
+CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+CODE_LENGTH = 10
+QR_SALT = "vouchers.voucher"
+MAX_CODES = 20
+CENT = Decimal("0.01")
+
+
+def new_voucher_code() -> str:
+    """A random voucher code; uniqueness is the database constraint's job (the caller retries)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
+
+
+# --- The QR token -------------------------------------------------------------------------------
+
+
+def voucher_token(voucher: Voucher) -> str:
+    """A signed token for the voucher's QR code: the code and the masked name, nothing else."""
+    return signing.dumps({"c": voucher.code, "n": voucher.member.masked_name}, salt=QR_SALT, compress=True)
+
+
+def voucher_from_token(token: str) -> Voucher | None:
+    try:
+        data = signing.loads(token.strip(), salt=QR_SALT)
+    except signing.BadSignature:
+        return None
+    code = data.get("c") if isinstance(data, dict) else None
+    if not code:
+        return None
+    return Voucher.objects.select_related("campaign", "member").filter(code=code).first()
+
+
+def code_from_input(text: str) -> str:
+    """A typed code (any case, spaces and dashes ignored) or a scanned QR token → the code."""
+    text = (text or "").strip()
+    if len(text) > 20:
+        voucher = voucher_from_token(text)
+        return voucher.code if voucher else ""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+# --- Checks ---------------------------------------------------------------------------------------
+
+
+def _accepted_here(campaign, merchant: Merchant) -> bool:
+    categories = campaign.accepted_categories or []
+    merchant_ids = {m.pk for m in campaign.accepted_merchants.all()}
+    if not categories and not merchant_ids:
+        return True
+    return merchant.pk in merchant_ids or merchant.category in categories
+
+
+def _merchant_problem(merchant: Merchant) -> ServiceError | None:
+    if merchant.state != Merchant.State.APPROVED:
+        return ServiceError("merchant_suspended", _("This merchant may not redeem vouchers at present."))
+    return None
+
+
+def _voucher_problem(voucher: Voucher | None, merchant: Merchant, now: dt.datetime) -> ServiceError | None:
+    if voucher is None:
+        return ServiceError("voucher_not_found", _("No voucher with this code."))
+    if voucher.state == Voucher.State.USED:
+        return ServiceError("voucher_used", _("This voucher has already been used."))
+    if voucher.state == Voucher.State.VOID:
+        return ServiceError("voucher_void", _("This voucher has been cancelled."))
+    if voucher.state == Voucher.State.EXPIRED or voucher.expires_at <= now:
+        return ServiceError("voucher_expired", _("This voucher has expired."))
+    campaign = voucher.campaign
+    if campaign.valid_from and timezone.localdate(now) < campaign.valid_from:
+        return ServiceError("voucher_not_yet_valid", _("This voucher cannot be used yet."))
+    if voucher.member.status != Member.Status.ACTIVE:
+        return ServiceError("member_inactive", _("The voucher's holder is not an active member."))
+    if not _accepted_here(campaign, merchant):
+        return ServiceError("not_accepted_here", _("This voucher is not accepted at this merchant."))
+    return None
+
+
+def _vouchers_by_code(codes: list[str], *, lock: bool = False) -> dict[str, Voucher]:
+    qs = Voucher.objects.select_related("campaign", "member").prefetch_related("campaign__accepted_merchants")
+    if lock:
+        qs = qs.select_for_update(of=("self",)).order_by("pk")
+    return {v.code: v for v in qs.filter(code__in=codes)}
+
+
+def voucher_check(*, merchant: Merchant, code: str) -> dict:
+    """What a merchant may know about a voucher before the sale, and whether it can be used here."""
+    code = code_from_input(code)
+    voucher = _vouchers_by_code([code]).get(code) if code else None
+    if voucher is None:
+        raise ServiceError("voucher_not_found", _("No voucher with this code."))
+    problem = _merchant_problem(merchant) or _voucher_problem(voucher, merchant, timezone.now())
+    campaign = voucher.campaign
+    return {
+        "code": voucher.code,
+        "state": voucher.state,
+        "face_value": campaign.face_value,
+        "threshold": campaign.threshold,
+        "stackable": campaign.stackable,
+        "max_per_order": campaign.max_per_order,
+        "expires_at": voucher.expires_at,
+        "campaign": campaign.name,
+        "masked_name": voucher.member.masked_name,
+        "usable_here": problem is None,
+        "reason": problem.code if problem else "",
+        "message": problem.message if problem else "",
+    }
+
+
+# --- Quote: the stacking rule ------------------------------------------------------------------------
+
+
+def _clean_codes(codes) -> list[str]:
+    seen: list[str] = []
+    for raw in codes or []:
+        code = code_from_input(str(raw))
+        if code and code not in seen:
+            seen.append(code)
+    if not seen:
+        raise ServiceError("no_codes", _("Give at least one voucher code."))
+    if len(seen) > MAX_CODES:
+        raise ServiceError("too_many_codes", _("Too many vouchers for one order."))
+    return seen
+
+
+def _clean_amount(order_amount) -> Decimal:
+    try:
+        amount = Decimal(str(order_amount))
+    except (InvalidOperation, ValueError):
+        raise ServiceError("invalid_amount", _("Enter the order amount in yuan, e.g. 1250.00.")) from None
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT) or amount >= Decimal("1e10"):
+        raise ServiceError("invalid_amount", _("Enter the order amount in yuan, e.g. 1250.00."))
+    return amount.quantize(CENT)
+
+
+def _plan(*, merchant: Merchant, codes: list[str], vouchers: dict[str, Voucher], order_amount: Decimal) -> dict:
+    now = timezone.now()
+    problem = _merchant_problem(merchant)
+    if problem:
+        raise problem
+    found = []
+    for code in codes:
+        voucher = vouchers.get(code)
+        problem = _voucher_problem(voucher, merchant, now)
+        if problem:
+            problem.voucher_code = code
+            raise problem
+        found.append(voucher)
+    if len({v.campaign_id for v in found}) > 1:
+        raise ServiceError("mixed_campaigns", _("Use vouchers of one campaign per order."))
+    if len({v.member_id for v in found}) > 1:
+        raise ServiceError("mixed_members", _("Use vouchers of one member per order."))
+    campaign = found[0].campaign
+    threshold = campaign.threshold
+    if order_amount < threshold:
+        raise ServiceError(
+            "below_threshold",
+            _("The order must reach %(threshold)s yuan to use this voucher.") % {"threshold": threshold},
+        )
+    if campaign.stackable:
+        allowed = int((order_amount / threshold).to_integral_value(ROUND_DOWN)) if threshold > 0 else len(found)
+        count = min(allowed, max(campaign.max_per_order, 1), len(found))
+    else:
+        count = 1
+    used = found[:count]
+    discounts = []
+    left = order_amount
+    for _voucher in used:
+        part = min(campaign.face_value, left)
+        discounts.append(part)
+        left -= part
+    discount = sum(discounts, Decimal("0"))
+    return {
+        "campaign": campaign,
+        "member": found[0].member,
+        "used": used,
+        "discounts": discounts,
+        "unused": found[count:],
+        "order_amount": order_amount,
+        "discount": discount,
+        "payable": order_amount - discount,
+    }
+
+
+def _plan_answer(plan: dict) -> dict:
+    return {
+        "campaign": plan["campaign"].name,
+        "masked_name": plan["member"].masked_name,
+        "order_amount": plan["order_amount"],
+        "discount": plan["discount"],
+        "payable": plan["payable"],
+        "used_codes": [v.code for v in plan["used"]],
+        "unused_codes": [v.code for v in plan["unused"]],
+    }
+
+
+def redemption_quote(*, merchant: Merchant, codes, order_amount) -> dict:
+    """What an order would cost with these vouchers: nothing is used."""
+    codes = _clean_codes(codes)
+    amount = _clean_amount(order_amount)
+    return _plan_answer(_plan(merchant=merchant, codes=codes, vouchers=_vouchers_by_code(codes), order_amount=amount))
+
+
+# --- Redemption -------------------------------------------------------------------------------------
+
+
+def _request_hash(codes: list[str], amount: Decimal, order_ref: str) -> str:
+    body = json.dumps({"codes": sorted(codes), "order_amount": str(amount), "order_ref": order_ref}, sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _replay(merchant: Merchant, key: str, request_hash: str) -> Redemption | None:
+    """The earlier redemption with this idempotency key, if any (409 if its body differed)."""
+    if not key:
+        return None
+    earlier = Redemption.objects.filter(merchant=merchant, idempotency_key=key).first()
+    if earlier is not None and earlier.request_hash != request_hash:
+        raise ServiceError("idempotency_conflict", _("This Idempotency-Key was already used for a different request."))
+    return earlier
+
+
+def _audit_actor(actor, merchant: Merchant) -> dict:
+    """audit_log's actor arguments: a portal user, or a label for an API client (a merchant's key)."""
+    if isinstance(actor, User):
+        return {"actor": actor}
+    return {"actor": None, "actor_label": str(actor or merchant)[:100]}
+
+
+def _duplicate_order() -> ServiceError:
+    return ServiceError("duplicate_order", _("This order reference has already been redeemed."))
+
+
+def redemption_create(
+    *,
+    merchant: Merchant,
+    codes,
+    order_amount,
+    order_ref: str,
+    idempotency_key: str = "",
+    actor=None,
+) -> Redemption:
+    """Use vouchers against one order. The same idempotency key answers the first redemption again."""
+    codes = _clean_codes(codes)
+    amount = _clean_amount(order_amount)
+    order_ref = (order_ref or "").strip()
+    key = (idempotency_key or "").strip()
+    if not order_ref or len(order_ref) > 64:
+        raise ServiceError("invalid_order_ref", _("Give the order reference (at most 64 characters)."))
+    if len(key) > 100:
+        raise ServiceError("invalid_idempotency_key", _("The Idempotency-Key is too long (at most 100 characters)."))
+    request_hash = _request_hash(codes, amount, order_ref)
+    earlier = _replay(merchant, key, request_hash)
+    if earlier is not None:
+        return earlier
+    try:
+        with transaction.atomic():
+            vouchers = _vouchers_by_code(codes, lock=True)
+            # A concurrent twin of this request may have committed while we waited for the locks.
+            earlier = _replay(merchant, key, request_hash)
+            if earlier is not None:
+                return earlier
+            if Redemption.objects.filter(merchant=merchant, order_ref=order_ref).exists():
+                raise _duplicate_order()
+            plan = _plan(merchant=merchant, codes=codes, vouchers=vouchers, order_amount=amount)
+            now = timezone.now()
+            redemption = Redemption.objects.create(
+                merchant=merchant,
+                member=plan["member"],
+                order_ref=order_ref,
+                idempotency_key=key,
+                request_hash=request_hash,
+                order_amount=amount,
+                discount=plan["discount"],
+                payable=plan["payable"],
+                created_at=now,
+                created_by=actor if isinstance(actor, User) else None,
+            )
+            RedemptionItem.objects.bulk_create(
+                RedemptionItem(redemption=redemption, voucher=v, discount=d)
+                for v, d in zip(plan["used"], plan["discounts"], strict=True)
+            )
+            Voucher.objects.filter(pk__in=[v.pk for v in plan["used"]], state=Voucher.State.CLAIMED).update(
+                state=Voucher.State.USED, used_at=now
+            )
+            audit_log(
+                action="vouchers.redemption.created",
+                obj=redemption,
+                **_audit_actor(actor, merchant),
+                new={
+                    "merchant": merchant.pk,
+                    "codes": [v.code for v in plan["used"]],
+                    "order_amount": amount,
+                    "discount": plan["discount"],
+                },
+            )
+    except IntegrityError:
+        # The constraints caught a race the locks did not (e.g. a twin request with the same key).
+        earlier = _replay(merchant, key, request_hash)
+        if earlier is not None:
+            return earlier
+        if Redemption.objects.filter(merchant=merchant, order_ref=order_ref).exists():
+            raise _duplicate_order() from None
+        raise ServiceError("voucher_used", _("This voucher has already been used.")) from None
+    return redemption
+
+
+def redemption_answer(redemption: Redemption) -> dict:
+    """The result of a redemption, for the API and the merchant page."""
+    items = list(redemption.items.select_related("voucher").order_by("pk"))
+    return {
+        "id": redemption.pk,
+        "order_ref": redemption.order_ref,
+        "order_amount": redemption.order_amount,
+        "discount": redemption.discount,
+        "payable": redemption.payable,
+        "used_codes": [i.voucher.code for i in items],
+        "state": redemption.state,
+        "created_at": redemption.created_at,
+    }
+
+
+# --- Refunds -------------------------------------------------------------------------------------------
+
+
+def redemption_refund(*, redemption: Redemption, amount, actor=None) -> Refund:
+    """Record a refund of (part of) the order. A full one within the window restores the vouchers."""
+    amount = _clean_amount(amount)
+    now = timezone.now()
+    with transaction.atomic():
+        redemption = Redemption.objects.select_for_update().get(pk=redemption.pk)
+        already = redemption.refunds.aggregate(s=Sum("amount"))["s"] or Decimal("0")
+        if already + amount > redemption.order_amount:
+            raise ServiceError("refund_too_large", _("A refund cannot exceed the order amount."))
+        full = already + amount == redemption.order_amount
+        window = dt.timedelta(hours=VoucherSettings.get().refund_window_hours)
+        restore = full and now <= redemption.created_at + window
+        restored = []
+        if restore:
+            items = list(
+                RedemptionItem.objects.select_for_update()
+                .filter(redemption=redemption, reversed_at__isnull=True)
+                .select_related("voucher")
+                .order_by("voucher_id")
+            )
+            for item in items:
+                voucher = item.voucher
+                voucher.state = Voucher.State.CLAIMED if voucher.expires_at > now else Voucher.State.EXPIRED
+                voucher.used_at = None
+                voucher.save(update_fields=["state", "used_at"])
+                restored.append(voucher.code)
+            RedemptionItem.objects.filter(pk__in=[i.pk for i in items]).update(reversed_at=now)
+        refund = Refund.objects.create(
+            redemption=redemption, amount=amount, full=full, vouchers_restored=restore, created_at=now
+        )
+        old_state = redemption.state
+        redemption.state = Redemption.State.REFUNDED if full else Redemption.State.PARTIALLY_REFUNDED
+        redemption.save(update_fields=["state"])
+        audit_log(
+            action="vouchers.redemption.refunded",
+            obj=redemption,
+            **_audit_actor(actor, redemption.merchant),
+            old={"state": old_state},
+            new={"state": redemption.state, "amount": amount, "full": full, "restored": restored},
+        )
+    return refund

@@ -1,0 +1,121 @@
+"""Voucher stock in Redis: one Lua script takes a voucher atomically during the rush.
+
+Keys per campaign (the braces keep them in one Redis Cluster slot):
+    vch:{<id>}:stock    remaining stock (a counter; absent = not prepared)
+    vch:{<id>}:members  hash member id -> vouchers claimed in this campaign
+    vch:{<id>}:soldout  the sold-out flag, set when the stock reaches 0
+
+Redis only answers the rush quickly: the database is the source of truth, and
+``vouchers.claims.reconcile_campaign`` rebuilds these keys from it.
+"""
+
+from functools import cache
+
+import redis
+from django.conf import settings
+
+# KEYS: stock, members, soldout. ARGV: member id, limit per member.
+# Returns {outcome, seq}: outcome is "claimed" (seq = the member's claim number),
+# "sold_out", "limit_reached" (seq = the member's count) or "unprepared" (no stock key).
+CLAIM_LUA = """
+if redis.call('EXISTS', KEYS[3]) == 1 then return {'sold_out', 0} end
+local stock = redis.call('GET', KEYS[1])
+if not stock then return {'unprepared', 0} end
+local count = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if count >= tonumber(ARGV[2]) then return {'limit_reached', count} end
+if tonumber(stock) <= 0 then
+  redis.call('SET', KEYS[3], '1')
+  return {'sold_out', 0}
+end
+local left = redis.call('DECR', KEYS[1])
+local seq = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+if left <= 0 then redis.call('SET', KEYS[3], '1') end
+return {'claimed', seq}
+"""
+
+# Gives back what CLAIM_LUA took when the database did not keep the voucher.
+# KEYS: stock, members, soldout. ARGV: member id, "1" to give the stock back too.
+RELEASE_LUA = """
+local c = redis.call('HINCRBY', KEYS[2], ARGV[1], -1)
+if c <= 0 then redis.call('HDEL', KEYS[2], ARGV[1]) end
+if ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('INCR', KEYS[1]) > 0 then redis.call('DEL', KEYS[3]) end
+end
+return c
+"""
+
+# Loads a campaign unless it is loaded already (or always when ARGV[2] == "1": reconciliation).
+# KEYS: stock, members, soldout. ARGV: stock, force, then member id, count pairs.
+LOAD_LUA = """
+if ARGV[2] ~= '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('DEL', KEYS[2], KEYS[3])
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+redis.call('SET', KEYS[1], ARGV[1])
+if tonumber(ARGV[1]) <= 0 then redis.call('SET', KEYS[3], '1') end
+return 1
+"""
+
+
+@cache
+def _client(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30)
+
+
+def client() -> redis.Redis:
+    return _client(settings.REDIS_URL)
+
+
+@cache
+def _scripts(url: str):
+    r = _client(url)
+    # register_script loads each script once (SCRIPT LOAD) and calls it by EVALSHA.
+    return r.register_script(CLAIM_LUA), r.register_script(RELEASE_LUA), r.register_script(LOAD_LUA)
+
+
+def keys(campaign_id: int) -> list[str]:
+    return [f"vch:{{{campaign_id}}}:stock", f"vch:{{{campaign_id}}}:members", f"vch:{{{campaign_id}}}:soldout"]
+
+
+def take(*, campaign_id: int, member_id: int, limit: int) -> tuple[str, int]:
+    outcome, seq = _scripts(settings.REDIS_URL)[0](keys=keys(campaign_id), args=[member_id, limit])
+    return outcome.decode() if isinstance(outcome, bytes) else outcome, int(seq)
+
+
+def release(*, campaign_id: int, member_id: int, stock: bool = True) -> None:
+    _scripts(settings.REDIS_URL)[1](keys=keys(campaign_id), args=[member_id, "1" if stock else "0"])
+
+
+def load(*, campaign_id: int, stock: int, member_counts: dict[int, int], force: bool = False) -> bool:
+    args: list = [stock, "1" if force else "0"]
+    for member_id, count in member_counts.items():
+        args += [member_id, count]
+    return bool(_scripts(settings.REDIS_URL)[2](keys=keys(campaign_id), args=args))
+
+
+def is_sold_out(campaign_id: int) -> bool:
+    return bool(client().exists(keys(campaign_id)[2]))
+
+
+def mark_sold_out(campaign_id: int) -> None:
+    stock, _members, soldout = keys(campaign_id)
+    client().pipeline().set(stock, 0).set(soldout, "1").execute()
+
+
+def set_member_count(*, campaign_id: int, member_id: int, count: int) -> None:
+    if count > 0:
+        client().hset(keys(campaign_id)[1], member_id, count)
+    else:
+        client().hdel(keys(campaign_id)[1], member_id)
+
+
+def snapshot(campaign_id: int) -> dict:
+    """What Redis holds for a campaign (for reconciliation reports)."""
+    stock_key, members_key, soldout_key = keys(campaign_id)
+    pipe = client().pipeline()
+    pipe.get(stock_key).hgetall(members_key).exists(soldout_key)
+    stock, members, soldout = pipe.execute()
+    return {
+        "stock": None if stock is None else int(stock),
+        "members": {int(k): int(v) for k, v in members.items()},
+        "sold_out": bool(soldout),
+    }

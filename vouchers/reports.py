@@ -1,0 +1,221 @@
+"""Figures for staff: per campaign (claimed, used, 核销率, face value used, order value driven,
+杠杆率, budget left), by merchant category and by union, and their XLSX export.
+
+Every figure is a grouped query; the union roll-up is done in Python over the paths
+(as `members.selectors.participation_rates` does). A voucher use counts while it is live
+(not reversed by a full refund).
+"""
+
+import datetime as dt
+import io
+import re
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members import selectors as member_selectors
+from members.services import ServiceError
+from vouchers.models import Campaign, MerchantCategory, RedemptionItem, Voucher
+
+MONTH_RE = re.compile(r"20\d{2}-(0[1-9]|1[0-2])")
+ZERO = Decimal("0.00")
+
+
+def month_parse(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """'2026-11' → the first instant of the month and of the next one, in the city's time zone."""
+    if not MONTH_RE.fullmatch(month or ""):
+        raise ServiceError("bad_month", _("Give a month as YYYY-MM, e.g. 2026-11."))
+    year, mon = int(month[:4]), int(month[5:])
+    start = timezone.make_aware(dt.datetime(year, mon, 1))
+    end = timezone.make_aware(dt.datetime(year + (mon == 12), mon % 12 + 1, 1))
+    return start, end
+
+
+def _campaigns(*, month: str | None, campaign) -> list[Campaign]:
+    qs = Campaign.objects.all()
+    if campaign is not None:
+        qs = qs.filter(pk=getattr(campaign, "pk", campaign))
+    if month:
+        start, end = month_parse(month)
+        qs = qs.filter(claim_opens_at__gte=start, claim_opens_at__lt=end)
+    return list(qs.order_by("claim_opens_at", "pk"))
+
+
+def _rate(part, whole) -> float | None:
+    return round(part / whole * 100, 2) if whole else None
+
+
+def _leverage(order_value: Decimal, face_used: Decimal) -> float | None:
+    return round(float(order_value / face_used), 2) if face_used else None
+
+
+def _order_values(items, key: str) -> dict:
+    """Sum each redemption's order amount once per group `key`, over live voucher uses."""
+    totals: dict = defaultdict(lambda: ZERO)
+    for group, _rid, amount in items.values_list(key, "redemption_id", "redemption__order_amount").distinct():
+        totals[group] += amount
+    return totals
+
+
+def campaign_figures(*, month: str | None = None, campaign=None) -> list[dict]:
+    """One row per campaign whose claim window opens in `month` ("2026-11"; all months if None)."""
+    campaigns = _campaigns(month=month, campaign=campaign)
+    ids = [c.pk for c in campaigns]
+    counts = defaultdict(dict)
+    for cid, state, n in (
+        Voucher.objects.filter(campaign__in=ids).values("campaign_id", "state").annotate(n=Count("id"))
+        .values_list("campaign_id", "state", "n")
+    ):  # fmt: skip
+        counts[cid][state] = n
+    live = RedemptionItem.objects.filter(reversed_at__isnull=True, voucher__campaign__in=ids)
+    face = dict(
+        live.values("voucher__campaign_id").annotate(s=Sum("discount")).values_list("voucher__campaign_id", "s")
+    )
+    orders = _order_values(live, "voucher__campaign_id")
+    rows = []
+    for c in campaigns:
+        by_state = counts.get(c.pk, {})
+        claimed = sum(by_state.values())
+        used = by_state.get(Voucher.State.USED, 0)
+        face_used = face.get(c.pk) or ZERO
+        order_value = orders.get(c.pk, ZERO)
+        rows.append(
+            {
+                "campaign": c,
+                "campaign_id": c.pk,
+                "name": c.name,
+                "month": timezone.localtime(c.claim_opens_at).strftime("%Y-%m"),
+                "state": c.state,
+                "state_label": c.get_state_display(),
+                "total_stock": c.total_stock,
+                "claimed": claimed,
+                "used": used,
+                "expired": by_state.get(Voucher.State.EXPIRED, 0),
+                "redemption_rate": _rate(used, claimed),
+                "face_value_used": face_used,
+                "order_value": order_value,
+                "leverage": _leverage(order_value, face_used),
+                "budget": c.budget,
+                "budget_left": c.budget - face_used,
+            }
+        )
+    return rows
+
+
+def category_figures(*, month: str | None = None, campaign=None) -> list[dict]:
+    """Per merchant category: vouchers used (live), face value used, order value driven, leverage."""
+    ids = [c.pk for c in _campaigns(month=month, campaign=campaign)]
+    live = RedemptionItem.objects.filter(reversed_at__isnull=True, voucher__campaign__in=ids)
+    key = "redemption__merchant__category"
+    sums = {
+        k: (n, s) for k, n, s in live.values(key).annotate(n=Count("id"), s=Sum("discount")).values_list(key, "n", "s")
+    }
+    orders = _order_values(live, key)
+    labels = dict(MerchantCategory.choices)
+    rows = []
+    for cat, (n, s) in sorted(sums.items(), key=lambda kv: -kv[1][1]):
+        rows.append(
+            {
+                "category": cat,
+                "label": str(labels.get(cat, cat)),
+                "used": n,
+                "face_value_used": s,
+                "order_value": orders.get(cat, ZERO),
+                "leverage": _leverage(orders.get(cat, ZERO), s),
+            }
+        )
+    return rows
+
+
+def union_figures(*, user, month: str | None = None, campaign=None, max_depth: int = 1) -> list[dict]:
+    """Per union the user may see, down to `max_depth` (0 the city, 1 its districts): claimed, used,
+    rate, face value used and order value of its members and of the unions under it."""
+    ids = [c.pk for c in _campaigns(month=month, campaign=campaign)]
+    unions = [
+        u for u in member_selectors.unions_visible_to(user).only("id", "name", "path")
+        if u.path.count("/") - 1 <= max_depth
+    ]  # fmt: skip
+    by_path = {u.path: u for u in unions}
+    vouchers = Voucher.objects.filter(campaign__in=ids).values("member__union__path")
+    claimed = dict(vouchers.annotate(n=Count("id")).values_list("member__union__path", "n"))
+    used = dict(
+        vouchers.annotate(n=Count("id", filter=Q(state=Voucher.State.USED))).values_list("member__union__path", "n")
+    )
+    live = RedemptionItem.objects.filter(reversed_at__isnull=True, voucher__campaign__in=ids)
+    key = "redemption__member__union__path"
+    face = dict(live.values(key).annotate(s=Sum("discount")).values_list(key, "s"))
+    orders = _order_values(live, key)
+    totals = {p: {"claimed": 0, "used": 0, "face": ZERO, "orders": ZERO} for p in by_path}
+    for source, field in ((claimed, "claimed"), (used, "used"), (face, "face"), (orders, "orders")):
+        for path, value in source.items():
+            for anc in member_selectors._ancestors(path, by_path):
+                totals[anc][field] += value
+    rows = []
+    for u in unions:
+        t = totals[u.path]
+        rows.append(
+            {
+                "union": u,
+                "name": u.name,
+                "depth": u.path.count("/") - 1,
+                "claimed": t["claimed"],
+                "used": t["used"],
+                "redemption_rate": _rate(t["used"], t["claimed"]),
+                "face_value_used": t["face"],
+                "order_value": t["orders"],
+                "leverage": _leverage(t["orders"], t["face"]),
+            }
+        )
+    return rows
+
+
+def figures_export_xlsx(*, user, month: str | None = None) -> bytes:
+    """The three tables of the figures page as one workbook (no personal data in it)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Campaigns")[:31]
+    ws.append(
+        [
+            _("Campaign"), _("Month"), _("State"), _("Total stock"), _("Claimed"), _("Used"), _("Expired"),
+            _("Redemption rate (%)"), _("Face value used (CNY)"), _("Order value driven (CNY)"), _("Leverage"),
+            _("Budget (CNY)"), _("Budget left (CNY)"),
+        ]
+    )  # fmt: skip
+    for r in campaign_figures(month=month):
+        ws.append(
+            [
+                r["name"], r["month"], r["state_label"], r["total_stock"], r["claimed"], r["used"], r["expired"],
+                r["redemption_rate"], r["face_value_used"], r["order_value"], r["leverage"], r["budget"],
+                r["budget_left"],
+            ]
+        )  # fmt: skip
+    ws2 = wb.create_sheet(_("By merchant category")[:31])
+    ws2.append([_("Category"), _("Used"), _("Face value used (CNY)"), _("Order value driven (CNY)"), _("Leverage")])
+    for r in category_figures(month=month):
+        ws2.append([r["label"], r["used"], r["face_value_used"], r["order_value"], r["leverage"]])
+    ws3 = wb.create_sheet(_("By union")[:31])
+    ws3.append(
+        [
+            _("Union"), _("Claimed"), _("Used"), _("Redemption rate (%)"), _("Face value used (CNY)"),
+            _("Order value driven (CNY)"), _("Leverage"),
+        ]
+    )  # fmt: skip
+    for r in union_figures(user=user, month=month):
+        ws3.append(
+            [
+                "  " * r["depth"] + r["name"], r["claimed"], r["used"], r["redemption_rate"], r["face_value_used"],
+                r["order_value"], r["leverage"],
+            ]
+        )  # fmt: skip
+    for sheet in wb.worksheets:
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -1,0 +1,109 @@
+"""Read-side queries of the vouchers app for the worker's pages."""
+
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.models import Member
+from vouchers.models import Campaign, DrawEntry, RedemptionItem, Voucher
+
+# What a member sees: campaigns before and during their window (sold out ones say so).
+VISIBLE_STATES = (Campaign.State.SCHEDULED, Campaign.State.OPEN, Campaign.State.SOLD_OUT)
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    parts = path.split("/")[:-1]
+    return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def _eligible_q(member: Member) -> Q:
+    """Campaigns for everyone or for a union the member's union lies under."""
+    return Q(eligible_union__isnull=True) | Q(eligible_union__path__in=_ancestor_paths(member.union.path))
+
+
+def campaign_is_eligible(campaign: Campaign, member: Member | None) -> bool:
+    """Active real-name members of the campaign's union subtree and forms of employment."""
+    if member is None or not member.is_active:
+        return False
+    if campaign.eligible_union_id and not member.union.path.startswith(campaign.eligible_union.path):
+        return False
+    return not campaign.eligible_forms or member.employment_form in campaign.eligible_forms
+
+
+def campaign_stock_hint(campaign_id: int) -> int | None:
+    """V1's approximate remaining stock (cached: no database count per page view)."""
+    from vouchers.claims import campaign_stock_hint as hint
+
+    return hint(campaign_id)
+
+
+def campaigns_for_member(member: Member | None) -> list[Campaign]:
+    """Scheduled, open (and sold-out) campaigns whose window has not ended and that `member` may
+    claim, soonest first, each with `stock_hint` (approximate remaining, or None)."""
+    if member is None or not member.is_active:
+        return []
+    qs = (
+        Campaign.objects.filter(state__in=VISIBLE_STATES, claim_closes_at__gt=timezone.now())
+        .filter(_eligible_q(member))
+        .select_related("eligible_union")
+        .order_by("claim_opens_at", "pk")
+    )
+    campaigns = [c for c in qs if campaign_is_eligible(c, member)]
+    from vouchers import claims
+
+    # With Redis the hint comes from there; on the database path it is the row just read (no query
+    # per campaign, so the list costs the same however many campaigns there are).
+    use_redis = claims._use_redis()
+    for campaign in campaigns:
+        if campaign.state == Campaign.State.SOLD_OUT:
+            campaign.stock_hint = 0
+        else:
+            campaign.stock_hint = claims.campaign_stock_hint(campaign.pk) if use_redis else campaign.remaining
+    return campaigns
+
+
+def campaign_for_member(member: Member, pk: int) -> Campaign | None:
+    """A campaign a member may look at (not a draft), eligible or not; None if there is none."""
+    campaign = Campaign.objects.select_related("eligible_union").exclude(state=Campaign.State.DRAFT).filter(pk=pk)
+    return campaign.first()
+
+
+def draw_registered(campaign: Campaign, member: Member) -> bool:
+    return DrawEntry.objects.filter(campaign=campaign, member=member).exists()
+
+
+def vouchers_of_member(member: Member) -> QuerySet[Voucher]:
+    return Voucher.objects.filter(member=member).select_related("campaign", "member").order_by("-claimed_at", "-pk")
+
+
+def voucher_of_member(member: Member, code: str) -> Voucher | None:
+    return vouchers_of_member(member).filter(code=code).first()
+
+
+def voucher_live_use(voucher: Voucher) -> RedemptionItem | None:
+    """The redemption that used the voucher (not reversed by a full refund): when and where."""
+    return (
+        RedemptionItem.objects.filter(voucher=voucher, reversed_at__isnull=True)
+        .select_related("redemption__merchant")
+        .first()
+    )
+
+
+def _money(value: Decimal) -> str:
+    """1000.00 → '1000', 12.50 → '12.50'."""
+    return str(value.quantize(Decimal("1"))) if value == value.to_integral_value() else f"{value:.2f}"
+
+
+def rule_text(campaign) -> str:
+    """The campaign's rule in a sentence, e.g. 满1000元减100元 (可叠加使用)."""
+    values = {
+        "threshold": _money(campaign.threshold),
+        "face": _money(campaign.face_value),
+    }
+    if not campaign.threshold:
+        return _("%(face)s CNY off") % values
+    if campaign.stackable:
+        return _("Spend %(threshold)s CNY, get %(face)s CNY off (stackable)") % values
+    return _("Spend %(threshold)s CNY, get %(face)s CNY off") % values

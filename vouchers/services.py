@@ -1,0 +1,267 @@
+"""Campaign lifecycle (draft → scheduled → open → sold out / closed → settled), monthly templates
+and voucher expiry.
+
+Each function is one unit of work: it validates, writes in one transaction with its audit entry
+(`vouchers.campaign.*`), and queues side effects (loading stock into Redis) on commit. Jobs run by
+Celery beat claim their rows with a conditional UPDATE, so several workers may run them at once.
+Refusals are `members.services.ServiceError(code, message)`. The claim itself is in
+`vouchers.claims` (it checks the window; the states set here are for display and staff).
+"""
+
+import datetime as dt
+import logging
+import zoneinfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.services import audit_log
+from members.services import ServiceError
+from vouchers.models import Campaign, CampaignRules, CampaignTemplate, Voucher
+
+logger = logging.getLogger(__name__)
+
+# The fields a template hands on to its campaigns (the shared abstract rules).
+RULE_FIELDS = [f.name for f in CampaignRules._meta.fields]
+
+
+def _prepare(campaign_id: int) -> None:
+    """Load the campaign's stock and limits into Redis (V1's `campaign_prepare`), after commit."""
+    from vouchers.claims import campaign_prepare
+
+    campaign_prepare(campaign=Campaign.objects.get(pk=campaign_id))
+
+
+def _forget(campaign_id: int) -> None:
+    """A conditional UPDATE sends no post_save: drop the claim's cached facts of the campaign."""
+    from vouchers.claims import campaign_facts_invalidate
+
+    campaign_facts_invalidate(campaign_id)
+
+
+def _validate_for_schedule(campaign: Campaign) -> None:
+    if campaign.total_stock <= 0:
+        raise ServiceError("stock", _("Set a total stock above zero."))
+    if campaign.budget < campaign.face_value * campaign.total_stock:
+        raise ServiceError("budget", _("The budget must cover the face value times the total stock."))
+    if not (campaign.claim_opens_at and campaign.claim_closes_at) or (
+        campaign.claim_closes_at <= campaign.claim_opens_at
+    ):
+        raise ServiceError("window", _("The claim window must close after it opens."))
+    if not campaign.valid_days and not campaign.valid_until:
+        raise ServiceError("validity", _("Set how long vouchers are valid: days after claiming or an end date."))
+    if not campaign.accepted_categories and not campaign.accepted_merchants.exists():
+        raise ServiceError("merchants", _("Choose at least one merchant category or merchant that accepts it."))
+
+
+def campaign_schedule(*, campaign: Campaign, actor) -> Campaign:
+    """Draft → scheduled: check the rules, fill the stock, and load it into Redis once committed."""
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.state != Campaign.State.DRAFT:
+            raise ServiceError("state", _("Only a draft campaign can be scheduled."))
+        _validate_for_schedule(locked)
+        locked.state = Campaign.State.SCHEDULED
+        locked.remaining = locked.total_stock
+        locked.save(update_fields=["state", "remaining"])
+        audit_log(
+            action="vouchers.campaign.scheduled",
+            obj=locked,
+            actor=actor,
+            old={"state": Campaign.State.DRAFT},
+            new={"state": locked.state, "stock": locked.total_stock, "opens": locked.claim_opens_at},
+        )
+        transaction.on_commit(lambda pk=locked.pk: _prepare(pk))
+    campaign.state, campaign.remaining = locked.state, locked.remaining
+    return campaign
+
+
+def campaign_open_due(*, now: dt.datetime | None = None) -> list[int]:
+    """Scheduled → open for campaigns whose window has begun (and not ended); return their ids.
+
+    Display state only: the claim checks the window itself, so a late run loses no claim.
+    Each row is claimed by a conditional UPDATE, so concurrent runs open it once.
+    """
+    now = now or timezone.now()
+    due = Campaign.objects.filter(
+        state=Campaign.State.SCHEDULED, claim_opens_at__lte=now, claim_closes_at__gt=now
+    ).values_list("pk", flat=True)
+    opened = []
+    for pk in list(due):
+        with transaction.atomic():
+            if not Campaign.objects.filter(pk=pk, state=Campaign.State.SCHEDULED).update(state=Campaign.State.OPEN):
+                continue
+            campaign = Campaign.objects.get(pk=pk)
+            audit_log(
+                action="vouchers.campaign.opened",
+                obj=campaign,
+                old={"state": Campaign.State.SCHEDULED},
+                new={"state": Campaign.State.OPEN},
+            )
+            transaction.on_commit(lambda pk=pk: _prepare(pk))
+        opened.append(pk)
+    return opened
+
+
+def campaign_close(*, campaign: Campaign, actor=None) -> Campaign:
+    """Close a scheduled, open or sold-out campaign: no more claims are shown; vouchers stay valid."""
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        closable = (Campaign.State.SCHEDULED, Campaign.State.OPEN, Campaign.State.SOLD_OUT)
+        if locked.state not in closable:
+            raise ServiceError("state", _("Only a scheduled, open or sold-out campaign can be closed."))
+        old = locked.state
+        locked.state = Campaign.State.CLOSED
+        locked.save(update_fields=["state"])
+        audit_log(
+            action="vouchers.campaign.closed", obj=locked, actor=actor, old={"state": old}, new={"state": locked.state}
+        )
+    campaign.state = locked.state
+    return campaign
+
+
+def campaign_close_due(*, now: dt.datetime | None = None) -> dict:
+    """Mark open campaigns with no stock left sold out, and close those whose window has ended.
+
+    V1's claim sets sold out when the stock hits zero; this catches any it missed (e.g. the last
+    voucher taken on the Redis path). A sold-out campaign stays sold out after its window.
+    """
+    now = now or timezone.now()
+    sold_out = []
+    for pk in list(Campaign.objects.filter(state=Campaign.State.OPEN, remaining=0).values_list("pk", flat=True)):
+        with transaction.atomic():
+            if Campaign.objects.filter(pk=pk, state=Campaign.State.OPEN, remaining=0).update(
+                state=Campaign.State.SOLD_OUT
+            ):
+                audit_log(
+                    action="vouchers.campaign.sold_out",
+                    obj=Campaign.objects.get(pk=pk),
+                    old={"state": Campaign.State.OPEN},
+                    new={"state": Campaign.State.SOLD_OUT},
+                )
+                transaction.on_commit(lambda pk=pk: _forget(pk))
+                sold_out.append(pk)
+    closed = []
+    ended = Campaign.objects.filter(
+        state__in=[Campaign.State.SCHEDULED, Campaign.State.OPEN], claim_closes_at__lte=now
+    ).values_list("pk", "state")
+    for pk, state in list(ended):
+        with transaction.atomic():
+            if Campaign.objects.filter(pk=pk, state=state).update(state=Campaign.State.CLOSED):
+                audit_log(
+                    action="vouchers.campaign.closed",
+                    obj=Campaign.objects.get(pk=pk),
+                    old={"state": state},
+                    new={"state": Campaign.State.CLOSED},
+                )
+                transaction.on_commit(lambda pk=pk: _forget(pk))
+                closed.append(pk)
+    return {"sold_out": sold_out, "closed": closed}
+
+
+def campaign_settle(*, campaign: Campaign, actor) -> Campaign:
+    """Closed / sold out → settled, once every voucher of it has been used, expired or voided."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.state not in (Campaign.State.CLOSED, Campaign.State.SOLD_OUT):
+            raise ServiceError("state", _("Only a closed or sold-out campaign can be settled."))
+        expired = Voucher.objects.filter(campaign=locked, state=Voucher.State.CLAIMED, expires_at__lte=now).update(
+            state=Voucher.State.EXPIRED
+        )
+        if Voucher.objects.filter(campaign=locked, state=Voucher.State.CLAIMED).exists():
+            raise ServiceError("vouchers_live", _("Some vouchers of this campaign can still be used."))
+        old = locked.state
+        locked.state = Campaign.State.SETTLED
+        locked.save(update_fields=["state"])
+        audit_log(
+            action="vouchers.campaign.settled",
+            obj=locked,
+            actor=actor,
+            old={"state": old},
+            new={"state": locked.state, "expired_now": expired},
+        )
+    campaign.state = locked.state
+    return campaign
+
+
+# --- Monthly templates (工惠日) ---------------------------------------------------------------------
+
+
+def _month_bounds(month: str) -> tuple[int, int]:
+    try:
+        year, mon = (int(p) for p in month.split("-"))
+        dt.date(year, mon, 1)
+    except (ValueError, TypeError):
+        raise ServiceError("month", _("Give the month as YYYY-MM.")) from None
+    if len(month) != 7:
+        raise ServiceError("month", _("Give the month as YYYY-MM."))
+    return year, mon
+
+
+def template_opens_at(template: CampaignTemplate, month: str) -> dt.datetime:
+    """When the template's campaign of `month` opens: its day (capped at the month's last day) and
+    time in the portal's time zone (Asia/Shanghai)."""
+    year, mon = _month_bounds(month)
+    next_first = dt.date(year + (mon == 12), mon % 12 + 1, 1)
+    day = min(template.opens_day or 1, (next_first - dt.timedelta(days=1)).day)
+    opens_time = template.opens_time
+    if isinstance(opens_time, str):
+        opens_time = dt.time.fromisoformat(opens_time)
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return dt.datetime.combine(dt.date(year, mon, day), opens_time, tzinfo=tz)
+
+
+def campaigns_from_templates(*, month: str) -> list[Campaign]:
+    """One campaign per active template for `month`, scheduled; return those created by this call.
+
+    Idempotent: the unique (template, month) constraint makes a second run (or a concurrent one)
+    create nothing. A template whose rules do not pass scheduling leaves a draft for staff to fix.
+    """
+    _month_bounds(month)
+    created = []
+    templates = CampaignTemplate.objects.filter(is_active=True).prefetch_related("accepted_merchants")
+    for template in templates:
+        if Campaign.objects.filter(template=template, month=month).exists():
+            continue
+        opens = template_opens_at(template, month)
+        rules = {name: getattr(template, name) for name in RULE_FIELDS}
+        rules["name"] = f"{template.name} {month}"[:100]
+        try:
+            with transaction.atomic():
+                campaign = Campaign.objects.create(
+                    **rules,
+                    template=template,
+                    month=month,
+                    state=Campaign.State.DRAFT,
+                    remaining=template.total_stock,
+                    claim_opens_at=opens,
+                    claim_closes_at=opens + dt.timedelta(hours=template.claim_hours),
+                    valid_from=opens.date(),
+                    valid_until=(opens + dt.timedelta(days=template.valid_days_default)).date(),
+                )
+                campaign.accepted_merchants.set(template.accepted_merchants.all())
+                audit_log(
+                    action="vouchers.campaign.created_from_template",
+                    obj=campaign,
+                    new={"template": template.pk, "month": month},
+                )
+        except IntegrityError:  # another run created it meanwhile
+            continue
+        try:
+            campaign_schedule(campaign=campaign, actor=None)
+        except ServiceError as exc:
+            logger.warning("template %s: campaign %s left as a draft: %s", template.pk, campaign.pk, exc.code)
+        created.append(campaign)
+    return created
+
+
+# --- Expiry -------------------------------------------------------------------------------------------
+
+
+def vouchers_expire(*, now: dt.datetime | None = None) -> int:
+    """Claimed vouchers past their expiry → expired, in one UPDATE; return how many."""
+    now = now or timezone.now()
+    return Voucher.objects.filter(state=Voucher.State.CLAIMED, expires_at__lte=now).update(state=Voucher.State.EXPIRED)

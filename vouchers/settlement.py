@@ -1,0 +1,156 @@
+"""Settlement (结算): what the union owes each merchant for one month's redemptions.
+
+A month's figures count the LIVE voucher uses (not reversed by a full refund) of the redemptions
+made in that calendar month (Asia/Shanghai): the number of vouchers and the sum of their discounts.
+
+``settlement_build`` can run again at any time (update_or_create). A PAID settlement is never
+changed: redemptions or reversals of a paid month that arrive afterwards are NOT folded into it;
+they are reported in the build's ``late`` list (merchant, vouchers, amount: the difference to what
+was paid) for staff to handle by hand.
+"""
+
+import datetime as dt
+import io
+import re
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.services import audit_log
+from members.services import ServiceError
+from vouchers.models import Merchant, Redemption, RedemptionItem, Settlement
+
+MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+
+
+def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of a "YYYY-MM" month in the portal's time zone."""
+    match = MONTH_RE.fullmatch(month or "")
+    if not match:
+        raise ServiceError("invalid_month", _("Give the month as YYYY-MM, e.g. 2026-11."))
+    year, mon = int(match[1]), int(match[2])
+    tz = timezone.get_current_timezone()
+    start = dt.datetime(year, mon, 1, tzinfo=tz)
+    end = dt.datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=tz)
+    return start, end
+
+
+def month_figures(*, month: str) -> dict[int, dict]:
+    """{merchant_id: {"vouchers", "amount"}} of the live voucher uses of the month."""
+    start, end = month_bounds(month)
+    rows = (
+        RedemptionItem.objects.filter(
+            reversed_at__isnull=True, redemption__created_at__gte=start, redemption__created_at__lt=end
+        )
+        .values("redemption__merchant")
+        .annotate(vouchers=Count("pk"), amount=Sum("discount"))
+        .order_by()
+    )
+    return {r["redemption__merchant"]: {"vouchers": r["vouchers"], "amount": r["amount"]} for r in rows}
+
+
+def settlement_build(*, month: str, actor=None) -> dict:
+    """Create or refresh every merchant's settlement of the month; paid ones stay as they are.
+
+    Returns {"month", "settlements": [Settlement], "late": [{"merchant", "vouchers", "amount"}]}.
+    """
+    start, end = month_bounds(month)
+    figures = month_figures(month=month)
+    settlements, late = [], []
+    with transaction.atomic():
+        existing = {s.merchant_id: s for s in Settlement.objects.select_for_update().filter(month=month)}
+        merchants = Merchant.objects.in_bulk(set(figures) | set(existing))
+        for merchant_id in sorted(merchants, key=lambda pk: merchants[pk].name):
+            merchant = merchants[merchant_id]
+            fig = figures.get(merchant_id, {"vouchers": 0, "amount": Decimal("0")})
+            current = existing.get(merchant_id)
+            if current is not None and current.paid_at is not None:
+                if (current.vouchers, current.amount) != (fig["vouchers"], fig["amount"]):
+                    late.append(
+                        {
+                            "merchant": merchant,
+                            "vouchers": fig["vouchers"] - current.vouchers,
+                            "amount": fig["amount"] - current.amount,
+                        }
+                    )
+                settlements.append(current)
+                continue
+            settlement, created = Settlement.objects.update_or_create(
+                merchant=merchant, month=month, defaults={"vouchers": fig["vouchers"], "amount": fig["amount"]}
+            )
+            Redemption.objects.filter(merchant=merchant, created_at__gte=start, created_at__lt=end).exclude(
+                settlement=settlement
+            ).update(settlement=settlement)
+            changed = current is None or (current.vouchers, current.amount) != (fig["vouchers"], fig["amount"])
+            if changed:
+                audit_log(
+                    action="vouchers.settlement.built",
+                    obj=settlement,
+                    actor=actor,
+                    old={} if created else {"vouchers": current.vouchers, "amount": current.amount},
+                    new={"vouchers": settlement.vouchers, "amount": settlement.amount},
+                )
+            settlements.append(settlement)
+    return {"month": month, "settlements": settlements, "late": late}
+
+
+def settlement_mark_paid(*, settlement: Settlement, actor) -> Settlement:
+    now = timezone.now()
+    with transaction.atomic():
+        # A conditional UPDATE: two staff clicking at once record one payment.
+        changed = Settlement.objects.filter(pk=settlement.pk, paid_at__isnull=True).update(paid_at=now, paid_by=actor)
+        if not changed:
+            raise ServiceError("already_paid", _("This settlement has already been marked paid."))
+        settlement.refresh_from_db()
+        audit_log(
+            action="vouchers.settlement.paid",
+            obj=settlement,
+            actor=actor,
+            new={"amount": settlement.amount, "vouchers": settlement.vouchers},
+        )
+    return settlement
+
+
+def settlement_export_xlsx(*, month: str) -> bytes:
+    """The month's settlements as an XLSX workbook (one row per merchant, then a total)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    month_bounds(month)
+    rows = Settlement.objects.filter(month=month).select_related("merchant").order_by("merchant__name")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = month
+    ws.append(
+        [
+            _("Merchant"),
+            _("Licence (unified social credit code)"),
+            _("Category"),
+            _("Vouchers redeemed"),
+            _("Amount owed (CNY)"),
+            _("Paid at"),
+        ]
+    )
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    total_vouchers, total_amount = 0, Decimal("0")
+    for s in rows:
+        paid = timezone.localtime(s.paid_at).strftime("%Y-%m-%d %H:%M") if s.paid_at else ""
+        ws.append(
+            [s.merchant.name, s.merchant.credit_code, s.merchant.get_category_display(), s.vouchers, s.amount, paid]
+        )
+        ws.cell(row=ws.max_row, column=5).number_format = "#,##0.00"
+        total_vouchers += s.vouchers
+        total_amount += s.amount
+    ws.append([_("Total"), "", "", total_vouchers, total_amount, ""])
+    ws.cell(row=ws.max_row, column=5).number_format = "#,##0.00"
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for col, width in zip("ABCDEF", (30, 22, 20, 16, 18, 18), strict=True):
+        ws.column_dimensions[col].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

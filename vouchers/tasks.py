@@ -1,0 +1,28 @@
+"""Celery tasks of the vouchers app: doors that take JSON and call services (see the beat schedule
+in unionportal/celery.py). Every task is idempotent, so a retry or a second worker does no harm."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from vouchers import services
+
+
+@shared_task(time_limit=300, soft_time_limit=240)
+def campaigns_from_templates(month: str | None = None) -> list[int]:
+    """Create (and schedule) the month's campaigns from the active templates; default: this month
+    in Asia/Shanghai. Idempotent thanks to the unique (template, month) constraint."""
+    month = month or timezone.localdate().strftime("%Y-%m")
+    return [c.pk for c in services.campaigns_from_templates(month=month)]
+
+
+@shared_task(time_limit=50, soft_time_limit=40)
+def campaigns_tick() -> dict:
+    """Open campaigns whose window has begun, mark sold out ones and close those that ended."""
+    opened = services.campaign_open_due()
+    return {"opened": opened, **services.campaign_close_due()}
+
+
+@shared_task(time_limit=600, soft_time_limit=540)
+def vouchers_expire() -> int:
+    """Claimed vouchers past their expiry → expired (one UPDATE)."""
+    return services.vouchers_expire()

@@ -1,0 +1,150 @@
+"""The worker's voucher pages (消费券): campaigns, the claim button, my vouchers and a voucher's QR.
+
+Members only (logged in and an active member). Each view reads one selector or calls one service
+and renders the result; the claim and the draw registration are V1's (`vouchers.claims`,
+`vouchers.draws`), the QR token is V2's (`vouchers.redemption.voucher_token`).
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from core.ratelimit import client_ip
+from members import posters
+from members.selectors import member_for_user
+from members.services import ServiceError
+from vouchers import selectors
+from vouchers.models import Campaign, Distribution, VoucherSettings
+
+
+def member_required(view):
+    """Logged in and an active member; others are sent to their application (htmx calls get 403)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        member = member_for_user(request.user)
+        if member is None or not member.is_active:
+            if request.headers.get("HX-Request") or request.method == "POST":
+                return render(
+                    request,
+                    "vouchers/_claim_result.html",
+                    {"outcome": "not_eligible", "message": _("Vouchers are for active union members.")},
+                    status=403,
+                )
+            messages.info(request, _("Vouchers are for active union members."))
+            return redirect("members:application")
+        request.member = member
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _campaign_or_404(request, pk: int) -> Campaign:
+    campaign = selectors.campaign_for_member(request.member, pk)
+    if campaign is None:
+        raise Http404
+    return campaign
+
+
+@never_cache
+@member_required
+def campaigns(request):
+    items = selectors.campaigns_for_member(request.member)
+    for campaign in items:
+        campaign.rule = selectors.rule_text(campaign)
+    return render(request, "vouchers/campaigns.html", {"tab": "home", "campaigns": items, "now": timezone.now()})
+
+
+@never_cache
+@member_required
+def campaign(request, pk: int):
+    campaign = _campaign_or_404(request, pk)
+    now = timezone.now()
+    context = {
+        "tab": "home",
+        "campaign": campaign,
+        # For the countdown: the server's clock, so a phone's wrong clock does not matter.
+        "opens_iso": timezone.localtime(campaign.claim_opens_at).isoformat(timespec="milliseconds"),
+        "now_iso": timezone.localtime(now).isoformat(timespec="milliseconds"),
+        "rule": selectors.rule_text(campaign),
+        "eligible": selectors.campaign_is_eligible(campaign, request.member),
+        "is_draw": campaign.distribution == Distribution.DRAW,
+        "registered": campaign.distribution == Distribution.DRAW
+        and selectors.draw_registered(campaign, request.member),
+        "before_window": now < campaign.claim_opens_at,
+        "after_window": now >= campaign.claim_closes_at
+        or campaign.state in (Campaign.State.CLOSED, Campaign.State.SETTLED),
+        "sold_out": campaign.state == Campaign.State.SOLD_OUT,
+        "stock_hint": selectors.campaign_stock_hint(campaign.pk),
+        "now": now,
+    }
+    return render(request, "vouchers/campaign.html", context)
+
+
+@never_cache
+@require_POST
+@member_required
+def claim(request, pk: int):
+    """htmx: claim one voucher of the campaign; answer with the outcome (always 200 so htmx swaps it)."""
+    from vouchers import claims
+
+    result = claims.voucher_claim(campaign_id=pk, member=request.member, ip=client_ip(request))
+    context = {"outcome": result.outcome, "message": result.message, "voucher": result.voucher, "campaign_id": pk}
+    return render(request, "vouchers/_claim_result.html", context)
+
+
+@never_cache
+@require_POST
+@member_required
+def register(request, pk: int):
+    """htmx: register interest in a draw campaign (抽签)."""
+    from vouchers import draws
+
+    campaign = _campaign_or_404(request, pk)
+    try:
+        draws.draw_register(campaign=campaign, member=request.member)
+    except ServiceError as exc:
+        return render(request, "vouchers/_register_result.html", {"ok": False, "message": exc.message})
+    return render(
+        request,
+        "vouchers/_register_result.html",
+        {"ok": True, "message": _("You are registered for the draw. We will tell you the result.")},
+    )
+
+
+@never_cache
+@member_required
+def mine(request):
+    vouchers = list(selectors.vouchers_of_member(request.member)[:100])
+    for voucher in vouchers:
+        voucher.rule = selectors.rule_text(voucher.campaign)
+    return render(request, "vouchers/mine.html", {"tab": "home", "vouchers": vouchers})
+
+
+@never_cache
+@member_required
+def voucher(request, code: str):
+    voucher = selectors.voucher_of_member(request.member, code)
+    if voucher is None:  # another member's voucher looks like no voucher at all
+        raise Http404
+    from vouchers.redemption import voucher_token
+
+    context = {
+        "tab": "home",
+        "voucher": voucher,
+        "rule": selectors.rule_text(voucher.campaign),
+        "refund_hours": VoucherSettings.get().refund_window_hours,
+        "use": selectors.voucher_live_use(voucher) if voucher.state == voucher.State.USED else None,
+        "qr": posters.qr_svg(voucher_token(voucher), title=_("Voucher QR code"), css_class="qr voucher-qr")
+        if voucher.state == voucher.State.CLAIMED
+        else "",
+    }
+    return render(request, "vouchers/voucher.html", context)
