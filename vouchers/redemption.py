@@ -361,7 +361,12 @@ def redemption_answer(redemption: Redemption) -> dict:
 
 
 def redemption_refund(*, redemption: Redemption, amount, actor=None) -> Refund:
-    """Record a refund of (part of) the order. A full one within the window restores the vouchers."""
+    """Record a refund of (part of) the order.
+
+    A full refund reverses the voucher uses (the union owes the merchant nothing for the order);
+    within the refund window it restores the vouchers, after it voids them. A partial refund
+    changes neither.
+    """
     amount = _clean_amount(amount)
     now = timezone.now()
     with transaction.atomic():
@@ -373,7 +378,10 @@ def redemption_refund(*, redemption: Redemption, amount, actor=None) -> Refund:
         window = dt.timedelta(hours=VoucherSettings.get().refund_window_hours)
         restore = full and now <= redemption.created_at + window
         restored = []
-        if restore:
+        if full:
+            # A fully refunded order owes the merchant nothing: its uses are reversed either way.
+            # Within the window the vouchers go back to the member with their original expiry;
+            # after it they are void (the rule shown to members).
             items = list(
                 RedemptionItem.objects.select_for_update()
                 .filter(redemption=redemption, reversed_at__isnull=True)
@@ -382,10 +390,17 @@ def redemption_refund(*, redemption: Redemption, amount, actor=None) -> Refund:
             )
             for item in items:
                 voucher = item.voucher
-                voucher.state = Voucher.State.CLAIMED if voucher.expires_at > now else Voucher.State.EXPIRED
-                voucher.used_at = None
+                if not restore:
+                    voucher.state = Voucher.State.VOID
+                elif voucher.expires_at > now:
+                    voucher.state = Voucher.State.CLAIMED
+                    voucher.used_at = None
+                else:
+                    voucher.state = Voucher.State.EXPIRED
+                    voucher.used_at = None
                 voucher.save(update_fields=["state", "used_at"])
-                restored.append(voucher.code)
+                if restore:
+                    restored.append(voucher.code)
             RedemptionItem.objects.filter(pk__in=[i.pk for i in items]).update(reversed_at=now)
         refund = Refund.objects.create(
             redemption=redemption, amount=amount, full=full, vouchers_restored=restore, created_at=now

@@ -231,13 +231,17 @@ def test_a_restored_voucher_past_its_expiry_becomes_expired(food_merchant, stack
     assert vouchers[0].state == Voucher.State.EXPIRED
 
 
-def test_a_full_refund_after_the_window_restores_nothing(food_merchant, stack_campaign, member, voucher_factory):
+def test_a_full_refund_after_the_window_voids_the_vouchers_and_owes_the_merchant_nothing(
+    food_merchant, stack_campaign, member, voucher_factory
+):
     red, vouchers = _redeem(food_merchant, stack_campaign, member, voucher_factory)
     hours = VoucherSettings.get().refund_window_hours
     Redemption.objects.filter(pk=red.pk).update(created_at=timezone.now() - dt.timedelta(hours=hours, minutes=1))
     refund = rd.redemption_refund(redemption=red, amount="2350")
     assert refund.full and not refund.vouchers_restored
-    assert Voucher.objects.filter(state=Voucher.State.USED).count() == 2
+    assert Voucher.objects.filter(state=Voucher.State.VOID).count() == 2
+    assert not Voucher.objects.filter(state__in=[Voucher.State.USED, Voucher.State.CLAIMED]).exists()
+    assert not red.items.filter(reversed_at__isnull=True).exists()  # nothing left to settle
 
 
 def test_a_partial_refund_restores_nothing(food_merchant, stack_campaign, member, voucher_factory):
