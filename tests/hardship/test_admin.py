@@ -419,7 +419,7 @@ def test_only_supervisors_read_the_access_log_of_their_scope(client, hs, supervi
 
 
 def test_the_upload_form_shows_each_rejected_line(client, hs, member, db):
-    mca = Agency.objects.create(code="mca", name="民政局")
+    mca = Agency.objects.get_or_create(code="mca", defaults={"name": "民政局"})[0]
     good = member.id_number
     csv = (
         "id_number,name,list,start_date,status,source_key\n"
