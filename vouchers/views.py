@@ -96,7 +96,11 @@ def claim(request, pk: int):
     """htmx: claim one voucher of the campaign; answer with the outcome (always 200 so htmx swaps it)."""
     from vouchers import claims
 
-    result = claims.voucher_claim(campaign_id=pk, member=request.member, ip=client_ip(request))
+    try:
+        result = claims.voucher_claim(campaign_id=pk, member=request.member, ip=client_ip(request))
+    except ServiceError as exc:  # e.g. the voucher could not be written: nothing was taken, try again
+        context = {"outcome": "error", "message": exc.message, "voucher": None, "campaign_id": pk}
+        return render(request, "vouchers/_claim_result.html", context)
     context = {"outcome": result.outcome, "message": result.message, "voucher": result.voucher, "campaign_id": pk}
     return render(request, "vouchers/_claim_result.html", context)
 

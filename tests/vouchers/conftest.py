@@ -1,6 +1,5 @@
 """Shared voucher fixtures (additive edits only)."""
 
-
 # --- V2 (redemption, merchants, settlement) ---------------------------------------------------
 import datetime as _dt  # noqa: E402
 from decimal import Decimal as _D  # noqa: E402

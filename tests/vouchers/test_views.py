@@ -170,6 +170,22 @@ def test_the_claim_partial_shows_each_refusal(member_client, campaign_factory, m
     assert calls == [(campaign.pk, response.wsgi_request.user.member.pk, "10.1.2.3")]
 
 
+def test_a_failed_claim_write_answers_with_a_message_not_an_error_page(member_client, campaign_factory, monkeypatch):
+    from members.services import ServiceError
+
+    campaign = campaign_factory()
+
+    def failing_claim(**kwargs):
+        raise ServiceError("claim_failed", "write failed, nothing taken")
+
+    monkeypatch.setattr("vouchers.claims.voucher_claim", failing_claim)
+    response = member_client.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-outcome="error"' in html and "write failed, nothing taken" in html
+    assert 'id="claim-btn"' in html  # the member can try again
+
+
 def test_claiming_gives_a_voucher_and_a_double_tap_gives_the_same_one(member_client, member, campaign_factory):
     campaign = campaign_factory()
     first = member_client.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true").content.decode()
