@@ -200,6 +200,8 @@ def clean_previous() -> None:
 
     from hardship.models import DataPush
 
+    for push in DataPush.objects.filter(batch_id__startswith=BATCH_PREFIX).exclude(file=""):
+        push.file.delete(save=False)  # the encrypted copy of the previous run's CSV
     with connection.cursor() as cursor:
         if not DataPush.objects.exclude(batch_id__startswith=BATCH_PREFIX).exists():
             cursor.execute("TRUNCATE hardship_pushrow, hardship_datapush")
@@ -357,9 +359,7 @@ def cycle(args) -> None:
     label = "read all members' blind indexes once"
     print(f"  {label:<54} {t.get('members', 0):>8.1f}")
     print(f"  {'COPY of the encrypted rows into hardship_pushrow':<54} {t.get('write', 0) - t.get('members', 0):>8.1f}")
-    print(
-        f"  {'commit (member foreign-key checks, WAL flush), counts':<54} {t.get('store', 0) - t.get('write', 0):>8.1f}"
-    )
+    print(f"  {'commit, counts, duplicate check':<54} {t.get('store', 0) - t.get('write', 0):>8.1f}")
     print(
         f"  {'the rest: read, check, encrypt (overlapping the above)':<54} {steps['ingest (check, encrypt, match, COPY)'] - t.get('store', 0):>8.1f}"
     )
