@@ -201,6 +201,8 @@ class Member(IdentityFields):
         constraints = [models.UniqueConstraint(fields=["id_index"], name="member_unique_id_number")]
         indexes = [
             models.Index(fields=["union", "status"]),
+            # A union's newest members first (the admin list of a small subtree): no scan of the whole table.
+            models.Index(fields=["union", "id"], name="member_union_newest"),
             models.Index(fields=["station", "join_channel"]),
             # Staff search members by the beginning of a name (LIKE '王建%').
             models.Index(fields=["name"], name="member_name_prefix", opclasses=["varchar_pattern_ops"]),
