@@ -99,13 +99,17 @@ class UnionSubtreeFilter(admin.SimpleListFilter):
     union_field = "union"
 
     def lookups(self, request, model_admin):
+        # The staff member's own union and the level under it: a short list that renders fast
+        # (city staff get the districts and counties); deeper unions are a search away.
+        top = selectors.scope_prefix(request.user) or ""
+        max_depth = top.count("/") + 1 if top else 2
         unions = (
             selectors.unions_visible_to(request.user)
             .exclude(kind__in=Union.MEMBER_KINDS)
             .only("id", "name", "path")
             .order_by("path")
         )
-        return [(str(u.pk), "— " * (u.path.count("/") - 1) + u.name) for u in unions]
+        return [(str(u.pk), "— " * (u.path.count("/") - 1) + u.name) for u in unions if u.path.count("/") <= max_depth]
 
     def queryset(self, request, queryset):
         value = self.value()

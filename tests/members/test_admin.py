@@ -534,3 +534,14 @@ def test_staff_see_only_their_own_inbox(client, staff, district_staff, django_ca
     assert list(resp.context["cl"].result_list) == []
     note = Notification.objects.filter(recipient=staff).first()
     assert client.get(f"/admin/core/notification/{note.pk}/change/").status_code in (302, 403, 404)
+
+
+def test_the_union_filter_offers_the_staff_members_union_and_the_level_under_it(client, city_staff, district_staff):
+    def offered(user):
+        resp = login(client, user).get(MEMBERS)
+        spec = next(f for f in resp.context["cl"].filter_specs if getattr(f, "parameter_name", "") == "in_union")
+        return {label.replace("— ", "") for _value, label in spec.lookup_choices}
+
+    assert offered(city_staff) == {"湖州市总工会", "吴兴区总工会", "南浔区总工会"}
+    client.logout()
+    assert offered(district_staff) == {"吴兴区总工会", "织里镇总工会"}
