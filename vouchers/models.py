@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.models import Member, Union
 from members.validators import validate_credit_code, validate_mobile
@@ -151,7 +152,7 @@ class Campaign(CampaignRules):
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SCHEDULED = "scheduled", _("Scheduled")
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("campaign state", "Open")
         SOLD_OUT = "sold_out", _("Sold out")
         CLOSED = "closed", _("Closed")
         SETTLED = "settled", _("Settled")
