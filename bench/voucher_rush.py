@@ -75,9 +75,12 @@ def setup(args) -> tuple[list[str], dict[str, int]]:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.cached_db import SessionStore as CachedStore
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
+    from django.core.cache import cache
     from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
@@ -114,17 +117,41 @@ def setup(args) -> tuple[list[str], dict[str, int]]:
     users = User.objects.filter(member__pk__in=ids).only("pk", "password")
     expire = timezone.now() + timezone.timedelta(days=1)
     store = SessionStore()
-    sessions, keys = [], []
+    sessions, keys, cached = [], [], {}
     for user in users.iterator(chunk_size=5000):
         key = "".join(random.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=32))
         data = {
             "_auth_user_id": str(user.pk),
-            "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+            "_auth_user_backend": "members.auth.SmsCodeBackend",  # workers log in by SMS code
             "_auth_user_hash": user.get_session_auth_hash(),
         }
         sessions.append(Session(session_key=key, session_data=store.encode(data), expire_date=expire))
         keys.append(key)
+        cached[CachedStore.cache_key_prefix + key] = data
     Session.objects.bulk_create(sessions, batch_size=5000)
+    # With Redis the server reads sessions from the cache (cached_db), where a login puts them:
+    # members who log in before the rush are there too.
+    if settings.SESSION_ENGINE.endswith("cached_db"):
+        items = list(cached.items())
+        for start in range(0, len(items), 5000):
+            cache.set_many(dict(items[start : start + 5000]), timeout=86400)
+        # and the member facts the campaign page caches for the claim (vouchers.claims.claimant_remember)
+        from vouchers.claims import CLAIMANT_TTL, _claimant_key
+
+        rows = Member.objects.filter(pk__in=ids).values_list(
+            "user_id", "pk", "status", "union__path", "employment_form"
+        )
+        facts = {_claimant_key(row[0]): tuple(row[1:]) for row in rows.iterator(chunk_size=5000)}
+        # and the workers' user rows, which every page view of theirs caches (members.auth)
+        from members.auth import WORKER_USER_TTL
+        from members.auth import _cache_key as user_key
+
+        facts.update(
+            {user_key(user.pk): user for user in User.objects.filter(member__pk__in=ids).iterator(chunk_size=5000)}
+        )
+        items = list(facts.items())
+        for start in range(0, len(items), 5000):
+            cache.set_many(dict(items[start : start + 5000]), timeout=max(CLAIMANT_TTL, WORKER_USER_TTL) * 12)
     print(f"{len(keys)} members with a session")
 
     campaigns = {path: make_campaign(args, path) for path in ("redis", "db")}
@@ -250,6 +277,7 @@ async def _read_response(reader) -> tuple[int, bytes, bool]:
 async def _rush(port: int, requests: list[bytes], clients: int) -> tuple[list[float], Counter, float]:
     latencies: list[float] = []
     answers: Counter = Counter()
+    claimed_at: list[float] = []  # when each "claimed" answer arrived
     queue = iter(requests)
 
     async def client():
@@ -264,7 +292,10 @@ async def _rush(port: int, requests: list[bytes], clients: int) -> tuple[list[fl
                     status, body, close = await _read_response(reader)
                     latencies.append(time.perf_counter() - started)
                     match = OUTCOME_RE.search(body)
-                    answers[match.group(1).decode() if match else f"http {status}"] += 1
+                    answer = match.group(1).decode() if match else f"http {status}"
+                    answers[answer] += 1
+                    if answer == "claimed":
+                        claimed_at.append(time.perf_counter())
                     if close:
                         writer.close()
                         writer = None
@@ -280,14 +311,16 @@ async def _rush(port: int, requests: list[bytes], clients: int) -> tuple[list[fl
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _i in range(clients)))
-    return latencies, answers, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    return latencies, answers, elapsed, (max(claimed_at) - started if claimed_at else 0.0)
 
 
 def run_phase(args, name: str, requests: list[bytes]) -> dict:
     print(f"{name}: {len(requests):,} requests …", flush=True)
-    latencies, answers, elapsed = asyncio.run(_rush(args.port, requests, args.clients))
+    latencies, answers, elapsed, until_last_claim = asyncio.run(_rush(args.port, requests, args.clients))
     latencies.sort()
     return {
+        "until_last_claim": until_last_claim,
         "name": name,
         "requests": len(latencies),
         "rate": len(latencies) / elapsed,
@@ -367,6 +400,13 @@ def main():
         print(f"{r['name']:24} {r['rate']:>8.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} {extra}")
     for r in results:
         print(f"  {r['name']}: {r['requests']:,} requests in {r['seconds']:.1f} s; answers {r['answers']}")
+        if r["until_last_claim"]:
+            claimed = r["answers"].get("claimed", 0)
+            after = r["seconds"] - r["until_last_claim"]
+            print(
+                f"    until the last voucher: {r['until_last_claim']:.1f} s ({claimed / r['until_last_claim']:.0f} vouchers/s); "
+                f"then {after:.1f} s for the remaining answers"
+            )
 
 
 if __name__ == "__main__":

@@ -14,9 +14,34 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def hit(bucket: str, rate: str) -> bool:
     """Count one hit in `bucket`; return False when the rate is exceeded."""
+    return hit_all([(bucket, rate)])
+
+
+def _key(bucket: str, period: int) -> str:
+    return f"rl:{bucket}:{int(timezone.now().timestamp()) // period}"
+
+
+def hit_all(limits: list[tuple[str, str]]) -> bool:
+    """Count one hit in each (bucket, rate); return False when any rate is exceeded.
+
+    On Redis all the counters move in one round trip (INCR and EXPIRE NX in a pipeline)."""
+    raw_client = getattr(cache, "raw_client", None)
+    if raw_client is None:
+        return all([_hit_cache(bucket, rate) for bucket, rate in limits])
+    pipe = raw_client().pipeline(transaction=False)
+    ceilings = []
+    for bucket, rate in limits:
+        limit, period = parse_rate(rate)
+        key = cache.make_and_validate_key(_key(bucket, period))
+        pipe.incr(key).expire(key, period + 5, nx=True)
+        ceilings.append(limit)
+    counts = pipe.execute()[::2]
+    return all(count <= limit for count, limit in zip(counts, ceilings, strict=True))
+
+
+def _hit_cache(bucket: str, rate: str) -> bool:
     limit, period = parse_rate(rate)
-    window = int(timezone.now().timestamp()) // period
-    key = f"rl:{bucket}:{window}"
+    key = _key(bucket, period)
     cache.add(key, 0, timeout=period + 5)
     try:
         count = cache.incr(key)

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class MembersConfig(AppConfig):
     name = "members"
     verbose_name = _("Membership")
+
+    def ready(self):
+        from members import auth  # noqa: F401 - connects the cache invalidation of workers' user rows

@@ -24,6 +24,10 @@ def _test_settings(settings):
     from django.core.cache import cache
 
     cache.clear()
+    from vouchers import claims
+
+    claims._sold_out_seen.clear()  # the process's memos of the cache's sold-out flags and facts
+    claims._facts_seen.clear()
     # Tasks run in-process in tests, with or without a broker; tests of the workers themselves
     # start a real worker.
     from unionportal.celery import app

@@ -15,22 +15,23 @@ import redis
 from django.conf import settings
 
 # KEYS: stock, members, soldout. ARGV: member id, limit per member.
-# Returns {outcome, seq}: outcome is "claimed" (seq = the member's claim number),
-# "sold_out", "limit_reached" (seq = the member's count) or "unprepared" (no stock key).
+# Returns {outcome, seq, left}: outcome is "claimed" (seq = the member's claim number, left = the
+# stock left after it), "sold_out", "limit_reached" (seq = the member's count) or "unprepared"
+# (no stock key).
 CLAIM_LUA = """
-if redis.call('EXISTS', KEYS[3]) == 1 then return {'sold_out', 0} end
+if redis.call('EXISTS', KEYS[3]) == 1 then return {'sold_out', 0, 0} end
 local stock = redis.call('GET', KEYS[1])
-if not stock then return {'unprepared', 0} end
+if not stock then return {'unprepared', 0, 0} end
 local count = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if count >= tonumber(ARGV[2]) then return {'limit_reached', count} end
+if count >= tonumber(ARGV[2]) then return {'limit_reached', count, tonumber(stock)} end
 if tonumber(stock) <= 0 then
   redis.call('SET', KEYS[3], '1')
-  return {'sold_out', 0}
+  return {'sold_out', 0, 0}
 end
 local left = redis.call('DECR', KEYS[1])
 local seq = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
 if left <= 0 then redis.call('SET', KEYS[3], '1') end
-return {'claimed', seq}
+return {'claimed', seq, left}
 """
 
 # Gives back what CLAIM_LUA took when the database did not keep the voucher.
@@ -76,9 +77,10 @@ def keys(campaign_id: int) -> list[str]:
     return [f"vch:{{{campaign_id}}}:stock", f"vch:{{{campaign_id}}}:members", f"vch:{{{campaign_id}}}:soldout"]
 
 
-def take(*, campaign_id: int, member_id: int, limit: int) -> tuple[str, int]:
-    outcome, seq = _scripts(settings.REDIS_URL)[0](keys=keys(campaign_id), args=[member_id, limit])
-    return outcome.decode() if isinstance(outcome, bytes) else outcome, int(seq)
+def take(*, campaign_id: int, member_id: int, limit: int) -> tuple[str, int, int]:
+    """(outcome, seq, stock left); see CLAIM_LUA."""
+    outcome, seq, left = _scripts(settings.REDIS_URL)[0](keys=keys(campaign_id), args=[member_id, limit])
+    return outcome.decode() if isinstance(outcome, bytes) else outcome, int(seq), int(left)
 
 
 def release(*, campaign_id: int, member_id: int, stock: bool = True) -> None:

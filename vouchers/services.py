@@ -128,7 +128,12 @@ def campaign_close_due(*, now: dt.datetime | None = None) -> dict:
     V1's claim sets sold out when the stock hits zero; this catches any it missed (e.g. the last
     voucher taken on the Redis path). A sold-out campaign stays sold out after its window.
     """
+    from vouchers.claims import remaining_sync
+
     now = now or timezone.now()
+    # On the Redis path the campaign row follows the vouchers written; bring it up to date first.
+    for pk in list(Campaign.objects.filter(state=Campaign.State.OPEN).values_list("pk", flat=True)):
+        remaining_sync(pk)
     sold_out = []
     for pk in list(Campaign.objects.filter(state=Campaign.State.OPEN, remaining=0).values_list("pk", flat=True)):
         with transaction.atomic():

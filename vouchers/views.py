@@ -9,6 +9,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from core.ratelimit import client_ip
 from members import posters
+from members.models import Member
 from members.selectors import member_for_user
 from members.services import ServiceError
 from vouchers import selectors
@@ -66,7 +68,10 @@ def campaigns(request):
 @never_cache
 @member_required
 def campaign(request, pk: int):
+    from vouchers.claims import claimant_remember
+
     campaign = _campaign_or_404(request, pk)
+    claimant_remember(request.user, request.member)  # the claim button then reads no member row
     now = timezone.now()
     context = {
         "tab": "home",
@@ -89,20 +94,34 @@ def campaign(request, pk: int):
     return render(request, "vouchers/campaign.html", context)
 
 
+def _claim_answer(request, pk: int, outcome: str, message: str, voucher=None, status: int = 200):
+    context = {"outcome": outcome, "message": message, "voucher": voucher, "campaign_id": pk}
+    return render(request, "vouchers/_claim_result.html", context, status=status)
+
+
 @never_cache
 @require_POST
-@member_required
 def claim(request, pk: int):
-    """htmx: claim one voucher of the campaign; answer with the outcome (always 200 so htmx swaps it)."""
+    """htmx: claim one voucher of the campaign; answer with the outcome (always 200 so htmx swaps it).
+
+    Built for the rush: once the campaign is sold out the flag answers before the session, the user
+    or the member is read; otherwise the member's facts come from the cache (`claimant_for_user`),
+    not from the member row."""
     from vouchers import claims
 
+    if claims.sold_out_flag(pk):
+        result = claims.sold_out_result()
+        return _claim_answer(request, pk, result.outcome, result.message)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    claimant = claims.claimant_for_user(request.user)
+    if claimant is None or claimant.status != Member.Status.ACTIVE:
+        return _claim_answer(request, pk, "not_eligible", _("Vouchers are for active union members."), status=403)
     try:
-        result = claims.voucher_claim(campaign_id=pk, member=request.member, ip=client_ip(request))
+        result = claims.voucher_claim(campaign_id=pk, member=claimant, ip=client_ip(request))
     except ServiceError as exc:  # e.g. the voucher could not be written: nothing was taken, try again
-        context = {"outcome": "error", "message": exc.message, "voucher": None, "campaign_id": pk}
-        return render(request, "vouchers/_claim_result.html", context)
-    context = {"outcome": result.outcome, "message": result.message, "voucher": result.voucher, "campaign_id": pk}
-    return render(request, "vouchers/_claim_result.html", context)
+        return _claim_answer(request, pk, "error", exc.message)
+    return _claim_answer(request, pk, result.outcome, result.message, result.voucher)
 
 
 @never_cache

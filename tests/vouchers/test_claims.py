@@ -17,7 +17,13 @@ from members.models import Member
 from members.services import ServiceError
 from tests.factories import MemberFactory, UserFactory
 from vouchers import claims, redis_stock
-from vouchers.claims import campaign_prepare, campaign_stock_hint, reconcile_campaign, voucher_claim
+from vouchers.claims import (
+    campaign_prepare,
+    campaign_stock_hint,
+    reconcile_campaign,
+    remaining_sync,
+    voucher_claim,
+)
 from vouchers.models import Campaign, Voucher
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -275,12 +281,30 @@ def test_a_failed_insert_gives_the_stock_back_to_redis(redis_path, member):
     assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "claimed"
 
 
-def test_the_database_wins_when_redis_has_stock_it_does_not(redis_path, member):
+def test_redis_is_loaded_from_the_vouchers_written_when_the_campaign_row_lags(redis_path, member, other_member):
+    # On the Redis path a claim writes its voucher but not the campaign row (remaining_sync follows).
     campaign = new_campaign(stock=2)
-    Campaign.objects.filter(pk=campaign.pk).update(remaining=0)  # e.g. vouchers handed out elsewhere
-    assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "sold_out"
-    assert redis_stock.snapshot(campaign.pk) == {"stock": 0, "members": {}, "sold_out": True}
-    assert not Voucher.objects.exists()
+    for owner in (member, other_member):
+        Voucher.objects.create(campaign=campaign, member=owner, seq=1, code=f"TEST{owner.pk:06d}",
+                               claimed_at=timezone.now(), claim_month="2026-11",
+                               expires_at=timezone.now() + dt.timedelta(days=30))  # fmt: skip
+    assert Campaign.objects.get(pk=campaign.pk).remaining == 2  # the row has not caught up
+    redis_stock.client().flushdb()  # Redis lost the campaign: the next claim loads it again
+    third = MemberFactory(user=UserFactory(), union=member.union)
+    assert voucher_claim(campaign_id=campaign.pk, member=third).outcome == "sold_out"
+    assert redis_stock.snapshot(campaign.pk)["stock"] == 0
+    assert Voucher.objects.filter(campaign=campaign).count() == 2
+
+
+def test_the_campaign_row_follows_the_redis_path_and_never_goes_back_up(redis_path, member, other_member):
+    campaign = new_campaign(stock=200)
+    voucher_claim(campaign_id=campaign.pk, member=member)  # 199 left: not a multiple of 50, not the last 50
+    assert Campaign.objects.get(pk=campaign.pk).remaining == 200
+    remaining_sync(campaign.pk)
+    assert Campaign.objects.get(pk=campaign.pk).remaining == 199
+    Campaign.objects.filter(pk=campaign.pk).update(remaining=150)  # a lower figure is never raised
+    remaining_sync(campaign.pk)
+    assert Campaign.objects.get(pk=campaign.pk).remaining == 150
 
 
 def test_lost_redis_counts_never_give_a_second_voucher_for_one_claim(redis_path, member):

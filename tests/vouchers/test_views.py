@@ -208,6 +208,42 @@ def test_the_real_claim_answers_sold_out_not_open_and_not_eligible(member_client
     assert not Voucher.objects.exists()
 
 
+def test_once_sold_out_the_flag_answers_without_the_session_user_or_database(
+    member_client, campaign_factory, other_member
+):
+    campaign = campaign_factory(total_stock=1, remaining=1)
+    campaign_prepare(campaign=campaign)
+    _client(other_member.user).post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true")  # the last one
+
+    with CaptureQueriesContext(connection) as queries:
+        html = member_client.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-outcome="sold_out"' in html
+    assert len(queries) == 0  # not even the session or the user row
+    assert Voucher.objects.filter(campaign=campaign).count() == 1
+
+
+def test_a_member_suspended_after_claiming_elsewhere_is_refused_at_once(member_client, member, campaign_factory):
+    first, second = campaign_factory(), campaign_factory()
+    html = member_client.post(f"/vouchers/{first.pk}/claim/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-outcome="claimed"' in html  # the member's facts are now cached
+
+    member.status = member.Status.SUSPENDED
+    member.save()
+    response = member_client.post(f"/vouchers/{second.pk}/claim/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 403 and 'data-outcome="not_eligible"' in response.content.decode()
+    assert not Voucher.objects.filter(campaign=second).exists()
+
+
+def test_a_repeat_claim_reads_no_member_row(member_client, campaign_factory):
+    campaign = campaign_factory(limit_per_member=2)
+    member_client.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true")
+    with CaptureQueriesContext(connection) as queries:
+        html = member_client.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-outcome="claimed"' in html
+    # (the database path locks the member's row by its id; nothing looks the member up by user)
+    assert not [q for q in queries if '"members_member"."user_id"' in q["sql"]]
+
+
 def test_the_claim_endpoint_only_takes_posts(member_client, campaign_factory):
     assert member_client.get(f"/vouchers/{campaign_factory().pk}/claim/").status_code == 405
 
