@@ -39,6 +39,16 @@ def hit_all(limits: list[tuple[str, str]]) -> bool:
     return all(count <= limit for count, limit in zip(counts, ceilings, strict=True))
 
 
+def redis_counters(limits: list[tuple[str, str]]) -> list[tuple[str, int, int]]:
+    """(Redis key, limit, seconds) of each (bucket, rate), for a Lua script that counts the hits
+    itself in the same round trip as its own work (see vouchers.redis_stock.CLAIM_LUA)."""
+    counters = []
+    for bucket, rate in limits:
+        limit, period = parse_rate(rate)
+        counters.append((cache.make_and_validate_key(_key(bucket, period)), limit, period + 5))
+    return counters
+
+
 def _hit_cache(bucket: str, rate: str) -> bool:
     limit, period = parse_rate(rate)
     key = _key(bucket, period)

@@ -215,6 +215,7 @@ def _mark_sold_out(campaign_id: int, use_redis: bool) -> None:
     if use_redis:
         redis_stock.mark_sold_out(campaign_id)
     cache.set(_soldout_key(campaign_id), True, None)
+    _sold_out_seen[campaign_id] = time.monotonic() + SOLD_OUT_MEMO_SECONDS
 
 
 def member_is_eligible(member: "Member | Claimant", facts: dict) -> bool:
@@ -338,9 +339,11 @@ def remaining_sync(campaign_id: int) -> None:
 
 
 def sold_out_flag(campaign_id: int) -> bool:
-    """The sold-out flag alone (one cache or Redis read, no database): on the rush day most claims
-    arrive after it is set, and it answers them before anything else is looked up."""
-    return _is_sold_out(campaign_id, _use_redis())
+    """Whether this process has seen the campaign's sold-out flag in the last second (no round
+    trip at all): on the rush day most claims arrive after it is set, and this answers them before
+    the session, the user or the member is read. A process learns it from its next claim (the
+    flag is the first thing the claim reads) and forgets it after SOLD_OUT_MEMO_SECONDS."""
+    return _sold_out_seen.get(campaign_id, 0.0) > time.monotonic()
 
 
 def sold_out_result() -> ClaimResult:
@@ -360,7 +363,8 @@ def voucher_claim(*, campaign_id: int, member: "Member | Claimant", ip: str = ""
     limits = [(f"vclaim:m:{member.pk}", getattr(settings, "VOUCHER_CLAIM_RATE_PER_MEMBER", "30/m"))]
     if ip:
         limits.append((f"vclaim:ip:{ip}", getattr(settings, "VOUCHER_CLAIM_RATE_PER_IP", "300/m")))
-    if not ratelimit.hit_all(limits):
+    # On the Redis path the claim script counts the limits in its own round trip.
+    if not use_redis and not ratelimit.hit_all(limits):
         return _result("rate_limited")
     facts = campaign_facts(campaign_id)
     if facts is None:
@@ -374,7 +378,7 @@ def voucher_claim(*, campaign_id: int, member: "Member | Claimant", ip: str = ""
     if window:
         return _result(window)
     if use_redis:
-        return _claim_redis(facts, member, now)
+        return _claim_redis(facts, member, now, rate_limits=ratelimit.redis_counters(limits))
     return _claim_db(facts, member, now)
 
 
@@ -413,7 +417,7 @@ def _claim_db(facts: dict, member, now: dt.datetime) -> ClaimResult:
     return _result("claimed", voucher)
 
 
-def _claim_redis(facts: dict, member, now: dt.datetime, retry: bool = True) -> ClaimResult:
+def _claim_redis(facts: dict, member, now: dt.datetime, retry: bool = True, rate_limits=()) -> ClaimResult:
     cid = facts["id"]
     month_limited = bool(facts["limit_per_member_month"])
     taken = False
@@ -423,12 +427,13 @@ def _claim_redis(facts: dict, member, now: dt.datetime, retry: bool = True) -> C
                 _lock_member(member.pk)
                 if _month_limit_reached(facts, member.pk, now):
                     return _result("limit_reached", _existing_voucher(cid, member.pk))
-            outcome, seq, left = redis_stock.take(campaign_id=cid, member_id=member.pk, limit=facts["limit_per_member"])
+            take = {"campaign_id": cid, "member_id": member.pk, "limit": facts["limit_per_member"]}
+            outcome, seq, left = redis_stock.take(**take, rate_limits=rate_limits)
             if outcome == "unprepared":
                 campaign_prepare(campaign=Campaign.objects.get(pk=cid))
-                outcome, seq, left = redis_stock.take(
-                    campaign_id=cid, member_id=member.pk, limit=facts["limit_per_member"]
-                )
+                outcome, seq, left = redis_stock.take(**take, rate_limits=rate_limits)
+            if outcome == "rate_limited":
+                return _result("rate_limited")
             if outcome == "sold_out":
                 _sold_out_seen[cid] = time.monotonic() + SOLD_OUT_MEMO_SECONDS
                 return _result("sold_out")
@@ -460,6 +465,7 @@ def _claim_redis(facts: dict, member, now: dt.datetime, retry: bool = True) -> C
         raise
     if left == 0:
         cache.set(_soldout_key(cid), True, None)
+        _sold_out_seen[cid] = time.monotonic() + SOLD_OUT_MEMO_SECONDS
     if left % REMAINING_SYNC_EVERY == 0 or left < REMAINING_SYNC_EVERY:  # and each of the last ones
         remaining_sync(cid)
     return _result("claimed", voucher)

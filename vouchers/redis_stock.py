@@ -14,14 +14,20 @@ from functools import cache
 import redis
 from django.conf import settings
 
-# KEYS: stock, members, soldout. ARGV: member id, limit per member.
+# KEYS: stock, members, soldout, then the claim's rate-limit counters.
+# ARGV: member id, limit per member, then a (limit, seconds) pair per rate-limit counter.
 # Returns {outcome, seq, left}: outcome is "claimed" (seq = the member's claim number, left = the
-# stock left after it), "sold_out", "limit_reached" (seq = the member's count) or "unprepared"
-# (no stock key).
+# stock left after it), "sold_out", "rate_limited", "limit_reached" (seq = the member's count) or
+# "unprepared" (no stock key). A sold-out answer counts against no rate limit.
 CLAIM_LUA = """
 if redis.call('EXISTS', KEYS[3]) == 1 then return {'sold_out', 0, 0} end
 local stock = redis.call('GET', KEYS[1])
 if not stock then return {'unprepared', 0, 0} end
+for i = 4, #KEYS do
+  local hits = redis.call('INCR', KEYS[i])
+  if hits == 1 then redis.call('EXPIRE', KEYS[i], ARGV[2 * (i - 3) + 2]) end
+  if hits > tonumber(ARGV[2 * (i - 3) + 1]) then return {'rate_limited', 0, 0} end
+end
 local count = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 if count >= tonumber(ARGV[2]) then return {'limit_reached', count, tonumber(stock)} end
 if tonumber(stock) <= 0 then
@@ -77,9 +83,15 @@ def keys(campaign_id: int) -> list[str]:
     return [f"vch:{{{campaign_id}}}:stock", f"vch:{{{campaign_id}}}:members", f"vch:{{{campaign_id}}}:soldout"]
 
 
-def take(*, campaign_id: int, member_id: int, limit: int) -> tuple[str, int, int]:
-    """(outcome, seq, stock left); see CLAIM_LUA."""
-    outcome, seq, left = _scripts(settings.REDIS_URL)[0](keys=keys(campaign_id), args=[member_id, limit])
+def take(
+    *, campaign_id: int, member_id: int, limit: int, rate_limits: list[tuple[str, int, int]] = ()
+) -> tuple[str, int, int]:
+    """(outcome, seq, stock left); see CLAIM_LUA. `rate_limits`: (counter key, limit, seconds)."""
+    args = [member_id, limit]
+    for _key, ceiling, seconds in rate_limits:
+        args += [ceiling, seconds]
+    script = _scripts(settings.REDIS_URL)[0]
+    outcome, seq, left = script(keys=keys(campaign_id) + [key for key, _c, _s in rate_limits], args=args)
     return outcome.decode() if isinstance(outcome, bytes) else outcome, int(seq), int(left)
 
 
