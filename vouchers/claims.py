@@ -352,6 +352,13 @@ def sold_out_result() -> ClaimResult:
 
 def voucher_claim(*, campaign_id: int, member: "Member | Claimant", ip: str = "") -> ClaimResult:
     """Claim one voucher of a first-come campaign for a member. Safe to call twice (double tap)."""
+    result = _voucher_claim(campaign_id, member, ip)
+    if result.outcome == "sold_out":  # however it was learnt: the flag, the script, the campaign's state
+        _sold_out_seen[campaign_id] = time.monotonic() + SOLD_OUT_MEMO_SECONDS
+    return result
+
+
+def _voucher_claim(campaign_id: int, member: "Member | Claimant", ip: str) -> ClaimResult:
     use_redis = _use_redis()
     # Once sold out, the flag answers: no database, no campaign facts, no rate-limit counters
     # (the flag costs less than the counters it would protect). On the Redis path the claim

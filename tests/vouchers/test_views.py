@@ -222,6 +222,17 @@ def test_once_sold_out_the_flag_answers_without_the_session_user_or_database(
     assert Voucher.objects.filter(campaign=campaign).count() == 1
 
 
+def test_a_campaign_whose_state_says_sold_out_is_also_answered_without_the_session(
+    member_client, campaign_factory
+):
+    # e.g. the row was marked sold out by another server: the first claim here learns it
+    campaign = campaign_factory(remaining=0, state="sold_out")
+    member_client.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true")
+    with CaptureQueriesContext(connection) as queries:
+        html = member_client.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-outcome="sold_out"' in html and len(queries) == 0
+
+
 def test_a_member_suspended_after_claiming_elsewhere_is_refused_at_once(member_client, member, campaign_factory):
     first, second = campaign_factory(), campaign_factory()
     html = member_client.post(f"/vouchers/{first.pk}/claim/", HTTP_HX_REQUEST="true").content.decode()
