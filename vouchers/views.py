@@ -5,14 +5,16 @@ and renders the result; the claim and the draw registration are V1's (`vouchers.
 `vouchers.draws`), the QR token is V2's (`vouchers.redemption.voucher_token`).
 """
 
-from functools import wraps
+from functools import lru_cache, wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -99,6 +101,16 @@ def _claim_answer(request, pk: int, outcome: str, message: str, voucher=None, st
     return render(request, "vouchers/_claim_result.html", context, status=status)
 
 
+@lru_cache(maxsize=8)
+def _sold_out_fragment(language: str) -> str:
+    """The sold-out answer, rendered once per language: it is the same for every campaign and
+    member, and on the rush day it is most of the answers."""
+    from vouchers import claims
+
+    result = claims.sold_out_result()
+    return render_to_string("vouchers/_claim_result.html", {"outcome": result.outcome, "message": result.message})
+
+
 @never_cache
 @require_POST
 def claim(request, pk: int):
@@ -110,8 +122,7 @@ def claim(request, pk: int):
     from vouchers import claims
 
     if claims.sold_out_flag(pk):
-        result = claims.sold_out_result()
-        return _claim_answer(request, pk, result.outcome, result.message)
+        return HttpResponse(_sold_out_fragment(get_language()))
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     claimant = claims.claimant_for_user(request.user)
