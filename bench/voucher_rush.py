@@ -352,7 +352,7 @@ def main():
     parser.add_argument("--stock", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8, help="threads per gthread worker")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--port", type=int, default=8741)
     parser.add_argument(
         "--requests", type=int, default=0, help="claims per rush, one per member (default: every member once)"
