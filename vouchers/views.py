@@ -103,7 +103,7 @@ def _claim_answer(request, pk: int, outcome: str, message: str, voucher=None, st
 
 
 @lru_cache(maxsize=8)
-def _sold_out_fragment(language: str) -> str:
+def sold_out_fragment(language: str) -> str:
     """The sold-out answer, rendered once per language: it is the same for every campaign and
     member, and on the rush day it is most of the answers."""
     from vouchers import claims
@@ -123,7 +123,7 @@ def claim(request, pk: int):
     from vouchers import claims
 
     if claims.sold_out_flag(pk):
-        return HttpResponse(_sold_out_fragment(get_language()))
+        return HttpResponse(sold_out_fragment(get_language()))
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     claimant = claims.claimant_for_user(request.user)

@@ -222,15 +222,37 @@ def test_once_sold_out_the_flag_answers_without_the_session_user_or_database(
     assert Voucher.objects.filter(campaign=campaign).count() == 1
 
 
-def test_a_campaign_whose_state_says_sold_out_is_also_answered_without_the_session(
-    member_client, campaign_factory
-):
+def test_a_campaign_whose_state_says_sold_out_is_also_answered_without_the_session(member_client, campaign_factory):
     # e.g. the row was marked sold out by another server: the first claim here learns it
     campaign = campaign_factory(remaining=0, state="sold_out")
     member_client.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true")
     with CaptureQueriesContext(connection) as queries:
         html = member_client.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true").content.decode()
     assert 'data-outcome="sold_out"' in html and len(queries) == 0
+
+
+def test_once_known_sold_out_a_claim_is_answered_before_session_and_csrf_in_the_members_language(
+    member_client, campaign_factory
+):
+    campaign = campaign_factory(remaining=0, state="sold_out")
+    member_client.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true")  # this process learns it
+
+    browser = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="zh-hans")  # no session, no CSRF token
+    with CaptureQueriesContext(connection) as queries:
+        response = browser.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200 and 'data-outcome="sold_out"' in html and "消费券已被领完" in html
+    assert len(queries) == 0 and "sessionid" not in response.cookies
+    assert "no-store" in response["Cache-Control"] and response["X-Frame-Options"] == "DENY"
+    assert response["Content-Language"] == "zh-hans" and "Accept-Language" in response["Vary"]
+
+
+def test_a_claim_of_a_campaign_not_known_sold_out_still_needs_the_csrf_token(member, campaign_factory):
+    campaign = campaign_factory()
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(member.user)
+    assert client.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true").status_code == 403
+    assert not Voucher.objects.exists()
 
 
 def test_a_member_suspended_after_claiming_elsewhere_is_refused_at_once(member_client, member, campaign_factory):
