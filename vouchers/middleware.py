@@ -46,4 +46,5 @@ class SoldOutClaimMiddleware:
         patch_vary_headers(response, ("Accept-Language", "Cookie"))
         response.headers.setdefault("Content-Language", language)
         response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers["Content-Length"] = str(len(response.content))  # as CommonMiddleware would
         return response

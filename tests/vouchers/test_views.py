@@ -245,6 +245,7 @@ def test_once_known_sold_out_a_claim_is_answered_before_session_and_csrf_in_the_
     assert len(queries) == 0 and "sessionid" not in response.cookies
     assert "no-store" in response["Cache-Control"] and response["X-Frame-Options"] == "DENY"
     assert response["Content-Language"] == "zh-hans" and "Accept-Language" in response["Vary"]
+    assert response["Content-Length"] == str(len(response.content))  # keep-alive clients need it
 
 
 def test_a_claim_of_a_campaign_not_known_sold_out_still_needs_the_csrf_token(member, campaign_factory):
