@@ -125,39 +125,12 @@ class MemberUnionSubtreeFilter(UnionSubtreeFilter):
     union_field = "member__union"
 
 
-class ReasonActionsMixin:
-    """Actions that need a reason: an intermediate page asks for it, then a service runs per row."""
-
-    def reason_action(self, request, queryset, *, action: str, title: str, run) -> TemplateResponse | None:
-        objects = list(queryset[: MAX_ACTION_ROWS + 1])
-        if len(objects) > MAX_ACTION_ROWS:
-            self.message_user(
-                request,
-                gettext("Select at most %(count)d rows for this action.") % {"count": MAX_ACTION_ROWS},
-                messages.WARNING,
-            )
-            return None
-        error = ""
-        reason = (request.POST.get("reason") or "").strip()
-        if "apply" in request.POST:
-            if reason:
-                self.run_each(request, objects, lambda obj: run(obj, reason))
-                return None
-            error = gettext("Give a reason for the rejection.")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "objects": objects,
-            "action": action,
-            "opts": self.model._meta,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "reason": reason,
-            "error": error,
-        }
-        return TemplateResponse(request, "admin/members/reason_form.html", context)
+class ServiceActionsMixin:
+    """Admin actions that run a service on each selected row (at most MAX_ACTION_ROWS)."""
 
     def run_each(self, request, objects, run) -> int:
         """Run a service on each object; report each refusal and the number done."""
+        objects = list(objects[: MAX_ACTION_ROWS + 1])
         if len(objects) > MAX_ACTION_ROWS:
             self.message_user(
                 request,
@@ -184,6 +157,42 @@ class ReasonActionsMixin:
                 messages.SUCCESS,
             )
         return done
+
+
+class ReasonActionsMixin(ServiceActionsMixin):
+    """Actions that need a reason: an intermediate page asks for it, then a service runs per row."""
+
+    reason_template = "admin/members/reason_form.html"
+
+    def reason_action(
+        self, request, queryset, *, action: str, title: str, run, missing: str = ""
+    ) -> TemplateResponse | None:
+        objects = list(queryset[: MAX_ACTION_ROWS + 1])
+        if len(objects) > MAX_ACTION_ROWS:
+            self.message_user(
+                request,
+                gettext("Select at most %(count)d rows for this action.") % {"count": MAX_ACTION_ROWS},
+                messages.WARNING,
+            )
+            return None
+        error = ""
+        reason = (request.POST.get("reason") or "").strip()
+        if "apply" in request.POST:
+            if reason:
+                self.run_each(request, objects, lambda obj: run(obj, reason))
+                return None
+            error = missing or gettext("Give a reason for the rejection.")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "objects": objects,
+            "action": action,
+            "opts": self.model._meta,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "reason": reason,
+            "error": error,
+        }
+        return TemplateResponse(request, self.reason_template, context)
 
 
 # --- Organisations --------------------------------------------------------------------------

@@ -7,14 +7,13 @@ has them all; staff without them are refused (403). Actions are doors to the ser
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.http import HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.paginator import LargeTablePaginator
+from members.admin import MAX_ACTION_ROWS, ReasonActionsMixin, ServiceActionsMixin, mask_mobile
 from members.models import EmploymentForm
 from members.services import ServiceError
 from vouchers import admin_views
@@ -33,44 +32,6 @@ from vouchers.models import (
     Voucher,
     VoucherSettings,
 )
-
-MAX_ACTION_ROWS = 500
-
-
-def mask_mobile(mobile: str) -> str:
-    return f"{mobile[:3]}****{mobile[-4:]}" if mobile and len(mobile) == 11 else (mobile or "")
-
-
-class ServiceActionsMixin:
-    def run_each(self, request, queryset, run) -> int:
-        """Run a service on each selected row; report each refusal and the number done."""
-        objects = list(queryset[: MAX_ACTION_ROWS + 1])
-        if len(objects) > MAX_ACTION_ROWS:
-            self.message_user(
-                request,
-                gettext("Select at most %(count)d rows for this action.") % {"count": MAX_ACTION_ROWS},
-                messages.WARNING,
-            )
-            return 0
-        done = 0
-        for obj in objects:
-            try:
-                run(obj)
-            except ServiceError as exc:
-                self.message_user(
-                    request,
-                    gettext("%(object)s: %(message)s") % {"object": obj, "message": exc.message},
-                    messages.ERROR,
-                )
-            else:
-                done += 1
-        if done:
-            self.message_user(
-                request,
-                ngettext("%(count)d row done.", "%(count)d rows done.", done) % {"count": done},
-                messages.SUCCESS,
-            )
-        return done
 
 
 class ReadOnlyAdminMixin:
@@ -95,7 +56,9 @@ class MerchantStaffInline(admin.TabularInline):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(ServiceActionsMixin, admin.ModelAdmin):
+class MerchantAdmin(ReasonActionsMixin, admin.ModelAdmin):
+    reason_template = "admin/vouchers/merchant/suspend.html"
+
     list_display = ("name", "category", "state", "contact_name", "contact_mobile_masked", "address", "created_at")
     list_filter = ("state", "category")
     search_fields = ("name", "=credit_code", "contact_name")
@@ -118,27 +81,14 @@ class MerchantAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Suspend the selected merchants"), permissions=["change"])
     def suspend(self, request, queryset):
-        objects = list(queryset[: MAX_ACTION_ROWS + 1])
-        reason = (request.POST.get("reason") or "").strip()
-        error = ""
-        if "apply" in request.POST:
-            if reason:
-                self.run_each(
-                    request, queryset, lambda m: merchant_suspend(merchant=m, actor=request.user, reason=reason)
-                )
-                return None
-            error = gettext("Give a reason for suspending the merchant.")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Suspend merchants"),
-            "objects": objects,
-            "action": "suspend",
-            "opts": self.model._meta,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "reason": reason,
-            "error": error,
-        }
-        return TemplateResponse(request, "admin/vouchers/merchant/suspend.html", context)
+        return self.reason_action(
+            request,
+            queryset,
+            action="suspend",
+            title=gettext("Suspend merchants"),
+            run=lambda m, reason: merchant_suspend(merchant=m, actor=request.user, reason=reason),
+            missing=gettext("Give a reason for suspending the merchant."),
+        )
 
     @admin.action(description=_("Create an API key for the selected merchant"), permissions=["change"])
     def create_api_key(self, request, queryset):
