@@ -17,11 +17,13 @@ guard; ``reconcile_campaign`` rebuilds Redis from the database.
 import datetime as dt
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Greatest
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -101,9 +103,7 @@ def claimant_for_user(user) -> Claimant | None:
 def claimant_remember(user, member: Member) -> None:
     """Cache a member's facts read for another page (the campaign page, before the window opens),
     so their claim reads no member row."""
-    claimant = Claimant.of(member)
-    cache.set(_claimant_key(user.pk), (claimant.pk, claimant.status, claimant.union_path, claimant.employment_form),
-              CLAIMANT_TTL)  # fmt: skip
+    cache.set(_claimant_key(user.pk), astuple(Claimant.of(member)), CLAIMANT_TTL)
 
 
 @receiver(post_save, sender=Member)
@@ -323,16 +323,15 @@ def remaining_sync(campaign_id: int) -> None:
     wrote. Not for the database path, whose conditional UPDATE keeps the row exact."""
     if not _use_redis():
         return
-    table, vouchers = Campaign._meta.db_table, Voucher._meta.db_table
-    with connection.cursor() as cur:
-        cur.execute(
-            f"UPDATE {table} c SET remaining = GREATEST(c.total_stock - v.n, 0), "  # noqa: S608 - names from the models
-            "state = CASE WHEN c.total_stock - v.n <= 0 AND c.state IN (%s, %s) THEN %s ELSE c.state END "
-            f"FROM (SELECT count(*) AS n FROM {vouchers} WHERE campaign_id = %s) v "
-            "WHERE c.id = %s AND c.distribution = %s AND c.remaining > GREATEST(c.total_stock - v.n, 0)",
-            [Campaign.State.SCHEDULED, Campaign.State.OPEN, Campaign.State.SOLD_OUT, campaign_id, campaign_id,
-             Distribution.FIRST_COME],
-        )  # fmt: skip
+    written = Voucher.objects.filter(campaign_id=campaign_id).count()
+    left = Greatest(F("total_stock") - written, Value(0))
+    Campaign.objects.filter(pk=campaign_id, distribution=Distribution.FIRST_COME, remaining__gt=left).update(
+        remaining=left,
+        state=Case(
+            When(Q(total_stock__lte=written) & Q(state__in=CLAIMABLE_STATES), then=Value(Campaign.State.SOLD_OUT)),
+            default=F("state"),
+        ),
+    )
 
 
 # --- the claim -----------------------------------------------------------------------------------

@@ -307,6 +307,24 @@ def test_the_campaign_row_follows_the_redis_path_and_never_goes_back_up(redis_pa
     assert Campaign.objects.get(pk=campaign.pk).remaining == 150
 
 
+def test_remaining_sync_counts_the_vouchers_written_on_any_database(db, settings, member, other_member):
+    # Only the campaign row and the voucher count: no Redis call, so it runs on SQLite too.
+    settings.VOUCHER_CLAIM_BACKEND = "redis"
+    campaign = Campaign.objects.create(
+        name="sync", face_value=Decimal("100"), threshold=Decimal("1000"), total_stock=2, remaining=2,
+        budget=Decimal("200"), limit_per_member=1, state="open", claim_opens_at=timezone.now(),
+        claim_closes_at=timezone.now() + dt.timedelta(days=1), valid_days=30,
+    )  # fmt: skip
+    for n, owner in enumerate((member, other_member), start=1):
+        Voucher.objects.create(campaign=campaign, member=owner, seq=1, code=f"SYNC{owner.pk:06d}",
+                               claimed_at=timezone.now(), claim_month="2026-11",
+                               expires_at=timezone.now() + dt.timedelta(days=30))  # fmt: skip
+        remaining_sync(campaign.pk)
+        campaign.refresh_from_db()
+        assert campaign.remaining == 2 - n
+    assert campaign.state == Campaign.State.SOLD_OUT
+
+
 def test_lost_redis_counts_never_give_a_second_voucher_for_one_claim(redis_path, member):
     campaign = new_campaign(stock=5, limit_per_member=2)
     voucher_claim(campaign_id=campaign.pk, member=member)
