@@ -60,6 +60,6 @@ def get_backend() -> BaseSmsBackend:
 
 
 def send_sms(mobile: str, text: str) -> None:
-    if not re.fullmatch(r"1[3-9]\d{9}", mobile):
+    if not re.fullmatch(r"1[3-9][0-9]{9}", mobile):
         raise ValueError("not a mainland mobile number")
     get_backend().send(mobile, text)

@@ -41,11 +41,11 @@ from members.services import (
     transfer_reject,
     transfer_release,
 )
-from members.validators import validate_credit_code
+from members.validators import normalize_digits, validate_credit_code
 
-ID_SEARCH_RE = re.compile(r"\d{17}[\dXx]")
-MOBILE_SEARCH_RE = re.compile(r"1[3-9]\d{9}")
-MEMBER_NO_RE = re.compile(r"[A-Za-z]{2}\d{10}")
+ID_SEARCH_RE = re.compile(r"[0-9]{17}[0-9Xx]")
+MOBILE_SEARCH_RE = re.compile(r"1[3-9][0-9]{9}")
+MEMBER_NO_RE = re.compile(r"[A-Za-z]{2}[0-9]{10}")
 # A searched ID number is replaced in the URL by its blind index, so the number itself never
 # stays in the page, its links, the browser history or the access log of later requests.
 INDEX_SEARCH_RE = re.compile(r"id:[0-9a-f]{64}")
@@ -60,9 +60,11 @@ def mask_mobile(mobile: str) -> str:
 
 def identity_search(queryset, search_term: str):
     """Search people by exact ID number (through its blind index), mobile, member number or name."""
-    term = search_term.strip()
-    if not term:
+    name = search_term.strip()
+    if not name:
         return queryset
+    # Numbers typed or pasted with fullwidth digits match their ASCII form.
+    term = normalize_digits(name)
     if ID_SEARCH_RE.fullmatch(term):
         return queryset.filter(id_index=id_number_index(term.upper()))
     if INDEX_SEARCH_RE.fullmatch(term):
@@ -71,7 +73,7 @@ def identity_search(queryset, search_term: str):
         return queryset.filter(mobile=term)
     if MEMBER_NO_RE.fullmatch(term) and hasattr(queryset.model, "member_no"):
         return queryset.filter(member_no=term.upper())
-    return queryset.filter(name__startswith=term)
+    return queryset.filter(name__startswith=name)
 
 
 class IdentitySearchMixin:
@@ -83,7 +85,7 @@ class IdentitySearchMixin:
         return identity_search(queryset, search_term), False
 
     def changelist_view(self, request, extra_context=None):
-        term = request.GET.get(SEARCH_VAR, "").strip()
+        term = normalize_digits(request.GET.get(SEARCH_VAR, ""))
         if ID_SEARCH_RE.fullmatch(term):
             params = request.GET.copy()
             params[SEARCH_VAR] = "id:" + id_number_index(term.upper())

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from members.models import EmploymentForm, Station, Union
-from members.validators import parse_id_number, validate_mobile
+from members.validators import normalize_digits, normalize_id_number, normalize_mobile, parse_id_number, validate_mobile
 
 # How many unions the union picker shows at once; the search box narrows the rest.
 UNION_CHOICES_SHOWN = 50
@@ -47,6 +47,10 @@ class MobileField(forms.CharField):
         super().__init__(**kwargs)
         self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "tel", "pattern": "1[3-9][0-9]{9}"})
 
+    def to_python(self, value):
+        # Fullwidth digits (１３９…) become ASCII before the length and format checks.
+        return normalize_mobile(super().to_python(value))
+
     def clean(self, value):
         value = super().clean(value)
         if value:
@@ -62,8 +66,11 @@ class SmsCodeField(forms.RegexField):
             "error_messages",
             {"required": _("Please enter the 6-digit code."), "invalid": _("The code has 6 digits.")},
         )
-        super().__init__(regex=r"^\d{6}$", **kwargs)
+        super().__init__(regex=r"^[0-9]{6}$", **kwargs)
         self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]{6}"})
+
+    def to_python(self, value):
+        return normalize_digits(super().to_python(value))
 
 
 class WeuiFormMixin:
@@ -139,9 +146,7 @@ class ApplicationForm(WeuiFormMixin, forms.Form):
 
     def clean_id_number(self):
         # Checked here as well as in the service so that a typo does not use up the SMS code.
-        number = self.cleaned_data["id_number"].strip().upper()
-        parse_id_number(number)
-        return number
+        return parse_id_number(normalize_id_number(self.cleaned_data["id_number"])).number
 
 
 class TransferForm(WeuiFormMixin, forms.Form):

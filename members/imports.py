@@ -26,7 +26,14 @@ from core.services import audit_log
 from members.models import EmploymentForm, Enterprise, JoinChannel, Member, Union, User
 from members.selectors import user_can_manage
 from members.services import ServiceError, id_number_index, member_number
-from members.validators import mask_id_number, parse_id_number, validate_credit_code, validate_mobile
+from members.validators import (
+    mask_id_number,
+    normalize_id_number,
+    normalize_mobile,
+    parse_id_number,
+    validate_credit_code,
+    validate_mobile,
+)
 
 # One file is imported within one request (about 1 ms a row): larger lists are split.
 MAX_ROWS = 20_000
@@ -281,7 +288,7 @@ class _Checker:
         if len(name) > 50:
             self.fail(row, "name", "name_length", _("A name has at most 50 characters."))
         c["name"] = name
-        number = self.required(row, "id_number").upper()
+        number = normalize_id_number(self.required(row, "id_number"))
         if number:
             try:
                 info = parse_id_number(number, today=today)
@@ -295,7 +302,7 @@ class _Checker:
                     gender=info.gender,
                     birth_date=info.birth_date,
                 )
-        mobile = self.required(row, "mobile")
+        mobile = normalize_mobile(self.required(row, "mobile"))
         if mobile:
             try:
                 validate_mobile(mobile)

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from members.models import EmploymentForm, JoinChannel, Member, MembershipApplication
-from members.validators import parse_id_number
+from members.validators import normalize_id_number, parse_id_number
 
 
 class UnionRefSerializer(serializers.Serializer):
@@ -26,7 +26,7 @@ class VerifyInputSerializer(serializers.Serializer):
     def validate_id_number(self, value: str) -> str:
         try:
             # Any age: an agency may ask about anyone; only members (16 or over) will match.
-            return parse_id_number(value, min_age=0).number
+            return parse_id_number(normalize_id_number(value), min_age=0).number
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages[0], code=exc.code) from None
 

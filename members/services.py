@@ -31,7 +31,14 @@ from members.models import (
     User,
 )
 from members.selectors import user_can_manage
-from members.validators import mask_id_number, parse_id_number, validate_mobile
+from members.validators import (
+    mask_id_number,
+    normalize_digits,
+    normalize_id_number,
+    normalize_mobile,
+    parse_id_number,
+    validate_mobile,
+)
 
 
 class ServiceError(Exception):
@@ -44,11 +51,12 @@ class ServiceError(Exception):
 
 
 def id_number_index(number: str) -> str:
-    return blind_index(number, purpose="id_number")
+    # On the normalised number: a fullwidth copy of an ID number finds the same person.
+    return blind_index(normalize_id_number(number), purpose="id_number")
 
 
 def _identity(number: str) -> dict:
-    info = parse_id_number(number)
+    info = parse_id_number(normalize_id_number(number))
     return {
         "id_number": info.number,
         "id_index": id_number_index(info.number),
@@ -84,6 +92,7 @@ def application_submit(
     name = (name or "").strip()
     if not name:
         raise ServiceError("name", _("Please enter your real name."))
+    mobile = normalize_mobile(mobile)
     try:
         ident = _identity(id_number)
         validate_mobile(mobile)
@@ -406,6 +415,7 @@ def _code_hash(mobile: str, code: str) -> str:
 
 def sms_code_send(*, mobile: str, ip: str) -> None:
     """Send a 6-digit login code, valid 5 minutes. Rate-limited per number and per IP."""
+    mobile = normalize_mobile(mobile)
     try:
         validate_mobile(mobile)
     except ValidationError as exc:
@@ -435,6 +445,7 @@ def sms_code_send(*, mobile: str, ip: str) -> None:
 
 def sms_code_check(*, mobile: str, code: str) -> bool:
     """Consume the code if it matches: single use, expires, at most 5 attempts."""
+    mobile, code = normalize_mobile(mobile), normalize_digits(code)
     now = timezone.now()
     with transaction.atomic():
         sms = (
@@ -447,7 +458,7 @@ def sms_code_check(*, mobile: str, code: str) -> bool:
             return False
         if sms.attempts >= settings.SMS_CODE_MAX_ATTEMPTS:
             return False
-        if not hmac.compare_digest(sms.code_hash, _code_hash(mobile, (code or "").strip())):
+        if not hmac.compare_digest(sms.code_hash, _code_hash(mobile, code)):
             SmsCode.objects.filter(pk=sms.pk).update(attempts=F("attempts") + 1)
             return False
         # The conditional update makes the code single-use even under concurrent logins.
@@ -456,6 +467,7 @@ def sms_code_check(*, mobile: str, code: str) -> bool:
 
 def worker_user_for_mobile(mobile: str) -> User:
     """The login for a mobile number, created on first login and linked to an imported member."""
+    mobile = normalize_mobile(mobile)
     with transaction.atomic():
         user, created = User.objects.get_or_create(mobile=mobile, defaults={"username": f"m{mobile}"})
         if created:

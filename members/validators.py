@@ -3,6 +3,7 @@ codes (GB 32100) and mainland mobile numbers."""
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -10,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
+# [0-9], not \d: \d also matches fullwidth and other scripts' digits, which int() accepts.
+ID_NUMBER_RE = re.compile(r"[0-9]{17}[0-9X]")
 # Province-level codes (first two digits) in use under GB/T 2260, plus 71/81/82.
 PROVINCES = {
     11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,
@@ -25,6 +28,24 @@ class IdNumberInfo:
     gender: str  # "M" or "F"
 
 
+def normalize_digits(value) -> str:
+    """Typed or pasted identifiers as ASCII: fullwidth digits and letters (Chinese input methods,
+    agencies' spreadsheets) become 0-9 and A-Z (Unicode NFKC), and the ends are stripped.
+
+    Input is normalised where it enters (forms, API serializers, the services behind them); the
+    validators below accept ASCII alone, so one person or number never has two spellings."""
+    text = "" if value is None else str(value)
+    return (text if text.isascii() else unicodedata.normalize("NFKC", text)).strip()
+
+
+def normalize_id_number(value) -> str:
+    return normalize_digits(value).upper()
+
+
+def normalize_mobile(value) -> str:
+    return normalize_digits(value)
+
+
 def id_check_char(first17: str) -> str:
     return ID_CHECK[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
 
@@ -32,10 +53,11 @@ def id_check_char(first17: str) -> str:
 def parse_id_number(value: str, *, today: dt.date | None = None, min_age: int = MIN_MEMBER_AGE) -> IdNumberInfo:
     """Validate an 18-digit resident ID number and return what it encodes.
 
+    Only ASCII digits (and X) are accepted; call `normalize_id_number` on input first.
     Raises ValidationError with a code: id_format, id_region, id_birth_date, id_check, id_age.
     """
     number = (value or "").strip().upper()
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not ID_NUMBER_RE.fullmatch(number):
         raise ValidationError(_("An ID number has 18 characters: 17 digits and a digit or X."), code="id_format")
     if int(number[:2]) not in PROVINCES:
         raise ValidationError(_("The ID number's region code does not exist."), code="id_region")
@@ -89,7 +111,7 @@ def validate_credit_code(value: str) -> None:
         raise ValidationError(_("The credit code's check character is wrong."), code="credit_check")
 
 
-MOBILE_RE = re.compile(r"1[3-9]\d{9}")
+MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 
 
 def validate_mobile(value: str) -> None:

@@ -19,6 +19,7 @@ from core.sms import mask_mobile
 from members import posters, selectors, services
 from members.forms import ApplicationForm, LoginForm, TransferForm, first_error, joinable_unions
 from members.models import MembershipApplication, Station, Union
+from members.validators import normalize_mobile
 
 ELDER_COOKIE = "elder"
 ELDER_COOKIE_AGE = 365 * 24 * 3600
@@ -93,7 +94,7 @@ def login_view(request):
 @require_POST
 def login_code(request):
     """htmx: send a login code to the mobile number in the form; answer with a short message."""
-    mobile = request.POST.get("mobile", "").strip()
+    mobile = normalize_mobile(request.POST.get("mobile", ""))
     try:
         services.sms_code_send(mobile=mobile, ip=client_ip(request))
     except services.ServiceError as exc:
