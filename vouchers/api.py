@@ -187,8 +187,9 @@ class RedemptionRefundView(MerchantApiView):
         description=(
             "A full refund (the refunds of the order add up to its whole amount) within the refund window set by "
             "the union gives the vouchers back to the member with their original expiry; a partial refund does "
-            "not. Refunds cannot exceed the order amount (409 `refund_too_large`). Another merchant's redemption "
-            "answers 404."
+            "not. Once the union has paid the merchant for the order's month, a full refund is recorded but the "
+            "vouchers stay used (`vouchers`: `kept_used`, with a `notice`). Refunds cannot exceed the order amount "
+            "(409 `refund_too_large`). Another merchant's redemption answers 404."
         ),
         request=RefundInputSerializer,
         responses={201: RefundOutputSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
@@ -205,4 +206,4 @@ class RedemptionRefundView(MerchantApiView):
             )
         except ServiceError as exc:
             raise _api_error(exc) from None
-        return Response(RefundOutputSerializer(refund).data, status=status.HTTP_201_CREATED)
+        return Response(RefundOutputSerializer(redemption.refund_answer(refund)).data, status=status.HTTP_201_CREATED)

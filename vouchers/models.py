@@ -312,10 +312,19 @@ class RedemptionItem(models.Model):
 
 
 class Refund(models.Model):
+    class Vouchers(models.TextChoices):
+        """What a refund did to the order's vouchers."""
+
+        UNCHANGED = "unchanged", _("Unchanged (partial refund)")
+        RESTORED = "restored", _("Given back to the member")
+        VOIDED = "voided", _("Void (refunded after the refund window)")
+        KEPT_USED = "kept_used", _("Kept used (the merchant was already paid for the month)")
+
     redemption = models.ForeignKey(Redemption, on_delete=models.PROTECT, related_name="refunds")
     amount = models.DecimalField(_("amount refunded (CNY)"), **MONEY)
     full = models.BooleanField(_("full refund"))
     vouchers_restored = models.BooleanField(_("vouchers restored"), default=False)
+    vouchers = models.CharField(_("vouchers"), max_length=10, choices=Vouchers.choices, default=Vouchers.UNCHANGED)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -16,6 +16,8 @@ Rules (shown to merchants and members):
 - Refunds: a FULL refund (the refunds of an order add up to its whole order amount) within
   ``VoucherSettings.refund_window_hours`` of the redemption restores the vouchers with their
   original expiry (already past it: they become expired). A partial refund restores nothing.
+  Once the order's month has been paid to the merchant, a full refund is recorded but the vouchers
+  stay used (their uses stay in the paid settlement): the union pays for a voucher once.
 
 Voucher codes come from ``new_voucher_code`` (used by the claim when it creates a voucher).
 """
@@ -31,11 +33,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.services import audit_log
 from members.models import Member, User
 from members.services import ServiceError
-from vouchers.models import Merchant, Redemption, RedemptionItem, Refund, Voucher, VoucherSettings
+from vouchers.models import Merchant, Redemption, RedemptionItem, Refund, Settlement, Voucher, VoucherSettings
 
 # No look-alikes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
@@ -365,20 +368,35 @@ def redemption_refund(*, redemption: Redemption, amount, actor=None) -> Refund:
 
     A full refund reverses the voucher uses (the union owes the merchant nothing for the order);
     within the refund window it restores the vouchers, after it voids them. A partial refund
-    changes neither.
+    changes neither. Once the merchant has been paid for the order's month, a full refund is
+    recorded but changes no voucher: the uses stay in the paid settlement and the vouchers stay
+    used, so the union never pays for one voucher twice (``Refund.vouchers`` says which happened).
     """
     amount = _clean_amount(amount)
     now = timezone.now()
+    merchant_id, created_at = Redemption.objects.values_list("merchant_id", "created_at").get(pk=redemption.pk)
+    month = timezone.localtime(created_at).strftime("%Y-%m")
     with transaction.atomic():
+        # The month's settlement is locked before the redemption, in the order settlement_build
+        # takes them: a payment either commits before this refund (and is seen here) or after it
+        # (and settlement_mark_paid then finds figures that changed since the build).
+        settlement = Settlement.objects.select_for_update().filter(merchant_id=merchant_id, month=month).first()
+        paid = settlement is not None and settlement.paid_at is not None
         redemption = Redemption.objects.select_for_update().get(pk=redemption.pk)
         already = redemption.refunds.aggregate(s=Sum("amount"))["s"] or Decimal("0")
         if already + amount > redemption.order_amount:
             raise ServiceError("refund_too_large", _("A refund cannot exceed the order amount."))
         full = already + amount == redemption.order_amount
         window = dt.timedelta(hours=VoucherSettings.get().refund_window_hours)
-        restore = full and now <= redemption.created_at + window
+        restore = full and not paid and now <= redemption.created_at + window
+        if not full:
+            outcome = Refund.Vouchers.UNCHANGED
+        elif paid:
+            outcome = Refund.Vouchers.KEPT_USED
+        else:
+            outcome = Refund.Vouchers.RESTORED if restore else Refund.Vouchers.VOIDED
         restored = []
-        if full:
+        if full and not paid:
             # A fully refunded order owes the merchant nothing: its uses are reversed either way.
             # Within the window the vouchers go back to the member with their original expiry;
             # after it they are void (the rule shown to members).
@@ -403,7 +421,12 @@ def redemption_refund(*, redemption: Redemption, amount, actor=None) -> Refund:
                     restored.append(voucher.code)
             RedemptionItem.objects.filter(pk__in=[i.pk for i in items]).update(reversed_at=now)
         refund = Refund.objects.create(
-            redemption=redemption, amount=amount, full=full, vouchers_restored=restore, created_at=now
+            redemption=redemption,
+            amount=amount,
+            full=full,
+            vouchers_restored=restore,
+            vouchers=outcome,
+            created_at=now,
         )
         old_state = redemption.state
         redemption.state = Redemption.State.REFUNDED if full else Redemption.State.PARTIALLY_REFUNDED
@@ -413,6 +436,37 @@ def redemption_refund(*, redemption: Redemption, amount, actor=None) -> Refund:
             obj=redemption,
             **_audit_actor(actor, redemption.merchant),
             old={"state": old_state},
-            new={"state": redemption.state, "amount": amount, "full": full, "restored": restored},
+            new={
+                "state": redemption.state,
+                "amount": amount,
+                "full": full,
+                "vouchers": outcome,
+                "restored": restored,
+                "settlement_paid": paid,
+            },
         )
     return refund
+
+
+REFUND_NOTICES = {
+    Refund.Vouchers.KEPT_USED: gettext_lazy(
+        "The merchant has already been paid for this month, so the vouchers stay used: they are not given back "
+        "and the union does not pay for them again."
+    ),
+    Refund.Vouchers.VOIDED: gettext_lazy("The refund came after the refund window, so the vouchers are now void."),
+}
+
+
+def refund_answer(refund: Refund) -> dict:
+    """The result of a refund, for the API: what happened to the vouchers, with a notice to show."""
+    return {
+        "id": refund.pk,
+        "redemption_id": refund.redemption_id,
+        "amount": refund.amount,
+        "full": refund.full,
+        "vouchers_restored": refund.vouchers_restored,
+        "vouchers": refund.vouchers,
+        "notice": str(REFUND_NOTICES.get(refund.vouchers, "")),
+        "redemption_state": refund.redemption.state,
+        "created_at": refund.created_at,
+    }

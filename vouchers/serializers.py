@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from vouchers.models import Redemption, Voucher
+from vouchers.models import Redemption, Refund, Voucher
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -78,5 +78,12 @@ class RefundOutputSerializer(serializers.Serializer):
     vouchers_restored = serializers.BooleanField(
         help_text="A full refund within the refund window gives the vouchers back, with their original expiry."
     )
-    redemption_state = serializers.CharField(source="redemption.state")
+    vouchers = serializers.ChoiceField(
+        choices=Refund.Vouchers.choices,
+        help_text="What the refund did to the order's vouchers: `unchanged` (partial refund), `restored`, `voided` "
+        "(full refund after the refund window) or `kept_used` (full refund after the union paid the merchant for "
+        "the month: the vouchers stay used and are not paid for again).",
+    )
+    notice = serializers.CharField(allow_blank=True, help_text="A message to show when the vouchers were not restored.")
+    redemption_state = serializers.ChoiceField(choices=Redemption.State.choices)
     created_at = serializers.DateTimeField()

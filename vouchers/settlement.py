@@ -6,7 +6,9 @@ made in that calendar month (Asia/Shanghai): the number of vouchers and the sum 
 ``settlement_build`` can run again at any time (update_or_create). A PAID settlement is never
 changed: redemptions or reversals of a paid month that arrive afterwards are NOT folded into it;
 they are reported in the build's ``late`` list (merchant, vouchers, amount: the difference to what
-was paid) for staff to handle by hand.
+was paid) for staff to handle by hand. A full refund of an order of a paid month does not reverse
+its uses (``redemption_refund`` keeps the vouchers used), and a settlement whose figures changed
+since its build cannot be marked paid, so a voucher is never paid for twice.
 """
 
 import datetime as dt
@@ -38,17 +40,15 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-def month_figures(*, month: str) -> dict[int, dict]:
-    """{merchant_id: {"vouchers", "amount"}} of the live voucher uses of the month."""
+def month_figures(*, month: str, merchant_id: int | None = None) -> dict[int, dict]:
+    """{merchant_id: {"vouchers", "amount"}} of the live voucher uses of the month (of one merchant if given)."""
     start, end = month_bounds(month)
-    rows = (
-        RedemptionItem.objects.filter(
-            reversed_at__isnull=True, redemption__created_at__gte=start, redemption__created_at__lt=end
-        )
-        .values("redemption__merchant")
-        .annotate(vouchers=Count("pk"), amount=Sum("discount"))
-        .order_by()
+    items = RedemptionItem.objects.filter(
+        reversed_at__isnull=True, redemption__created_at__gte=start, redemption__created_at__lt=end
     )
+    if merchant_id is not None:
+        items = items.filter(redemption__merchant_id=merchant_id)
+    rows = items.values("redemption__merchant").annotate(vouchers=Count("pk"), amount=Sum("discount")).order_by()
     return {r["redemption__merchant"]: {"vouchers": r["vouchers"], "amount": r["amount"]} for r in rows}
 
 
@@ -98,8 +98,30 @@ def settlement_build(*, month: str, actor=None) -> dict:
 
 
 def settlement_mark_paid(*, settlement: Settlement, actor) -> Settlement:
+    """Record that the merchant was paid the settlement's amount.
+
+    Refused when the month's live figures differ from the settlement (a full refund reversed a use
+    after the build): the month must be built again first, so the union never pays for a use that
+    was reversed (and whose voucher may be used again).
+    """
     now = timezone.now()
     with transaction.atomic():
+        # Locked against a concurrent refund of the month (redemption_refund locks it too).
+        current = Settlement.objects.select_for_update().get(pk=settlement.pk)
+        if current.paid_at is not None:
+            raise ServiceError("already_paid", _("This settlement has already been marked paid."))
+        live = month_figures(month=current.month, merchant_id=current.merchant_id).get(
+            current.merchant_id, {"vouchers": 0, "amount": Decimal("0")}
+        )
+        if (current.vouchers, current.amount) != (live["vouchers"], live["amount"]):
+            raise ServiceError(
+                "settlement_outdated",
+                _(
+                    "The redemptions of %(month)s changed after this settlement was built; build the month again "
+                    "and check it before marking it paid."
+                )
+                % {"month": current.month},
+            )
         # A conditional UPDATE: two staff clicking at once record one payment.
         changed = Settlement.objects.filter(pk=settlement.pk, paid_at__isnull=True).update(paid_at=now, paid_by=actor)
         if not changed:

@@ -195,3 +195,22 @@ def test_create_api_key_refuses_an_unknown_or_unapproved_merchant(food_merchant)
     with pytest.raises(CommandError):
         call_command("create_api_key", "--merchant", food_merchant.credit_code, "--scopes", "vouchers:redeem")
     assert not ApiKey.objects.exists()
+
+
+def test_a_full_refund_after_the_month_was_paid_answers_kept_used_with_a_notice(food_key, three, food_merchant):
+    from django.utils import timezone
+
+    from vouchers.models import Settlement
+
+    red = _redeem(food_key, [three[0].code], amount="1000").json()
+    month = timezone.localdate().strftime("%Y-%m")
+    Settlement.objects.create(
+        merchant=food_merchant, month=month, vouchers=1, amount=Decimal("100"), paid_at=timezone.now()
+    )
+    resp = _client(food_key).post(f"{URL}/{red['id']}/refund", {"amount": "1000"}, format="json")
+    assert resp.status_code == 201
+    body = resp.json()
+    assert body["full"] is True and body["vouchers_restored"] is False
+    assert body["vouchers"] == "kept_used" and body["redemption_state"] == "refunded"
+    assert "already been paid" in body["notice"]
+    assert Voucher.objects.get(pk=three[0].pk).state == "used"

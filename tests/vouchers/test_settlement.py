@@ -107,3 +107,56 @@ def test_it_refuses_a_malformed_month(db):
     with pytest.raises(ServiceError) as exc:
         settlement_build(month="2026-13")
     assert exc.value.code == "invalid_month"
+
+
+# --- Refunds after the month was paid -----------------------------------------------------------------
+
+
+@pytest.fixture
+def paid_october(food_merchant, stack_campaign, member, voucher_factory, time_machine, staff):
+    """A 100-yuan voucher used on 31 October 20:00; on 1 November October is built and paid."""
+    time_machine.move_to(dt.datetime(2026, 10, 31, 20, 0, tzinfo=TZ))
+    voucher = voucher_factory(stack_campaign, member, expires_at=dt.datetime(2026, 12, 31, tzinfo=TZ))
+    red = rd.redemption_create(merchant=food_merchant, codes=[voucher.code], order_amount="1000", order_ref="a")
+    time_machine.move_to(dt.datetime(2026, 11, 1, 9, 0, tzinfo=TZ))
+    settlement_build(month="2026-10")
+    settlement_mark_paid(settlement=Settlement.objects.get(month="2026-10"), actor=staff)
+    return {"voucher": voucher, "redemption": red}
+
+
+def test_a_full_refund_after_the_month_was_paid_keeps_the_vouchers_used(paid_october, food_merchant):
+    voucher, red = paid_october["voucher"], paid_october["redemption"]
+    refund = rd.redemption_refund(redemption=red, amount="1000")  # within the 72-hour window
+    assert refund.full and not refund.vouchers_restored
+    assert refund.vouchers == "kept_used"
+    voucher.refresh_from_db()
+    assert voucher.state == "used"
+    assert red.items.get().reversed_at is None
+    assert Redemption.objects.get(pk=red.pk).state == Redemption.State.REFUNDED
+    entry = AuditEntry.objects.get(action="vouchers.redemption.refunded")
+    assert entry.new["vouchers"] == "kept_used" and entry.new["settlement_paid"] is True
+    with pytest.raises(ServiceError) as exc:
+        rd.redemption_create(merchant=food_merchant, codes=[voucher.code], order_amount="1000", order_ref="b")
+    assert exc.value.code == "voucher_used"
+    # The paid month still matches its live uses: nothing late, 100 paid once.
+    assert settlement_build(month="2026-10")["late"] == []
+    assert sum(s.amount for s in Settlement.objects.all()) == Decimal("100.00")
+
+
+def test_a_settlement_changed_by_a_refund_after_its_build_cannot_be_paid(
+    food_merchant, stack_campaign, member, voucher_factory, time_machine, staff
+):
+    time_machine.move_to(dt.datetime(2026, 10, 31, 20, 0, tzinfo=TZ))
+    voucher = voucher_factory(stack_campaign, member, expires_at=dt.datetime(2026, 12, 31, tzinfo=TZ))
+    red = rd.redemption_create(merchant=food_merchant, codes=[voucher.code], order_amount="1000", order_ref="a")
+    time_machine.move_to(dt.datetime(2026, 11, 1, 9, 0, tzinfo=TZ))
+    settlement_build(month="2026-10")
+    assert rd.redemption_refund(redemption=red, amount="1000").vouchers_restored
+    s = Settlement.objects.get(month="2026-10")
+    with pytest.raises(ServiceError) as exc:
+        settlement_mark_paid(settlement=s, actor=staff)
+    assert exc.value.code == "settlement_outdated"
+    assert Settlement.objects.get(pk=s.pk).paid_at is None
+    settlement_build(month="2026-10")
+    paid = settlement_mark_paid(settlement=s, actor=staff)
+    assert (paid.vouchers, paid.amount) == (0, Decimal("0.00"))
