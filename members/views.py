@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.ratelimit import client_ip
@@ -71,6 +72,7 @@ def home(request):
     return render(request, "members/home.html", {"tab": "home", "member": member, "application": application})
 
 
+@sensitive_post_parameters("mobile", "sms_code")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_view(request):
@@ -146,6 +148,7 @@ def privacy(request):
 # --- Joining (入会) ---------------------------------------------------------------------------------
 
 
+@sensitive_post_parameters("name", "id_number", "mobile", "sms_code", "employer_name")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def join(request, station_code: str | None = None):

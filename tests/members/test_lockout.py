@@ -44,3 +44,74 @@ def test_fewer_failures_do_not_lock_and_another_account_is_not_locked(client, st
     resp = attempt(client, "wxstaff", "correct-horse-42")
     assert resp.status_code == 302
     assert logged_in(client)
+
+
+# --- What axes keeps of a failed login ------------------------------------------------------------
+
+# Fields of the worker forms that carry nothing personal.
+NOT_PERSONAL = {"union", "employment_form", "privacy_consent"}
+
+
+def _join_with_a_wrong_code(client, tree, number, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("members:login-code"), {"mobile": "13800000042"}, HTTP_HX_REQUEST="true")
+    return client.post(
+        reverse("members:join") + "?mobile=13800000042",
+        {
+            "name": "陈静",
+            "id_number": number,
+            "mobile": "13800000042",
+            "sms_code": "000000",
+            "union": tree.g1.pk,
+            "employer_name": "湖州丝绸有限公司",
+            "employment_form": "employee",
+            "privacy_consent": "on",
+        },
+    )
+
+
+@pytest.mark.django_db
+def test_a_failed_join_leaves_no_personal_data_in_axes(client, tree, django_capture_on_commit_callbacks):
+    from axes.models import AccessAttempt
+
+    from tests.factories import id_number
+
+    number = id_number()
+    resp = _join_with_a_wrong_code(client, tree, number, django_capture_on_commit_callbacks)
+    assert resp.status_code == 200
+    attempt = AccessAttempt.objects.get()  # the failure was counted
+    stored = attempt.post_data + attempt.get_data
+    for value in (number, "陈静", "13800000042", "湖州丝绸有限公司"):
+        assert value not in stored
+    assert "id_number=****" in attempt.post_data
+    # and Django's error reports mask them too
+    assert {"name", "id_number", "mobile", "sms_code"} <= set(resp.wsgi_request.sensitive_post_parameters)
+
+
+def test_every_personal_field_of_the_worker_login_forms_is_masked_by_axes():
+    from members.forms import ApplicationForm, LoginForm
+
+    fields = set(ApplicationForm.base_fields) | set(LoginForm.base_fields)
+    assert fields - NOT_PERSONAL <= set(settings.AXES_SENSITIVE_PARAMETERS)
+
+
+@pytest.mark.django_db
+def test_the_migration_blanks_the_form_data_axes_already_stored(db):
+    import importlib
+
+    from axes.models import AccessAttempt
+    from django.apps import apps
+    from django.utils import timezone
+
+    AccessAttempt.objects.create(
+        username="13800000042", ip_address="10.0.0.1", user_agent="", http_accept="", path_info="/join/",
+        attempt_time=timezone.now(), failures_since_start=1, get_data="mobile=13800000042",
+        post_data="name=陈静\nid_number=33050319930124031X",
+    )  # fmt: skip
+    migration = importlib.import_module("members.migrations.0004_blank_axes_post_data")
+    migration.blank_stored_form_data(apps, None)
+    attempt = AccessAttempt.objects.get()
+    assert (attempt.post_data, attempt.get_data) == ("", "")
+    assert attempt.failures_since_start == 1  # the count itself is kept
