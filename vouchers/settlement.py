@@ -2,6 +2,7 @@
 
 A month's figures count the LIVE voucher uses (not reversed by a full refund) of the redemptions
 made in that calendar month (Asia/Shanghai): the number of vouchers and the sum of their discounts.
+A month is built and paid only once it has ended (``month_not_ended`` before).
 
 ``settlement_build`` can run again at any time (update_or_create). A PAID settlement is never
 changed: redemptions or reversals of a paid month that arrive afterwards are NOT folded into it;
@@ -40,6 +41,17 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
+def _require_month_ended(month: str) -> None:
+    """A month is settled once it is over: a running month would miss its later redemptions."""
+    end = month_bounds(month)[1]
+    if timezone.now() < end:
+        raise ServiceError(
+            "month_not_ended",
+            _("%(month)s has not ended yet: its settlements can be built and paid from %(date)s.")
+            % {"month": month, "date": end.date().isoformat()},
+        )
+
+
 def month_figures(*, month: str, merchant_id: int | None = None) -> dict[int, dict]:
     """{merchant_id: {"vouchers", "amount"}} of the live voucher uses of the month (of one merchant if given)."""
     start, end = month_bounds(month)
@@ -56,8 +68,10 @@ def settlement_build(*, month: str, actor=None) -> dict:
     """Create or refresh every merchant's settlement of the month; paid ones stay as they are.
 
     Returns {"month", "settlements": [Settlement], "late": [{"merchant", "vouchers", "amount"}]}.
+    Refused (``month_not_ended``) for a month that is still running.
     """
     start, end = month_bounds(month)
+    _require_month_ended(month)
     figures = month_figures(month=month)
     settlements, late = [], []
     with transaction.atomic():
@@ -100,7 +114,7 @@ def settlement_build(*, month: str, actor=None) -> dict:
 def settlement_mark_paid(*, settlement: Settlement, actor) -> Settlement:
     """Record that the merchant was paid the settlement's amount.
 
-    Refused when the month's live figures differ from the settlement (a full refund reversed a use
+    Refused for a month that is still running (``month_not_ended``), and when the month's live figures differ from the settlement (a full refund reversed a use
     after the build): the month must be built again first, so the union never pays for a use that
     was reversed (and whose voucher may be used again).
     """
@@ -110,6 +124,7 @@ def settlement_mark_paid(*, settlement: Settlement, actor) -> Settlement:
         current = Settlement.objects.select_for_update().get(pk=settlement.pk)
         if current.paid_at is not None:
             raise ServiceError("already_paid", _("This settlement has already been marked paid."))
+        _require_month_ended(current.month)
         live = month_figures(month=current.month, merchant_id=current.merchant_id).get(
             current.merchant_id, {"vouchers": 0, "amount": Decimal("0")}
         )

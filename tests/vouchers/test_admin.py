@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
 from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework import exceptions
@@ -283,6 +284,21 @@ def test_a_bad_month_is_refused_by_the_build_form(client, voucher_staff):
     client.force_login(voucher_staff)
     response = client.post("/admin/vouchers/settlement/build/", {"month": "2026-13"})
     assert response.status_code == 200 and response.context["form"].errors
+
+
+@pytest.mark.django_db
+def test_the_build_form_and_the_paid_action_refuse_the_running_month(client, voucher_staff, shop):
+    month = timezone.localdate().strftime("%Y-%m")
+    client.force_login(voucher_staff)
+    response = client.post("/admin/vouchers/settlement/build/", {"month": month})
+    assert response.status_code == 200
+    assert "has not ended yet" in " ".join(response.context["form"].non_field_errors())
+    assert not Settlement.objects.exists()
+    row = Settlement.objects.create(merchant=shop, month=month, vouchers=1, amount=D("100"))
+    response = act(client, "settlement", "mark_paid", [row])
+    assert "has not ended yet" in " ".join(str(m) for m in get_messages(response.wsgi_request))
+    row.refresh_from_db()
+    assert row.paid_at is None
 
 
 @pytest.mark.django_db

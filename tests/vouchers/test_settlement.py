@@ -20,8 +20,10 @@ def _at(redemption, when):
 
 
 @pytest.fixture
-def november(food_merchant, digital_merchant, stack_campaign, member, other_member, voucher_factory):
-    """Food: 2 + 1 vouchers in November (300), 1 on 1 December 00:00 Shanghai; digital: 1 (100)."""
+def november(food_merchant, digital_merchant, stack_campaign, member, other_member, voucher_factory, time_machine):
+    """Food: 2 + 1 vouchers in November (300), 1 on 1 December 00:00 Shanghai; digital: 1 (100).
+    Today is 2 December: November has ended."""
+    time_machine.move_to(dt.datetime(2026, 12, 2, 9, 0, tzinfo=TZ))
     stack_campaign.accepted_categories = ["food", "digital"]
     stack_campaign.save()
 
@@ -160,3 +162,29 @@ def test_a_settlement_changed_by_a_refund_after_its_build_cannot_be_paid(
     settlement_build(month="2026-10")
     paid = settlement_mark_paid(settlement=s, actor=staff)
     assert (paid.vouchers, paid.amount) == (0, Decimal("0.00"))
+
+
+# --- A month that has not ended -----------------------------------------------------------------------
+
+
+def test_it_refuses_to_build_or_pay_a_month_that_has_not_ended(
+    food_merchant, stack_campaign, member, voucher_factory, time_machine, staff
+):
+    time_machine.move_to(dt.datetime(2026, 11, 20, 10, 0, tzinfo=TZ))
+    voucher = voucher_factory(stack_campaign, member)
+    rd.redemption_create(merchant=food_merchant, codes=[voucher.code], order_amount="1000", order_ref="a")
+    for month in ("2026-11", "2026-12"):
+        with pytest.raises(ServiceError) as exc:
+            settlement_build(month=month)
+        assert exc.value.code == "month_not_ended"
+    assert "2026-12-01" in exc.value.message or "2027-01-01" in exc.value.message
+    assert not Settlement.objects.exists()
+    running = Settlement.objects.create(merchant=food_merchant, month="2026-11", vouchers=1, amount=Decimal("100"))
+    with pytest.raises(ServiceError) as exc:
+        settlement_mark_paid(settlement=running, actor=staff)
+    assert exc.value.code == "month_not_ended"
+    assert Settlement.objects.get(pk=running.pk).paid_at is None
+    # From 1 December 00:00 in Shanghai (30 November 16:00 UTC) November can be settled.
+    time_machine.move_to(dt.datetime(2026, 11, 30, 16, 0, tzinfo=dt.UTC))
+    settlement_build(month="2026-11")
+    assert settlement_mark_paid(settlement=running, actor=staff).paid_at is not None
