@@ -242,14 +242,50 @@ class LocalStandardAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class HardshipSettingsForm(forms.ModelForm):
+    class Meta:
+        model = HardshipSettings
+        fields = ("second_approval_above", "document_max_bytes")
+
+    def clean_second_approval_above(self):
+        value = self.cleaned_data["second_approval_above"]
+        if value is not None and value < 0:
+            raise forms.ValidationError(gettext("The threshold cannot be negative."))
+        return value
+
+    def clean_document_max_bytes(self):
+        value = self.cleaned_data["document_max_bytes"]
+        if value is not None and value < 1:
+            raise forms.ValidationError(gettext("The largest document must be at least one byte."))
+        return value
+
+
 @admin.register(HardshipSettings)
 class HardshipSettingsAdmin(admin.ModelAdmin):
-    """One row: change only."""
+    """One row for the whole city: change only, by city-level staff (others see it read-only); the
+    second-approval threshold also needs `hardship.change_second_approval`. Saved through
+    `hardship.services.settings_change`, which writes the audit entry."""
 
+    form = HardshipSettingsForm
     fields = ("second_approval_above", "document_max_bytes")
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and selectors.can_change_hardship_settings(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        if not selectors.can_change_second_approval(request.user):
+            return ("second_approval_above",)
+        return ()
+
+    def save_model(self, request, obj, form, change):
+        from hardship.services import settings_change
+
+        values = {name: form.cleaned_data[name] for name in form.changed_data if name in self.fields}
+        row = settings_change(actor=request.user, **values)
+        obj.second_approval_above, obj.document_max_bytes = row.second_approval_above, row.document_max_bytes
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -240,7 +240,9 @@ class LocalStandard(models.Model):
 
 
 class HardshipSettings(models.Model):
-    """Settings staff change in the admin (a single row)."""
+    """Settings for the whole city (a single row), changed in the admin by city-level staff only
+    (`hardship.services.settings_change`, audited); the second-approval threshold also needs
+    `hardship.change_second_approval`."""
 
     second_approval_above = models.DecimalField(
         _("aid above this amount needs a second approver (CNY)"), default=Decimal("5000"), **MONEY
@@ -250,6 +252,10 @@ class HardshipSettings(models.Model):
     class Meta:
         verbose_name = _("hardship settings")
         verbose_name_plural = _("hardship settings")
+        permissions = [
+            # The maker–checker threshold: city-level staff only, and only with this permission.
+            ("change_second_approval", _("Can change the second-approval threshold (city level)")),
+        ]
 
     def __str__(self):
         return str(self._meta.verbose_name)

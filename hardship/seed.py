@@ -65,8 +65,13 @@ STAFF_CODENAMES = (
 )  # fmt: skip
 SUPERVISOR_CODENAMES = (
     "list_all_cases", "view_accesslog", "change_cyclerun", "change_screeningrule", "add_localstandard",
-    "change_localstandard", "view_hardshipsettings", "change_hardshipsettings",
+    "change_localstandard", "view_hardshipsettings",
 )  # fmt: skip
+# The settings row (the maker–checker threshold among them) is the whole city's: city-level staff only
+# (the admin also refuses anyone outside the city federation's own union).
+CITY_SETTINGS_GROUP = "帮扶市级设置"
+CITY_SETTINGS_CODENAMES = ("view_hardshipsettings", "change_hardshipsettings", "change_second_approval")
+DEMO_CITY_SETTINGS_STAFF = ("city",)
 # Demo staff of the members app (members.seed.demo.DemoStaff) who get the hardship groups.
 DEMO_HARDSHIP_STAFF = {"city": True, "wuxing": True, "g-g0001": False}  # username: supervisor?
 DEMO_BATCH_PREFIX = "demo-"
@@ -98,6 +103,14 @@ def hardship_groups() -> tuple[Group, Group]:
         Permission.objects.filter(content_type__app_label="hardship", codename__in=SUPERVISOR_CODENAMES)
     )
     return staff, supervisor
+
+
+def hardship_city_settings_group() -> Group:
+    group, _ = Group.objects.get_or_create(name=CITY_SETTINGS_GROUP)
+    group.permissions.set(
+        Permission.objects.filter(content_type__app_label="hardship", codename__in=CITY_SETTINGS_CODENAMES)
+    )
+    return group
 
 
 def local_standards(union: Union) -> None:
@@ -133,6 +146,8 @@ def seed_setup(ctx: SeedContext) -> None:
             user.groups.add(staff_group)
             if DEMO_HARDSHIP_STAFF[user.username]:
                 user.groups.add(supervisor_group)
+            if user.username in DEMO_CITY_SETTINGS_STAFF:
+                user.groups.add(hardship_city_settings_group())
     ctx.log(f"Hardship staff groups given to {', '.join(DEMO_HARDSHIP_STAFF)}.")
 
 

@@ -29,6 +29,8 @@ from members.selectors import scoped
 VIEW_CASE = "hardship.view_case"
 VIEW_CANDIDATE = "hardship.view_candidate"
 LIST_ALL_CASES = "hardship.list_all_cases"
+CHANGE_SETTINGS = "hardship.change_hardshipsettings"
+CHANGE_SECOND_APPROVAL = "hardship.change_second_approval"
 
 ID_NUMBER_RE = re.compile(r"^\d{17}[\dXx]$")
 
@@ -67,6 +69,26 @@ def candidates_visible_to(user) -> QuerySet[Candidate]:
 
 def can_list_all_cases(user) -> bool:
     return is_hardship_staff(user) and _has_perm(user, LIST_ALL_CASES)
+
+
+def is_city_level(user) -> bool:
+    """A superuser, or staff of the city federation itself (the union of kind `city`)."""
+    if not (getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False)):
+        return False
+    if user.is_superuser:
+        return True
+    union = user.union if getattr(user, "union_id", None) else None
+    return union is not None and union.kind == Union.Kind.CITY
+
+
+def can_change_hardship_settings(user) -> bool:
+    """The settings row applies to the whole city: city-level staff with `change_hardshipsettings`."""
+    return _has_perm(user, CHANGE_SETTINGS) and is_city_level(user)
+
+
+def can_change_second_approval(user) -> bool:
+    """The maker–checker threshold also needs the dedicated `hardship.change_second_approval`."""
+    return can_change_hardship_settings(user) and _has_perm(user, CHANGE_SECOND_APPROVAL)
 
 
 def case_search(*, user, query: str) -> QuerySet[Case]:

@@ -1,6 +1,7 @@
 """The hardship admin: scope, search-first cases, the access log, the worklist actions, the case
 page's small forms, aid approval, warmth batches, uploads and the cycle page."""
 
+import datetime as dt
 import io
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from django.contrib.auth.models import Permission
 from openpyxl import load_workbook
 from PIL import Image
 
-from core.models import Agency
+from core.models import Agency, AuditEntry
 from hardship.models import (
     AccessLog,
     Aid,
@@ -25,6 +26,7 @@ from hardship.models import (
     WarmthBatch,
     WarmthRosterEntry,
 )
+from members.services import ServiceError
 from tests.factories import AgencyFactory, MemberFactory, StaffFactory, UserFactory
 from tests.hardship.conftest import grant_hardship
 
@@ -459,17 +461,90 @@ def test_a_screening_rule_needs_its_threshold(client, hs):
     assert not ScreeningRule.objects.exists()
 
 
-def test_the_settings_are_one_row_changed_in_place(client, hs):
-    login(client, hs)
+@pytest.fixture
+def city_settings(city_staff):
+    """City federation staff holding the settings permissions, the threshold's among them."""
+    return grant_hardship(city_staff, *STAFF_PERMS, "change_second_approval")
+
+
+def test_the_settings_are_one_row_changed_in_place_and_audited(client, city_settings):
+    login(client, city_settings)
     resp = client.get(ADMIN + "hardshipsettings/")
     row = HardshipSettings.get()
     assert resp.status_code == 302 and resp["Location"].endswith(f"/hardshipsettings/{row.pk}/change/")
-    client.post(
+    resp = client.post(
         f"{ADMIN}hardshipsettings/{row.pk}/change/", {"second_approval_above": "8000", "document_max_bytes": "1048576"}
     )
+    assert resp.status_code == 302
     row.refresh_from_db()
     assert row.second_approval_above == D("8000")
+    entry = AuditEntry.objects.get(action="hardship.settings.changed")
+    assert entry.actor == city_settings
+    assert entry.old == {"second_approval_above": "5000.00", "document_max_bytes": "10485760"}
+    assert entry.new == {"second_approval_above": "8000.00", "document_max_bytes": "1048576"}
     assert client.get(ADMIN + "hardshipsettings/add/").status_code == 403
+
+
+def test_a_district_supervisor_cannot_lift_the_threshold_and_then_approve_their_own_aid(
+    client, filed_case, district_staff
+):
+    from hardship.seed import STAFF_CODENAMES, SUPERVISOR_CODENAMES
+    from hardship.services import aid_create
+
+    # Even holding every settings permission, a district is not the city.
+    sup = grant_hardship(
+        district_staff, *STAFF_CODENAMES, *SUPERVISOR_CODENAMES, "change_hardshipsettings", "change_second_approval"
+    )
+    row = HardshipSettings.get()
+    resp = login(client, sup).post(
+        f"{ADMIN}hardshipsettings/{row.pk}/change/",
+        {"second_approval_above": "9999999", "document_max_bytes": "10485760"},
+    )
+    assert resp.status_code == 403
+    row.refresh_from_db()
+    assert row.second_approval_above == D("5000.00")
+    assert not AuditEntry.objects.filter(action="hardship.settings.changed").exists()
+    assert client.get(f"{ADMIN}hardshipsettings/{row.pk}/change/").status_code == 200  # read-only view
+
+    a = aid_create(
+        case=filed_case,
+        actor=sup,
+        fund_line="illness",
+        amount="200000",
+        purpose="大病救助",
+        paid_on=dt.date(2025, 3, 1),
+    )
+    assert a.state == Aid.State.PENDING_APPROVAL and a.approver is None
+
+
+def test_city_staff_without_the_threshold_permission_change_only_the_other_settings(client, city_staff):
+    user = grant_hardship(city_staff, *STAFF_PERMS)
+    row = HardshipSettings.get()
+    resp = login(client, user).post(
+        f"{ADMIN}hardshipsettings/{row.pk}/change/", {"second_approval_above": "9999999", "document_max_bytes": "2048"}
+    )
+    assert resp.status_code == 302
+    row.refresh_from_db()
+    assert (row.second_approval_above, row.document_max_bytes) == (D("5000.00"), 2048)
+    entry = AuditEntry.objects.get(action="hardship.settings.changed")
+    assert entry.old == {"document_max_bytes": "10485760"} and entry.new == {"document_max_bytes": "2048"}
+
+
+def test_the_settings_service_refuses_the_threshold_to_anyone_but_city_staff_with_its_permission(
+    tree, city_staff, district_staff
+):
+    from hardship.services import settings_change
+
+    district = grant_hardship(district_staff, "change_hardshipsettings", "change_second_approval")
+    city_without = grant_hardship(city_staff, "change_hardshipsettings")
+    for actor in (district, city_without):
+        with pytest.raises(ServiceError) as exc:
+            settings_change(actor=actor, second_approval_above="9999999")
+        assert exc.value.code == "forbidden"
+    city_with = grant_hardship(city_without, "change_second_approval")
+    assert settings_change(actor=city_with, second_approval_above="6000").second_approval_above == D("6000.00")
+    assert HardshipSettings.get().second_approval_above == D("6000.00")
+    assert AuditEntry.objects.filter(action="hardship.settings.changed").count() == 1
 
 
 # --- Warmth batches and the cycle -------------------------------------------------------------
