@@ -189,12 +189,29 @@ class RedemptionRefundView(MerchantApiView):
             "the union gives the vouchers back to the member with their original expiry; a partial refund does "
             "not. Once the union has paid the merchant for the order's month, a full refund is recorded but the "
             "vouchers stay used (`vouchers`: `kept_used`, with a `notice`). Refunds cannot exceed the order amount "
-            "(409 `refund_too_large`). Another merchant's redemption answers 404."
+            "(409 `refund_too_large`). Another merchant's redemption answers 404. "
+            "The `Idempotency-Key` header is required (400 `idempotency_key_required`), per redemption: repeating "
+            "a refund with the same key answers the first refund again (it is recorded once); the same key with a "
+            "different amount answers 409 `idempotency_conflict`."
         ),
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="A unique key per refund attempt (e.g. a UUID), at most 100 characters.",
+            )
+        ],
         request=RefundInputSerializer,
         responses={201: RefundOutputSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
     )
     def post(self, request, pk: int):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            raise ApiError(
+                code="idempotency_key_required", message=_("Send an Idempotency-Key header with each refund.")
+            )
         data = RefundInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         target = Redemption.objects.filter(pk=pk, merchant=self.merchant()).first()
@@ -202,7 +219,7 @@ class RedemptionRefundView(MerchantApiView):
             raise NotFound(_("No such redemption."))
         try:
             refund = redemption.redemption_refund(
-                redemption=target, amount=data.validated_data["amount"], actor=request.user
+                redemption=target, amount=data.validated_data["amount"], idempotency_key=key, actor=request.user
             )
         except ServiceError as exc:
             raise _api_error(exc) from None

@@ -325,11 +325,19 @@ class Refund(models.Model):
     full = models.BooleanField(_("full refund"))
     vouchers_restored = models.BooleanField(_("vouchers restored"), default=False)
     vouchers = models.CharField(_("vouchers"), max_length=10, choices=Vouchers.choices, default=Vouchers.UNCHANGED)
+    # As on Redemption: a retried request with the same key answers this refund again.
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("refund")
         verbose_name_plural = _("refunds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["redemption", "idempotency_key"], condition=~Q(idempotency_key=""), name="refund_idempotent"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.redemption_id}: {self.amount}"

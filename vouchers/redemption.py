@@ -245,16 +245,27 @@ def redemption_quote(*, merchant: Merchant, codes, order_amount) -> dict:
 # --- Redemption -------------------------------------------------------------------------------------
 
 
-def _request_hash(codes: list[str], amount: Decimal, order_ref: str) -> str:
-    body = json.dumps({"codes": sorted(codes), "order_amount": str(amount), "order_ref": order_ref}, sort_keys=True)
+# Idempotency: redemptions and refunds store the client's Idempotency-Key with a hash of the request
+# body, unique within a scope (a redemption's key per merchant, a refund's per redemption).
+
+
+def _request_hash(**fields) -> str:
+    body = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _replay(merchant: Merchant, key: str, request_hash: str) -> Redemption | None:
-    """The earlier redemption with this idempotency key, if any (409 if its body differed)."""
+def _clean_key(idempotency_key: str) -> str:
+    key = (idempotency_key or "").strip()
+    if len(key) > 100:
+        raise ServiceError("invalid_idempotency_key", _("The Idempotency-Key is too long (at most 100 characters)."))
+    return key
+
+
+def _replay(scope, key: str, request_hash: str):
+    """The earlier row of ``scope`` (a queryset) with this idempotency key, if any (409 if its body differed)."""
     if not key:
         return None
-    earlier = Redemption.objects.filter(merchant=merchant, idempotency_key=key).first()
+    earlier = scope.filter(idempotency_key=key).first()
     if earlier is not None and earlier.request_hash != request_hash:
         raise ServiceError("idempotency_conflict", _("This Idempotency-Key was already used for a different request."))
     return earlier
@@ -284,20 +295,19 @@ def redemption_create(
     codes = _clean_codes(codes)
     amount = _clean_amount(order_amount)
     order_ref = (order_ref or "").strip()
-    key = (idempotency_key or "").strip()
     if not order_ref or len(order_ref) > 64:
         raise ServiceError("invalid_order_ref", _("Give the order reference (at most 64 characters)."))
-    if len(key) > 100:
-        raise ServiceError("invalid_idempotency_key", _("The Idempotency-Key is too long (at most 100 characters)."))
-    request_hash = _request_hash(codes, amount, order_ref)
-    earlier = _replay(merchant, key, request_hash)
+    key = _clean_key(idempotency_key)
+    request_hash = _request_hash(codes=sorted(codes), order_amount=str(amount), order_ref=order_ref)
+    earlier_of_merchant = Redemption.objects.filter(merchant=merchant)
+    earlier = _replay(earlier_of_merchant, key, request_hash)
     if earlier is not None:
         return earlier
     try:
         with transaction.atomic():
             vouchers = _vouchers_by_code(codes, lock=True)
             # A concurrent twin of this request may have committed while we waited for the locks.
-            earlier = _replay(merchant, key, request_hash)
+            earlier = _replay(earlier_of_merchant, key, request_hash)
             if earlier is not None:
                 return earlier
             if Redemption.objects.filter(merchant=merchant, order_ref=order_ref).exists():
@@ -336,7 +346,7 @@ def redemption_create(
             )
     except IntegrityError:
         # The constraints caught a race the locks did not (e.g. a twin request with the same key).
-        earlier = _replay(merchant, key, request_hash)
+        earlier = _replay(earlier_of_merchant, key, request_hash)
         if earlier is not None:
             return earlier
         if Redemption.objects.filter(merchant=merchant, order_ref=order_ref).exists():
@@ -363,7 +373,7 @@ def redemption_answer(redemption: Redemption) -> dict:
 # --- Refunds -------------------------------------------------------------------------------------------
 
 
-def redemption_refund(*, redemption: Redemption, amount, actor=None) -> Refund:
+def redemption_refund(*, redemption: Redemption, amount, idempotency_key: str = "", actor=None) -> Refund:
     """Record a refund of (part of) the order.
 
     A full refund reverses the voucher uses (the union owes the merchant nothing for the order);
@@ -371,8 +381,26 @@ def redemption_refund(*, redemption: Redemption, amount, actor=None) -> Refund:
     changes neither. Once the merchant has been paid for the order's month, a full refund is
     recorded but changes no voucher: the uses stay in the paid settlement and the vouchers stay
     used, so the union never pays for one voucher twice (``Refund.vouchers`` says which happened).
+    The same idempotency key (per redemption) answers the first refund again, as for redemptions.
     """
     amount = _clean_amount(amount)
+    key = _clean_key(idempotency_key)
+    request_hash = _request_hash(amount=str(amount))
+    earlier_of_order = Refund.objects.filter(redemption_id=redemption.pk)
+    earlier = _replay(earlier_of_order, key, request_hash)
+    if earlier is not None:
+        return earlier
+    try:
+        return _refund(redemption=redemption, amount=amount, key=key, request_hash=request_hash, actor=actor)
+    except IntegrityError:
+        # A twin request with the same key committed first (the lock on the redemption normally catches it).
+        earlier = _replay(earlier_of_order, key, request_hash)
+        if earlier is None:
+            raise
+        return earlier
+
+
+def _refund(*, redemption: Redemption, amount: Decimal, key: str, request_hash: str, actor) -> Refund:
     now = timezone.now()
     merchant_id, created_at = Redemption.objects.values_list("merchant_id", "created_at").get(pk=redemption.pk)
     month = timezone.localtime(created_at).strftime("%Y-%m")
@@ -383,6 +411,10 @@ def redemption_refund(*, redemption: Redemption, amount, actor=None) -> Refund:
         settlement = Settlement.objects.select_for_update().filter(merchant_id=merchant_id, month=month).first()
         paid = settlement is not None and settlement.paid_at is not None
         redemption = Redemption.objects.select_for_update().get(pk=redemption.pk)
+        # A twin of this request may have committed while we waited for the lock.
+        earlier = _replay(Refund.objects.filter(redemption=redemption), key, request_hash)
+        if earlier is not None:
+            return earlier
         already = redemption.refunds.aggregate(s=Sum("amount"))["s"] or Decimal("0")
         if already + amount > redemption.order_amount:
             raise ServiceError("refund_too_large", _("A refund cannot exceed the order amount."))
@@ -426,6 +458,8 @@ def redemption_refund(*, redemption: Redemption, amount, actor=None) -> Refund:
             full=full,
             vouchers_restored=restore,
             vouchers=outcome,
+            idempotency_key=key,
+            request_hash=request_hash,
             created_at=now,
         )
         old_state = redemption.state

@@ -152,7 +152,9 @@ def test_check_tells_another_merchant_only_whether_it_is_usable_there(food_key, 
 
 def test_a_full_refund_restores_the_vouchers(food_key, three):
     red = _redeem(food_key, [v.code for v in three]).json()
-    resp = _client(food_key).post(f"{URL}/{red['id']}/refund", {"amount": "2350.00"}, format="json")
+    resp = _client(food_key).post(
+        f"{URL}/{red['id']}/refund", {"amount": "2350.00"}, format="json", HTTP_IDEMPOTENCY_KEY="refund-1"
+    )
     assert resp.status_code == 201
     assert resp.json()["full"] is True and resp.json()["vouchers_restored"] is True
     assert Voucher.objects.filter(state="claimed").count() == 3
@@ -160,13 +162,17 @@ def test_a_full_refund_restores_the_vouchers(food_key, three):
 
 def test_a_refund_over_the_order_is_409(food_key, three):
     red = _redeem(food_key, [three[0].code], amount="1000").json()
-    resp = _client(food_key).post(f"{URL}/{red['id']}/refund", {"amount": "1000.01"}, format="json")
+    resp = _client(food_key).post(
+        f"{URL}/{red['id']}/refund", {"amount": "1000.01"}, format="json", HTTP_IDEMPOTENCY_KEY="refund-1"
+    )
     assert resp.status_code == 409 and resp.json()["error"]["code"] == "refund_too_large"
 
 
 def test_another_merchants_redemption_is_404_for_refund(food_key, digital_key, three):
     red = _redeem(food_key, [three[0].code], amount="1000").json()
-    resp = _client(digital_key).post(f"{URL}/{red['id']}/refund", {"amount": "1000"}, format="json")
+    resp = _client(digital_key).post(
+        f"{URL}/{red['id']}/refund", {"amount": "1000"}, format="json", HTTP_IDEMPOTENCY_KEY="refund-1"
+    )
     assert resp.status_code == 404
     assert Voucher.objects.get(pk=three[0].pk).state == "used"
     assert not Redemption.objects.get(pk=red["id"]).refunds.exists()
@@ -207,10 +213,43 @@ def test_a_full_refund_after_the_month_was_paid_answers_kept_used_with_a_notice(
     Settlement.objects.create(
         merchant=food_merchant, month=month, vouchers=1, amount=Decimal("100"), paid_at=timezone.now()
     )
-    resp = _client(food_key).post(f"{URL}/{red['id']}/refund", {"amount": "1000"}, format="json")
+    resp = _client(food_key).post(
+        f"{URL}/{red['id']}/refund", {"amount": "1000"}, format="json", HTTP_IDEMPOTENCY_KEY="refund-1"
+    )
     assert resp.status_code == 201
     body = resp.json()
     assert body["full"] is True and body["vouchers_restored"] is False
     assert body["vouchers"] == "kept_used" and body["redemption_state"] == "refunded"
     assert "already been paid" in body["notice"]
     assert Voucher.objects.get(pk=three[0].pk).state == "used"
+
+
+def _refund(key, redemption_id, amount, idem="refund-1"):
+    headers = {"HTTP_IDEMPOTENCY_KEY": idem} if idem else {}
+    return _client(key).post(f"{URL}/{redemption_id}/refund", {"amount": amount}, format="json", **headers)
+
+
+def test_a_refund_without_an_idempotency_key_is_refused(food_key, three):
+    red = _redeem(food_key, [three[0].code], amount="1000").json()
+    resp = _refund(food_key, red["id"], "1000", idem=None)
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "idempotency_key_required"
+    assert not Redemption.objects.get(pk=red["id"]).refunds.exists()
+
+
+def test_a_retried_refund_is_recorded_once_and_a_changed_body_is_409(food_key, digital_key, three):
+    red = _redeem(food_key, [three[0].code], amount="1000").json()
+    first = _refund(food_key, red["id"], "500")
+    again = _refund(food_key, red["id"], "500")  # a network retry
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert first.json()["full"] is False and first.json()["redemption_state"] == "partial"
+    assert Redemption.objects.get(pk=red["id"]).refunds.count() == 1
+    assert Voucher.objects.get(pk=three[0].pk).state == "used"
+    other = _refund(food_key, red["id"], "400")
+    assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_conflict"
+    # The outsider's key cannot replay (nor see) the merchant's refund.
+    assert _refund(digital_key, red["id"], "500").status_code == 404
+    # A second refund with its own key is a new refund: the order is now fully refunded.
+    rest = _refund(food_key, red["id"], "500", idem="refund-2")
+    assert rest.status_code == 201 and rest.json()["full"] is True and rest.json()["vouchers"] == "restored"
+    assert Redemption.objects.get(pk=red["id"]).refunds.count() == 2

@@ -258,3 +258,17 @@ def test_a_refund_cannot_exceed_the_order(food_merchant, stack_campaign, member,
     rd.redemption_refund(redemption=red, amount="2000")
     assert _error(rd.redemption_refund, redemption=red, amount="351") == "refund_too_large"
     assert AuditEntry.objects.filter(action="vouchers.redemption.refunded").count() == 1
+
+
+def test_a_refund_with_the_same_idempotency_key_is_recorded_once(
+    food_merchant, stack_campaign, member, voucher_factory
+):
+    red = rd.redemption_create(
+        merchant=food_merchant, codes=[voucher_factory(stack_campaign, member).code], order_amount="1000", order_ref="A"
+    )
+    first = rd.redemption_refund(redemption=red, amount="500", idempotency_key="k")
+    assert rd.redemption_refund(redemption=red, amount="500.00", idempotency_key=" k ") == first
+    assert _error(rd.redemption_refund, redemption=red, amount="400", idempotency_key="k") == "idempotency_conflict"
+    assert red.refunds.count() == 1
+    assert Redemption.objects.get(pk=red.pk).state == Redemption.State.PARTIALLY_REFUNDED
+    assert AuditEntry.objects.filter(action="vouchers.redemption.refunded").count() == 1
