@@ -1,5 +1,8 @@
 """Fixed-window rate limits on the cache (Redis in production)."""
 
+import ipaddress
+
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -62,8 +65,19 @@ def _hit_cache(bucket: str, rate: str) -> bool:
 
 
 def client_ip(request) -> str:
-    """The client address. Behind the proxy, the last hop it appended is the real client."""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded:
-        return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
+    """The client address, for rate limits and django-axes (AXES_CLIENT_IP_CALLABLE).
+
+    Behind settings.TRUSTED_PROXY_COUNT proxies that each append to X-Forwarded-For, the client is
+    that many entries from the right; entries further left were sent by the client and are not
+    trusted. Without proxies (0) the header is ignored. A missing or malformed entry falls back to
+    the peer address."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if len(hops) >= proxies and hops[-proxies]:
+            try:
+                return str(ipaddress.ip_address(hops[-proxies]))
+            except ValueError:
+                pass
+    return remote

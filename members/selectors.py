@@ -1,8 +1,9 @@
 """Read-side queries for membership, and the staff scope rule used by every door."""
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
-from members.models import Member, MembershipApplication, MutualAidEnrolment, Station, Transfer, Union
+from members.models import Member, MembershipApplication, MutualAidEnrolment, SmsCode, Station, Transfer, Union
 
 
 def user_can_manage(user, union: Union) -> bool:
@@ -135,3 +136,8 @@ def _ancestors(path: str, by_path: dict) -> list[str]:
 
 def station_join_counts() -> QuerySet[Station]:
     return Station.objects.annotate(joins=Count("members", filter=Q(members__join_channel="station")))
+
+
+def sms_code_live(mobile: str) -> bool:
+    """Whether a login code was sent to `mobile` and is still unused and unexpired."""
+    return SmsCode.objects.filter(mobile=mobile, used_at__isnull=True, expires_at__gt=timezone.now()).exists()

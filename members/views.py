@@ -59,7 +59,12 @@ def _sms_authenticate(request, mobile: str, code: str):
     The mobile number is also passed as `username` so that django-axes counts failures per
     number and address: without it every failure counts against one anonymous name, and a
     few wrong codes would lock out every worker behind the same mobile network address.
+
+    Without a live code for the number there is nothing to guess, so no failure is counted:
+    otherwise anyone could lock a number out without ever asking for a code.
     """
+    if not selectors.sms_code_live(mobile):
+        return None
     return authenticate(request, username=mobile, mobile=mobile, sms_code=code)
 
 

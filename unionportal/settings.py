@@ -143,6 +143,9 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The client's address as the rate limits see it (core.ratelimit.client_ip, TRUSTED_PROXY_COUNT):
+# behind the proxy, REMOTE_ADDR is the proxy's, the same for everyone.
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_ip"
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # Axes keeps the failed request's GET and POST data (axes_accessattempt, shown in the admin); it
@@ -297,6 +300,10 @@ LOGGING = {
 }
 
 # Security. Production sits behind a TLS-terminating proxy that sets X-Forwarded-Proto.
+# How many proxies in front of Django append the client's address to X-Forwarded-For: the client
+# is that many entries from the right (core.ratelimit.client_ip). 0 ignores the header (nothing in
+# front of Django could be trusted to set it).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 30 * 24 * 3600
 # With Redis, sessions are read from the cache and written through to the database (a restart of

@@ -1,5 +1,8 @@
 """Staff password logins lock out after repeated failures (django-axes, AXES_FAILURE_LIMIT)."""
 
+import datetime as dt
+import re
+
 import pytest
 from django.conf import settings
 
@@ -115,3 +118,90 @@ def test_the_migration_blanks_the_form_data_axes_already_stored(db):
     attempt = AccessAttempt.objects.get()
     assert (attempt.post_data, attempt.get_data) == ("", "")
     assert attempt.failures_since_start == 1  # the count itself is kept
+
+
+# --- Who gets locked out: the client behind the proxy, per number and address ----------------------
+
+ATTACKER = {"HTTP_X_FORWARDED_FOR": "203.0.113.9", "REMOTE_ADDR": "10.0.0.2"}  # both through the proxy
+VICTIM = {"HTTP_X_FORWARDED_FOR": "198.51.100.7", "REMOTE_ADDR": "10.0.0.2"}
+
+
+def _send_code(client, mobile, capture, **extra):
+    from django.urls import reverse
+
+    with capture(execute=True):
+        client.post(reverse("members:login-code"), {"mobile": mobile}, HTTP_HX_REQUEST="true", **extra)
+    from core import sms
+
+    return re.search(r"\b(\d{6})\b", [m["text"] for m in sms.outbox if m["mobile"] == mobile][-1]).group(1)
+
+
+def _sms_login(client, mobile, code, **extra):
+    return client.post("/m/login/", {"mobile": mobile, "sms_code": code}, **extra)
+
+
+@pytest.fixture
+def behind_one_proxy(settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+
+
+@pytest.mark.django_db
+def test_a_stranger_behind_the_same_proxy_cannot_lock_a_worker_out(
+    behind_one_proxy, member, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    from members.models import SmsCode
+
+    attacker, victim = Client(**ATTACKER), Client(**VICTIM)
+    _send_code(victim, member.mobile, django_capture_on_commit_callbacks)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _sms_login(attacker, member.mobile, "000000")
+    assert _sms_login(attacker, member.mobile, "000000").status_code == 429  # the attacker's address is locked
+    SmsCode.objects.update(created_at=SmsCode.objects.first().created_at - dt.timedelta(minutes=2))
+    code = _send_code(victim, member.mobile, django_capture_on_commit_callbacks)
+    resp = _sms_login(victim, member.mobile, code)
+    assert resp.status_code == 302
+    assert victim.session["_auth_user_id"] == str(member.user.pk)
+
+
+@pytest.mark.django_db
+def test_wrong_codes_are_not_counted_when_no_code_was_sent(member, django_capture_on_commit_callbacks):
+    from axes.models import AccessAttempt
+    from django.test import Client
+
+    attacker = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT * 2):
+        resp = _sms_login(attacker, member.mobile, "000000")
+        assert resp.status_code == 200  # "the code is wrong or has expired"
+    assert AccessAttempt.objects.count() == 0
+    victim = Client()  # the same address
+    code = _send_code(victim, member.mobile, django_capture_on_commit_callbacks)
+    assert _sms_login(victim, member.mobile, code).status_code == 302
+
+
+@pytest.mark.django_db
+def test_wrong_codes_for_a_live_code_still_lock_the_number_at_that_address(
+    behind_one_proxy, member, django_capture_on_commit_callbacks
+):
+    from axes.models import AccessAttempt
+    from django.test import Client
+
+    attacker = Client(**ATTACKER)
+    _send_code(attacker, member.mobile, django_capture_on_commit_callbacks)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _sms_login(attacker, member.mobile, "000000")
+    assert _sms_login(attacker, member.mobile, "000000").status_code == 429
+    assert set(AccessAttempt.objects.values_list("username", "ip_address")) == {(member.mobile, "203.0.113.9")}
+
+
+@pytest.mark.django_db
+def test_a_staff_lock_out_holds_only_at_the_attackers_address(behind_one_proxy, staff):
+    from django.test import Client
+
+    attacker, owner = Client(**ATTACKER), Client(**VICTIM)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attempt(attacker, "g1staff", "wrong-password")
+    assert attempt(attacker, "g1staff", "correct-horse-42").status_code == 429
+    assert attempt(owner, "g1staff", "correct-horse-42").status_code == 302
+    assert logged_in(owner)

@@ -216,9 +216,13 @@ def test_wrong_codes_for_other_numbers_do_not_lock_out_a_worker_on_the_same_netw
     assert resp.status_code == 302 and int(client.session["_auth_user_id"]) == member.user_id
 
 
-def test_repeated_wrong_codes_for_one_number_lock_it_out(client, member, settings, django_capture_on_commit_callbacks):
+def test_repeated_wrong_codes_for_one_number_lock_it_out_at_that_address(
+    client, member, settings, django_capture_on_commit_callbacks
+):
+    send_code(client, member.mobile, django_capture_on_commit_callbacks)
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": "000000"})
+    SmsCode.objects.update(created_at=timezone.now() - dt.timedelta(minutes=2))  # past the resend pause
     send_code(client, member.mobile, django_capture_on_commit_callbacks)
     resp = client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": last_code(member.mobile)})
     assert resp.status_code == 429 and "_auth_user_id" not in client.session
