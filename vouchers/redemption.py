@@ -10,7 +10,8 @@ Rules (shown to merchants and members):
   ``mixed_members``). Stackable: at most one voucher per full threshold (floor(order / threshold)),
   capped at the campaign's per-order maximum; not stackable: one voucher, and the order must reach
   the threshold. Surplus vouchers in the request stay unused (the answer lists which were used).
-  The discount never exceeds the order amount.
+  The discount never exceeds the order amount, and a voucher that would take nothing more off (the
+  order is already fully discounted) stays unused.
 - A voucher is used once: vouchers are locked in primary-key order and re-checked; the partial
   unique constraint ``voucher_used_once`` is the final guard.
 - Refunds: a FULL refund (the refunds of an order add up to its whole order amount) within
@@ -203,11 +204,13 @@ def _plan(*, merchant: Merchant, codes: list[str], vouchers: dict[str, Voucher],
         count = min(allowed, max(campaign.max_per_order, 1), len(found))
     else:
         count = 1
-    used = found[:count]
-    discounts = []
+    used, discounts = [], []
     left = order_amount
-    for _voucher in used:
+    for voucher in found[:count]:
         part = min(campaign.face_value, left)
+        if part <= 0:
+            break  # the order is already fully discounted: this voucher would give nothing and stays unused
+        used.append(voucher)
         discounts.append(part)
         left -= part
     discount = sum(discounts, Decimal("0"))
@@ -216,7 +219,7 @@ def _plan(*, merchant: Merchant, codes: list[str], vouchers: dict[str, Voucher],
         "member": found[0].member,
         "used": used,
         "discounts": discounts,
-        "unused": found[count:],
+        "unused": found[len(used) :],
         "order_amount": order_amount,
         "discount": discount,
         "payable": order_amount - discount,

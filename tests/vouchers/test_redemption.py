@@ -272,3 +272,20 @@ def test_a_refund_with_the_same_idempotency_key_is_recorded_once(
     assert red.refunds.count() == 1
     assert Redemption.objects.get(pk=red.pk).state == Redemption.State.PARTIALLY_REFUNDED
     assert AuditEntry.objects.filter(action="vouchers.redemption.refunded").count() == 1
+
+
+def test_a_voucher_that_would_take_nothing_off_stays_unused(food_merchant, campaign_factory, member, voucher_factory):
+    """No threshold, stackable 30-yuan vouchers (e.g. ride-hailing), order 50: 30 + 20 off; the third stays unused."""
+    campaign = campaign_factory(
+        face_value=Decimal("30"), threshold=Decimal("0"), stackable=True, max_per_order=3, limit_per_member=3
+    )
+    vouchers = [voucher_factory(campaign, member) for _i in range(3)]
+    quote = rd.redemption_quote(merchant=food_merchant, codes=_codes(vouchers), order_amount="50")
+    assert quote["used_codes"] == _codes(vouchers[:2]) and quote["unused_codes"] == [vouchers[2].code]
+    red = rd.redemption_create(merchant=food_merchant, codes=_codes(vouchers), order_amount="50", order_ref="R1")
+    assert list(red.items.order_by("pk").values_list("discount", flat=True)) == [Decimal("30.00"), Decimal("20.00")]
+    assert (red.discount, red.payable) == (Decimal("50.00"), Decimal("0.00"))
+    assert rd.redemption_answer(red)["used_codes"] == _codes(vouchers[:2])
+    vouchers[2].refresh_from_db()
+    assert vouchers[2].state == Voucher.State.CLAIMED
+    assert Voucher.objects.filter(state=Voucher.State.USED).count() == 2
