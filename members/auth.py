@@ -8,11 +8,13 @@ are never cached.
 """
 
 from django.core.cache import cache
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from members.models import User
 from members.services import sms_code_check, worker_user_for_mobile
+from members.validators import normalize_mobile
 
 WORKER_USER_TTL = 300  # seconds
 
@@ -22,13 +24,19 @@ def _cache_key(user_id) -> str:
 
 
 class SmsCodeBackend:
+    """Workers only: staff and superusers sign in with their password (counted by axes), never with
+    an SMS code alone, which would give the admin one factor open to SIM swaps."""
+
     def authenticate(self, request, mobile=None, sms_code=None, **kwargs):
         if not mobile or not sms_code:
+            return None
+        mobile = normalize_mobile(mobile)
+        if User.objects.filter(mobile=mobile).filter(Q(is_staff=True) | Q(is_superuser=True)).exists():
             return None
         if not sms_code_check(mobile=mobile, code=sms_code):
             return None
         user = worker_user_for_mobile(mobile)
-        return user if user.is_active else None
+        return user if user.is_active and not (user.is_staff or user.is_superuser) else None
 
     def get_user(self, user_id):
         user = cache.get(_cache_key(user_id))

@@ -210,6 +210,7 @@ def test_wrong_codes_for_other_numbers_do_not_lock_out_a_worker_on_the_same_netw
     client, member, settings, django_capture_on_commit_callbacks
 ):
     for i in range(settings.AXES_FAILURE_LIMIT + 1):
+        send_code(client, f"1380000030{i}", django_capture_on_commit_callbacks)  # failures count only then
         client.post(reverse("members:login"), {"mobile": f"1380000030{i}", "sms_code": "000000"})
     send_code(client, member.mobile, django_capture_on_commit_callbacks)
     resp = client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": last_code(member.mobile)})
@@ -226,6 +227,19 @@ def test_repeated_wrong_codes_for_one_number_lock_it_out_at_that_address(
     send_code(client, member.mobile, django_capture_on_commit_callbacks)
     resp = client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": last_code(member.mobile)})
     assert resp.status_code == 429 and "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("role", ["is_staff", "is_superuser"])
+def test_staff_cannot_log_in_with_an_sms_code(client, tree, role, django_capture_on_commit_callbacks):
+    staff = UserFactory(username="boss", mobile="13600000001", union=tree.city, **{role: True})
+    send_code(client, staff.mobile, django_capture_on_commit_callbacks)
+    code = last_code(staff.mobile)
+    resp = client.post(reverse("members:login"), {"mobile": staff.mobile, "sms_code": code})
+    assert resp.status_code == 200
+    assert "The code is wrong or has expired." in resp.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/members/member/").status_code == 302  # to the admin's password login
+    assert SmsCode.objects.get(mobile=staff.mobile).used_at is None  # the code was not even tried
 
 
 def test_logging_out_needs_a_post(client, member):
