@@ -245,7 +245,14 @@ class HardshipSettings(models.Model):
     `hardship.change_second_approval`."""
 
     second_approval_above = models.DecimalField(
-        _("aid above this amount needs a second approver (CNY)"), default=Decimal("5000"), **MONEY
+        _("aid above this amount needs a second approver (CNY)"),
+        default=Decimal("5000"),
+        help_text=_(
+            "Counted per case and month: when a case's aid of one month (waiting for approval, approved "
+            "or paid, any fund line), together with the new aid, comes to more than this amount, the new "
+            "aid needs a second approver. Splitting aid into smaller amounts does not avoid it."
+        ),
+        **MONEY,
     )
     document_max_bytes = models.PositiveIntegerField(_("largest document (bytes)"), default=10 * 1024 * 1024)
 
@@ -415,8 +422,9 @@ class WarmthBatch(models.Model):
 class Aid(models.Model):
     """A payment or service under a case (帮扶), or to a warmth-roster member in a batch.
 
-    Above `HardshipSettings.second_approval_above` it needs a second staff member's
-    approval (maker–checker): the approver is never the maker.
+    When the case's aid of the month, this one included, comes to more than
+    `HardshipSettings.second_approval_above`, it needs a second staff member's approval
+    (maker–checker; see `hardship.services.aid_create`): the approver is never the maker.
     """
 
     class State(models.TextChoices):

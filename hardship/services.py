@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -622,6 +622,17 @@ def _unacknowledged(found: list[dict]) -> ServiceError:
     )
 
 
+def case_month_aid_total(*, case: Case, period: str) -> Decimal:
+    """The case's aid in the month `period` that counts against the second-approval threshold:
+    waiting for approval, approved or paid (rejected aid does not count), any fund line."""
+    total = (
+        Aid.objects.filter(case=case, period=period)
+        .exclude(state=Aid.State.REJECTED)
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return total or Decimal("0")
+
+
 def aid_create(
     *,
     case: Case,
@@ -632,9 +643,16 @@ def aid_create(
     paid_on: dt.date,
     double_aid_acknowledged: bool = False,
 ) -> Aid:
-    """Enter aid under a filed case. Above `HardshipSettings.second_approval_above` it waits for a
-    second staff member (`aid_approve`); at or below it is approved at once, the maker recorded —
-    and then, like an approver, the maker must acknowledge what the double-aid check finds."""
+    """Enter aid under a filed case.
+
+    Maker–checker: the threshold (`HardshipSettings.second_approval_above`) applies to the case's
+    aid in the month of `paid_on`, not to each aid alone — see `case_month_aid_total`. When the
+    case's aid of that month that is waiting for approval, approved or paid (any fund line or
+    purpose), plus this amount, is above the threshold, the aid waits for a second staff member
+    (`aid_approve`); so 4 × 5,000 in one month against a 10,000 threshold needs a checker from the
+    third. At or below it the aid is approved at once, the maker recorded — and then, like an
+    approver, the maker must acknowledge what the double-aid check finds. The case's row is locked
+    first, so two aids entered at once are counted one after the other."""
     _require_case(actor, case)
     if fund_line not in FundLine.values:
         raise ServiceError("bad_fund_line", _("Choose a fund line."))
@@ -649,7 +667,8 @@ def aid_create(
         case = _lock(case)
         if case.state not in FILED_STATES:
             raise ServiceError("case_not_filed", _("Aid can only be given under a filed case."))
-        needs_checker = amount > HardshipSettings.get().second_approval_above
+        month_total = case_month_aid_total(case=case, period=period) + amount
+        needs_checker = month_total > HardshipSettings.get().second_approval_above
         found = []
         if not needs_checker:
             found = _double_aid_check(member=case.head, fund_line=fund_line, purpose=purpose, period=period)
@@ -676,6 +695,7 @@ def aid_create(
             "period": period,
             "state": aid.state,
             "double_aid_found": len(found),
+            "month_total": str(month_total),
         }
         _event(case, "aid", actor=actor, text=aid.purpose, data=data)
         audit_log(action="hardship.aid.created", obj=aid, actor=actor, new=data)

@@ -57,6 +57,34 @@ def test_the_threshold_is_read_from_the_settings(filed_case, case_staff):
     assert aid(filed_case, case_staff, "15000").state == Aid.State.APPROVED
 
 
+def test_aid_split_into_small_amounts_in_one_month_still_needs_a_second_approver(filed_case, case_staff):
+    settings_row = HardshipSettings.get()
+    settings_row.second_approval_above = D("10000")
+    settings_row.save()
+    made = [aid(filed_case, case_staff, "5000", double_aid_acknowledged=True) for _ in range(4)]
+    # 5,000 and 10,000 are not above the threshold; 15,000 and 20,000 are.
+    assert [a.state for a in made] == ["approved", "approved", "pending", "pending"]
+    assert all(a.approver is None for a in made)
+    entry = AuditEntry.objects.get(action="hardship.aid.created", object_id=str(made[2].pk))
+    assert entry.new["month_total"] == "15000.00"
+
+
+def test_the_month_total_counts_pending_aid_and_every_fund_line_but_not_rejected_aid(
+    filed_case, case_staff, case_checker
+):
+    big = aid(filed_case, case_staff, "27000.00")
+    assert big.state == Aid.State.PENDING_APPROVAL
+    # The pending 27,000 counts: even a small aid for another fund line and purpose now needs a checker.
+    small = aid(filed_case, case_staff, "100.00", fund_line="living", purpose="生活", double_aid_acknowledged=True)
+    assert small.state == Aid.State.PENDING_APPROVAL
+    services.aid_reject(aid=big, actor=case_checker, reason="金额需重新核定")
+    services.aid_reject(aid=small, actor=case_checker, reason="重新录入")
+    # Rejected aid no longer counts, and another month starts afresh.
+    assert aid(filed_case, case_staff, "4000.00", double_aid_acknowledged=True).state == Aid.State.APPROVED
+    assert aid(filed_case, case_staff, "5000.00", paid_on=dt.date(2025, 4, 1)).state == Aid.State.APPROVED
+    assert services.case_month_aid_total(case=filed_case, period="2025-03") == D("4000.00")
+
+
 def test_the_maker_cannot_approve_their_own_aid(filed_case, case_staff):
     a = aid(filed_case, case_staff, "27000.00")
     with pytest.raises(ServiceError) as exc:
