@@ -7,7 +7,7 @@ answers the rush quickly and is rebuilt from these tables by a reconciliation co
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -18,6 +18,7 @@ from members.models import Member, Union
 from members.validators import validate_credit_code, validate_mobile
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
+REFUND_WINDOW_MAX_HOURS = 24 * 365
 
 
 class MerchantCategory(models.TextChoices):
@@ -346,7 +347,12 @@ class Refund(models.Model):
 class VoucherSettings(models.Model):
     """Settings staff change in the admin (a single row)."""
 
-    refund_window_hours = models.PositiveIntegerField(_("a full refund restores vouchers within (hours)"), default=72)
+    refund_window_hours = models.PositiveIntegerField(
+        _("a full refund restores vouchers within (hours)"),
+        default=72,
+        validators=[MaxValueValidator(REFUND_WINDOW_MAX_HOURS)],
+        help_text=_("At most 8760 hours (one year)."),
+    )
 
     class Meta:
         verbose_name = _("voucher settings")

@@ -423,7 +423,8 @@ def _refund(*, redemption: Redemption, amount: Decimal, key: str, request_hash: 
             raise ServiceError("refund_too_large", _("A refund cannot exceed the order amount."))
         full = already + amount == redemption.order_amount
         window = dt.timedelta(hours=VoucherSettings.get().refund_window_hours)
-        restore = full and not paid and now <= redemption.created_at + window
+        # now - created_at, not created_at + window: a huge window must not overflow the date.
+        restore = full and not paid and now - redemption.created_at <= window
         if not full:
             outcome = Refund.Vouchers.UNCHANGED
         elif paid:

@@ -313,6 +313,20 @@ def test_the_voucher_settings_list_opens_the_single_row(client, voucher_staff):
 
 
 @pytest.mark.django_db
+def test_the_refund_window_is_at_most_a_year(client, voucher_staff):
+    client.force_login(voucher_staff)
+    obj = VoucherSettings.get()
+    url = f"/admin/vouchers/vouchersettings/{obj.pk}/change/"
+    response = client.post(url, {"refund_window_hours": "99999999"})
+    assert response.status_code == 200 and response.context["adminform"].form.errors["refund_window_hours"]
+    obj.refresh_from_db()
+    assert obj.refund_window_hours == 72
+    assert client.post(url, {"refund_window_hours": str(24 * 365)}).status_code == 302
+    obj.refresh_from_db()
+    assert obj.refund_window_hours == 24 * 365
+
+
+@pytest.mark.django_db
 def test_the_fraud_page_renders_the_real_signals(client, voucher_staff):
     client.force_login(voucher_staff)
     response = client.get("/admin/vouchers/redemption/fraud/")

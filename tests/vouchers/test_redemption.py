@@ -289,3 +289,14 @@ def test_a_voucher_that_would_take_nothing_off_stays_unused(food_merchant, campa
     vouchers[2].refresh_from_db()
     assert vouchers[2].state == Voucher.State.CLAIMED
     assert Voucher.objects.filter(state=Voucher.State.USED).count() == 2
+
+
+def test_a_huge_refund_window_stored_before_the_cap_does_not_break_refunds(
+    food_merchant, stack_campaign, member, voucher_factory
+):
+    VoucherSettings.objects.filter(pk=VoucherSettings.get().pk).update(refund_window_hours=99_999_999)
+    voucher = voucher_factory(stack_campaign, member)
+    red = rd.redemption_create(merchant=food_merchant, codes=[voucher.code], order_amount="1000", order_ref="A")
+    assert rd.redemption_refund(redemption=red, amount="1000").vouchers_restored
+    voucher.refresh_from_db()
+    assert voucher.state == Voucher.State.CLAIMED
