@@ -36,12 +36,13 @@ from members.services import (
     application_approve,
     application_reject,
     id_number_index,
+    member_mobile_change,
     mutual_aid_enrol,
     transfer_accept,
     transfer_reject,
     transfer_release,
 )
-from members.validators import normalize_digits, validate_credit_code
+from members.validators import normalize_digits, normalize_mobile, validate_credit_code
 
 ID_SEARCH_RE = re.compile(r"[0-9]{17}[0-9Xx]")
 MOBILE_SEARCH_RE = re.compile(r"1[3-9][0-9]{9}")
@@ -313,8 +314,18 @@ def _member_unions(request):
     return selectors.unions_visible_to(request.user).filter(kind__in=Union.MEMBER_KINDS, is_active=True)
 
 
+class MemberForm(forms.ModelForm):
+    class Meta:
+        model = Member
+        fields = ("name", "mobile", "union", "employer", "employment_form", "station", "joined_on", "status")
+
+    def clean_mobile(self):
+        return normalize_mobile(self.cleaned_data["mobile"])
+
+
 @admin.register(Member)
 class MemberAdmin(IdentitySearchMixin, ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    form = MemberForm
     list_defer = ("id_number",)
     history_excluded_fields = ("id_number", "id_index")
     list_display = (
@@ -367,6 +378,16 @@ class MemberAdmin(IdentitySearchMixin, ScopedHistoryMixin, ScopedAdminMixin, Sim
 
     def has_add_permission(self, request):
         return False  # members join by application or bulk import
+
+    def save_model(self, request, obj, form, change):
+        if change and "mobile" in form.changed_data:
+            # The service changes the number and moves the member's login with it.
+            new_mobile, obj.mobile = obj.mobile, form.initial["mobile"]
+            super().save_model(request, obj, form, change)
+            member_mobile_change(member=obj, mobile=new_mobile, actor=request.user)
+            obj.refresh_from_db(fields=["mobile", "user"])
+        else:
+            super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):
         return False  # a member who leaves keeps the record, with the status "left"

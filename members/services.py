@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from core import ratelimit
 from core.crypto import blind_index
 from core.services import audit_log, notification_send
-from core.sms import send_sms
+from core.sms import mask_mobile, send_sms
 from members.models import (
     EmploymentForm,
     Enterprise,
@@ -244,6 +244,55 @@ def application_reject(*, application: MembershipApplication, actor: User, reaso
 def member_number(pk: int) -> str:
     """A member number that never changes: the city prefix and the row id, zero-padded."""
     return f"HZ{pk:010d}"
+
+
+# --- Member details ----------------------------------------------------------------------------------
+
+
+def member_mobile_change(*, member: Member, mobile: str, actor: User) -> Member:
+    """Staff record a member's new mobile number; the member's login moves with it.
+
+    Carriers give a number that was given up to someone else, so the old number must no longer open
+    the member's card, vouchers or transfers: the worker login linked to the member takes the new
+    number (its inbox and history with it) and every session of that login ends. When the new
+    number already has a login of its own (the member signed in with it before), the member is
+    linked to that one instead, and the old login loses its number.
+    """
+    _require_scope(actor, member.union)
+    mobile = normalize_mobile(mobile)
+    try:
+        validate_mobile(mobile)
+    except ValidationError as exc:
+        raise ServiceError("mobile", exc.messages[0]) from None
+    with transaction.atomic():
+        member = Member.objects.select_for_update().select_related("user").get(pk=member.pk)
+        old = member.mobile
+        if mobile == old:
+            return member
+        if Member.objects.filter(mobile=mobile).exclude(pk=member.pk).exists():
+            raise ServiceError("mobile_taken", _("This mobile number already belongs to another member."))
+        member.mobile = mobile
+        member._change_reason = "mobile changed by staff"
+        member.save(update_fields=["mobile"])
+        login = member.user
+        if login is not None and not (login.is_staff or login.is_superuser):
+            # A new unusable password changes the session hash: every session of the login ends.
+            login.set_unusable_password()
+            owner = User.objects.select_for_update().filter(mobile=mobile).exclude(pk=login.pk).first()
+            login.mobile = mobile if owner is None else None
+            login.save(update_fields=["mobile", "password"])
+            if owner is not None:
+                linkable = not (owner.is_staff or owner.is_superuser or Member.objects.filter(user=owner).exists())
+                member.user = owner if linkable else None
+                member.save(update_fields=["user"])
+        audit_log(
+            action="members.member.mobile_changed",
+            obj=member,
+            actor=actor,
+            old={"mobile": mask_mobile(old), "user": login.pk if login else None},
+            new={"mobile": mask_mobile(mobile), "user": member.user_id},
+        )
+    return member
 
 
 # --- The e-membership card --------------------------------------------------------------------

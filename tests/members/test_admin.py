@@ -545,3 +545,75 @@ def test_the_union_filter_offers_the_staff_members_union_and_the_level_under_it(
     assert offered(city_staff) == {"湖州市总工会", "吴兴区总工会", "南浔区总工会"}
     client.logout()
     assert offered(district_staff) == {"吴兴区总工会", "织里镇总工会"}
+
+
+# --- Staff change a member's mobile: the login follows the number ----------------------------------
+
+
+def _sms_login(client, mobile, capture):
+    from django.test import Client
+
+    from core import sms
+
+    client = client or Client()
+    with capture(execute=True):
+        client.post(reverse("members:login-code"), {"mobile": mobile}, HTTP_HX_REQUEST="true")
+    code = re.search(r"\b(\d{6})\b", [m["text"] for m in sms.outbox if m["mobile"] == mobile][-1]).group(1)
+    client.post(reverse("members:login"), {"mobile": mobile, "sms_code": code})
+    return client
+
+
+def test_after_staff_change_a_members_mobile_only_the_new_number_opens_the_card(
+    client, staff, member, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    old = member.mobile
+    old_holder = _sms_login(Client(), old, django_capture_on_commit_callbacks)
+    assert old_holder.get(reverse("members:card")).status_code == 200
+    resp = login(client, staff).post(f"{MEMBERS}{member.pk}/change/", change_data(member, mobile="13500000005"))
+    assert resp.status_code == 302
+    member.refresh_from_db()
+    assert member.mobile == "13500000005"
+    # the session opened with the old number has ended, and the old number no longer logs in as the member
+    assert old_holder.get(reverse("members:card")).status_code == 302
+    again = _sms_login(Client(), old, django_capture_on_commit_callbacks)
+    assert again.get(reverse("members:card")).status_code == 302
+    # the new number opens the member's own card, with the same login
+    new_holder = _sms_login(Client(), "13500000005", django_capture_on_commit_callbacks)
+    resp = new_holder.get(reverse("members:card"))
+    assert resp.status_code == 200 and member.member_no in resp.content.decode()
+    assert new_holder.session["_auth_user_id"] == str(member.user_id)
+    entry = AuditEntry.objects.get(action="members.member.mobile_changed")
+    assert entry.actor == staff
+    assert (entry.old["mobile"], entry.new["mobile"]) == ("139****0001", "135****0005")
+
+
+def test_a_new_number_that_already_has_a_login_takes_the_member_along(staff, member):
+    from members.services import member_mobile_change
+
+    empty = UserFactory(mobile="13500000005", username="m13500000005")
+    old_login = member.user
+    member_mobile_change(member=member, mobile="１３５０００００００５", actor=staff)
+    member.refresh_from_db()
+    old_login.refresh_from_db()
+    assert (member.mobile, member.user) == ("13500000005", empty)
+    assert old_login.mobile is None
+
+
+def test_the_outsider_cannot_change_a_members_mobile(other_staff, member):
+    from members.services import ServiceError, member_mobile_change
+
+    with pytest.raises(ServiceError) as exc:
+        member_mobile_change(member=member, mobile="13500000005", actor=other_staff)
+    assert exc.value.code == "forbidden"
+    member.refresh_from_db()
+    assert member.mobile == "13900000001"
+
+
+def test_a_mobile_of_another_member_is_refused(staff, member, other_member):
+    from members.services import ServiceError, member_mobile_change
+
+    with pytest.raises(ServiceError) as exc:
+        member_mobile_change(member=member, mobile=other_member.mobile, actor=staff)
+    assert exc.value.code == "mobile_taken"
