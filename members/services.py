@@ -100,9 +100,10 @@ def application_submit(
         raise ServiceError(exc.code or "invalid", exc.messages[0]) from None
     if not union.holds_members or not union.is_active:
         raise ServiceError("union", _("Choose a grassroots or joint union to join."))
-    if Member.objects.filter(id_index=ident["id_index"]).exists():
+    # A member who left (or was suspended) may apply again; approval reactivates their record.
+    if Member.objects.filter(id_index=ident["id_index"], status=Member.Status.ACTIVE).exists():
         raise ServiceError("already_member", _("This ID number already belongs to a union member."))
-    if Member.objects.filter(mobile=mobile).exists():
+    if Member.objects.filter(mobile=mobile).exclude(id_index=ident["id_index"]).exists():
         raise ServiceError("mobile_taken", _("This mobile number already belongs to another member."))
     now = timezone.now()
     ident.pop("_info")
@@ -157,32 +158,46 @@ def application_approve(*, application: MembershipApplication, actor: User) -> M
         app = MembershipApplication.objects.select_for_update().get(pk=application.pk)
         if app.status != MembershipApplication.Status.PENDING:
             raise ServiceError("not_pending", _("This application has already been decided."))
-        if Member.objects.filter(id_index=app.id_index).exists():
+        former = Member.objects.select_for_update().filter(id_index=app.id_index).first()
+        if former is not None and former.status == Member.Status.ACTIVE:
             raise ServiceError("already_member", _("This ID number already belongs to a union member."))
         info = parse_id_number(app.id_number, min_age=0)
+        joined = {
+            "user": app.applicant,
+            "name": app.name,
+            "mobile": app.mobile,
+            "employer": app.employer,
+            "union": app.union,
+            "employment_form": app.employment_form,
+            "join_channel": app.channel,
+            "station": app.station,
+            "privacy_version": app.privacy_version,
+            "privacy_consented_at": app.privacy_consented_at,
+        }
         try:
             with transaction.atomic():
-                member = Member.objects.create(
-                    user=app.applicant,
-                    name=app.name,
-                    id_number=app.id_number,
-                    id_index=app.id_index,
-                    id_masked=app.id_masked,
-                    gender=info.gender,
-                    birth_date=info.birth_date,
-                    mobile=app.mobile,
-                    employer=app.employer,
-                    union=app.union,
-                    employment_form=app.employment_form,
-                    join_channel=app.channel,
-                    station=app.station,
-                    privacy_version=app.privacy_version,
-                    privacy_consented_at=app.privacy_consented_at,
-                )
+                if former is None:
+                    member = Member.objects.create(
+                        id_number=app.id_number,
+                        id_index=app.id_index,
+                        id_masked=app.id_masked,
+                        gender=info.gender,
+                        birth_date=info.birth_date,
+                        **joined,
+                    )
+                else:
+                    # A returning member: the same record (member number, history) is active again.
+                    member = former
+                    for field, value in joined.items():
+                        setattr(member, field, value)
+                    member.status, member.joined_on = Member.Status.ACTIVE, timezone.localdate()
+                    member._change_reason = f"rejoined by application {app.pk}"
+                    member.save(update_fields=[*joined, "status", "joined_on"])
         except IntegrityError:
             raise ServiceError("mobile_taken", _("This mobile number already belongs to another member.")) from None
-        member.member_no = member_number(member.pk)
-        member.save(update_fields=["member_no"])
+        if former is None:
+            member.member_no = member_number(member.pk)
+            member.save(update_fields=["member_no"])
         app.status = MembershipApplication.Status.APPROVED
         app.decided_at = timezone.now()
         app.decided_by = actor
@@ -193,7 +208,7 @@ def application_approve(*, application: MembershipApplication, actor: User) -> M
             obj=app,
             actor=actor,
             old={"status": "pending"},
-            new={"status": "approved", "member_no": member.member_no},
+            new={"status": "approved", "member_no": member.member_no, "rejoined": former is not None},
         )
         notification_send(
             recipient_ids=[app.applicant_id],

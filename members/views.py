@@ -162,7 +162,8 @@ def join(request, station_code: str | None = None):
         station = get_object_or_404(Station.objects.select_related("union"), code=station_code, is_active=True)
     user = request.user
     if user.is_authenticated:
-        if selectors.member_for_user(user):
+        member = selectors.member_for_user(user)
+        if member is not None and member.is_active:  # a member who left may join again
             messages.info(request, _("You are already a union member."))
             return redirect("members:card")
         latest = selectors.application_latest(user)

@@ -270,3 +270,28 @@ def test_first_login_links_an_imported_member(tree):
     user = services.worker_user_for_mobile("13500000000")
     m.refresh_from_db()
     assert m.user == user and not user.has_usable_password()
+
+
+@pytest.mark.parametrize("status", [Member.Status.LEFT, Member.Status.SUSPENDED])
+def test_a_former_member_rejoins_on_the_same_record(tree, member, staff, other_staff, status):
+    member.status = status
+    member.save()
+    before = member.history.count()
+    app = services.application_submit(
+        applicant=member.user, name=member.name, id_number=member.id_number, mobile=member.mobile,
+        union=tree.g2, employment_form="courier", privacy_consent=True,
+    )  # fmt: skip
+    rejoined = services.application_approve(application=app, actor=other_staff)
+    assert Member.objects.count() == 1
+    assert rejoined.pk == member.pk and rejoined.member_no == member.member_no
+    member.refresh_from_db()
+    assert (member.status, member.union, member.employment_form) == ("active", tree.g2, "courier")
+    assert member.joined_on == timezone.localdate() and member.user == app.applicant
+    assert member.history.count() > before  # the earlier membership stays in the history
+    assert AuditEntry.objects.get(action="members.application.approved").new["rejoined"] is True
+
+
+def test_an_active_member_still_cannot_apply_again(tree, member):
+    with pytest.raises(ServiceError) as exc:
+        _apply(tree, user=member.user, number=member.id_number, mobile=member.mobile)
+    assert exc.value.code == "already_member"

@@ -242,6 +242,21 @@ def test_staff_cannot_log_in_with_an_sms_code(client, tree, role, django_capture
     assert SmsCode.objects.get(mobile=staff.mobile).used_at is None  # the code was not even tried
 
 
+def test_a_member_who_left_can_join_again(client, tree, member, staff):
+    member.status = Member.Status.LEFT
+    member.save()
+    client.force_login(member.user)
+    resp = client.get(reverse("members:join"))
+    assert resp.status_code == 200  # the form, not a loop through the card and the application page
+    data = join_data(tree, name=member.name, id_number=member.id_number, union=tree.g1.pk)
+    resp = client.post(reverse("members:join"), data)
+    assert resp.status_code == 302 and resp.url == reverse("members:application")
+    app = MembershipApplication.objects.get()
+    assert (app.status, app.applicant, app.mobile) == ("pending", member.user, member.mobile)
+    services.application_approve(application=app, actor=staff)
+    assert client.get(reverse("members:card")).status_code == 200
+
+
 def test_logging_out_needs_a_post(client, member):
     client.force_login(member.user)
     assert client.get(reverse("members:logout")).status_code == 405
