@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.models import Agency
 from core.services import audit_log, notification_send
@@ -784,7 +785,12 @@ def aid_reject(*, aid: Aid, actor, reason: str) -> Aid:
 def warmth_batch_create(*, union: Union, period: str, amount_per_person, actor, name: str) -> WarmthBatch:
     """A batch payment of `amount_per_person` to every active warmth-roster entry of the union's
     subtree for the period's year (active members only), one aid row per member, waiting for a
-    second staff member's approval (`warmth_batch_approve`). The aid is dated the period's first day."""
+    second staff member's approval (`warmth_batch_approve`). The aid is dated the period's first day.
+
+    A member is paid warmth aid once per period: when anyone on the roster already has warmth aid
+    for the period (waiting for approval, approved or paid; from another batch, e.g. of the same or
+    an overlapping union, or under a case), the batch is refused (`already_paid`, with how many).
+    The roster rows are locked first, so two batches drawn up at once are checked one after the other."""
     _require_union(actor, union)
     month = _parse_month(period)
     amount = _money(amount_per_person, field=_("Amount per person"))
@@ -792,18 +798,37 @@ def warmth_batch_create(*, union: Union, period: str, amount_per_person, actor, 
     if not name:
         raise ServiceError("name_required", _("Give the batch a name."))
     with transaction.atomic():
-        entries = list(
-            WarmthRosterEntry.objects.filter(
-                is_active=True,
-                year=month.year,
-                union__path__startswith=union.path,
-                member__status=Member.Status.ACTIVE,
-            )
-            .order_by("member_id")
-            .values_list("member_id", "union_id")
+        roster = WarmthRosterEntry.objects.filter(
+            is_active=True,
+            year=month.year,
+            union__path__startswith=union.path,
+            member__status=Member.Status.ACTIVE,
         )
+        # Lock the roster rows in primary-key order: an overlapping batch drawn up at the same time
+        # waits here, then sees this batch's aid.
+        list(roster.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
+        entries = list(roster.order_by("member_id").values_list("member_id", "union_id"))
         if not entries:
             raise ServiceError("empty_roster", _("The warmth roster of this union has nobody for that year."))
+        already = (
+            Aid.objects.filter(fund_line=FundLine.WARMTH, period=period, member__in=roster.values("member_id"))
+            .exclude(state=Aid.State.REJECTED)
+            .values("member_id")
+            .distinct()
+            .count()
+        )
+        if already:
+            raise ServiceError(
+                "already_paid",
+                ngettext(
+                    "%(count)d person on this roster already has warmth aid for %(period)s (waiting for "
+                    "approval, approved or paid). Nobody is paid twice for a period: no batch was drawn up.",
+                    "%(count)d people on this roster already have warmth aid for %(period)s (waiting for "
+                    "approval, approved or paid). Nobody is paid twice for a period: no batch was drawn up.",
+                    already,
+                )
+                % {"count": already, "period": period},
+            )
         batch = WarmthBatch.objects.create(
             name=name[:100],
             union=union,

@@ -332,6 +332,46 @@ def test_the_outsider_cannot_create_approve_or_export_a_batch(tree, roster, dist
     assert not AccessLog.objects.exists()
 
 
+def test_a_second_warmth_batch_for_the_same_period_is_refused(tree, roster, district_maker, district_checker):
+    first = batch(tree, district_maker)
+    # The same union again, or a union inside it, would pay the same people twice for 2025-01.
+    for union, count in ((tree.wx, 3), (tree.g1, 3)):
+        with pytest.raises(ServiceError) as exc:
+            services.warmth_batch_create(
+                union=union, period="2025-01", amount_per_person="716", actor=district_maker, name="春节"
+            )
+        assert exc.value.code == "already_paid"
+        assert f"{count} " in exc.value.message and "2025-01" in exc.value.message
+    assert list(WarmthBatch.objects.all()) == [first]
+    # Once approved, it still counts; another month is paid.
+    services.warmth_batch_approve(batch=first, actor=district_checker)
+    with pytest.raises(ServiceError) as exc:
+        batch(tree, district_maker)
+    assert exc.value.code == "already_paid"
+    later = services.warmth_batch_create(
+        union=tree.wx, period="2025-02", amount_per_person="716", actor=district_maker, name="元宵"
+    )
+    assert later.recipients == 3
+    for m in roster:
+        assert Aid.objects.filter(member=m, fund_line="warmth", period="2025-01").count() == 1
+
+
+def test_warmth_aid_under_a_case_counts_for_the_batch_of_its_month(
+    tree, roster, filed_case, case_staff, district_maker
+):
+    services.aid_create(
+        case=filed_case,
+        actor=case_staff,
+        fund_line="warmth",
+        amount="500",
+        purpose="春节慰问",
+        paid_on=dt.date(2025, 1, 10),
+    )
+    with pytest.raises(ServiceError) as exc:
+        batch(tree, district_maker)
+    assert exc.value.code == "already_paid" and "1 " in exc.value.message
+
+
 def test_an_empty_roster_makes_no_batch(tree, district_maker):
     with pytest.raises(ServiceError) as exc:
         batch(tree, district_maker)
