@@ -137,7 +137,14 @@ class CampaignTemplate(CampaignRules):
     opens_day = models.PositiveSmallIntegerField(_("opens on day of month"), default=20)
     opens_time = models.TimeField(_("opens at"), default="10:00")
     claim_hours = models.PositiveSmallIntegerField(_("claim window (hours)"), default=72)
-    valid_days_default = models.PositiveSmallIntegerField(_("valid for days"), default=30)
+    valid_days_default = models.PositiveSmallIntegerField(
+        _("valid for days"),
+        default=30,
+        help_text=_(
+            'When "valid for days after claiming" is empty: every voucher is valid until the opening day plus '
+            "this many days."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     accepted_merchants = models.ManyToManyField(Merchant, verbose_name=_("accepted merchants"), blank=True)
 

@@ -219,6 +219,14 @@ def template_opens_at(template: CampaignTemplate, month: str) -> dt.datetime:
     return dt.datetime.combine(dt.date(year, mon, day), opens_time, tzinfo=tz)
 
 
+def _template_valid_until(template: CampaignTemplate, opens: dt.datetime) -> dt.date | None:
+    """A template with "valid for days after claiming" gives each voucher its own expiry (no end date);
+    otherwise the campaign's vouchers are valid until opening day + "valid for days"."""
+    if template.valid_days:
+        return None
+    return (opens + dt.timedelta(days=template.valid_days_default)).date()
+
+
 def campaigns_from_templates(*, month: str) -> list[Campaign]:
     """One campaign per active template for `month`, scheduled; return those created by this call.
 
@@ -245,7 +253,7 @@ def campaigns_from_templates(*, month: str) -> list[Campaign]:
                     claim_opens_at=opens,
                     claim_closes_at=opens + dt.timedelta(hours=template.claim_hours),
                     valid_from=opens.date(),
-                    valid_until=(opens + dt.timedelta(days=template.valid_days_default)).date(),
+                    valid_until=_template_valid_until(template, opens),
                 )
                 campaign.accepted_merchants.set(template.accepted_merchants.all())
                 audit_log(

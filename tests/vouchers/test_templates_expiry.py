@@ -119,3 +119,24 @@ def test_beat_runs_the_voucher_jobs_on_benefit_day_every_minute_and_nightly():
     nightly = schedule["vouchers-expire"]["schedule"]
     assert (nightly.hour, nightly.minute) == ({0}, {30})
     assert all(name in app.tasks for name in (e["task"] for k, e in schedule.items() if k.startswith("vouchers-")))
+
+
+def test_a_template_valid_for_days_after_claiming_gives_each_voucher_that_many_days(template, tree):
+    from tests.factories import MemberFactory
+    from vouchers import claims
+
+    template.valid_days = 7
+    template.eligible_forms = []
+    template.save()
+    (campaign,) = services.campaigns_from_templates(month="2026-12")
+    campaign.refresh_from_db()
+    assert (campaign.valid_days, campaign.valid_until) == (7, None)
+    assert campaign.state == Campaign.State.SCHEDULED
+    now = timezone.now()
+    Campaign.objects.filter(pk=campaign.pk).update(
+        claim_opens_at=now - dt.timedelta(hours=1), claim_closes_at=now + dt.timedelta(hours=1)
+    )
+    claims.campaign_facts_invalidate(campaign.pk)
+    result = claims.voucher_claim(campaign_id=campaign.pk, member=MemberFactory(union=tree.g1))
+    assert result.outcome == "claimed"
+    assert result.voucher.expires_at - result.voucher.claimed_at == dt.timedelta(days=7)
