@@ -3,6 +3,7 @@
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
 
 from django.conf import settings
@@ -39,6 +40,8 @@ from members.validators import (
     parse_id_number,
     validate_mobile,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class ServiceError(Exception):
@@ -495,16 +498,30 @@ def sms_code_send(*, mobile: str, ip: str) -> None:
     ):
         raise ServiceError("rate_limited", _("Too many codes requested. Please try again later."))
     code = f"{secrets.randbelow(10**6):06d}"
+    failed = []
+
+    def deliver(row: SmsCode, text: str) -> None:
+        # A gateway failure removes the code, so the worker may ask again at once, and is told.
+        try:
+            send_sms(mobile, text)
+        except Exception:
+            logger.exception("SMS login code to %s could not be sent", mask_mobile(mobile))
+            SmsCode.objects.filter(pk=row.pk).delete()
+            failed.append(row.pk)
+
     with transaction.atomic():
         # A new code replaces any earlier one for the number.
         SmsCode.objects.filter(mobile=mobile, used_at__isnull=True).update(used_at=now)
-        SmsCode.objects.create(
+        row = SmsCode.objects.create(
             mobile=mobile,
             code_hash=_code_hash(mobile, code),
             expires_at=now + dt.timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
         )
         text = _("Your union portal login code is %(code)s, valid for 5 minutes. Do not share it.") % {"code": code}
-        transaction.on_commit(lambda: send_sms(mobile, text))
+        transaction.on_commit(lambda: deliver(row, text))
+    # Outside any caller's transaction the code was sent (or not) when the block above committed.
+    if failed:
+        raise ServiceError("sms_failed", _("The SMS could not be sent. Please try again in a moment."))
 
 
 def sms_code_check(*, mobile: str, code: str) -> bool:

@@ -624,3 +624,18 @@ def test_no_page_loads_anything_from_another_site(client, member):
     ]:
         html = client.get(url).content.decode()
         assert not re.search(r'(src|href)="(https?:)?//', html), url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_gateway_failure_says_so_and_the_worker_may_ask_again_at_once(client, settings):
+    settings.SMS_BACKEND = "core.sms.HttpSmsBackend"
+    settings.SMS_PROVIDER_URL = "http://127.0.0.1:9/"  # nothing listens: connection refused
+    client.raise_request_exception = False
+    resp = client.post(reverse("members:login-code"), {"mobile": NEW_MOBILE}, HTTP_HX_REQUEST="true")
+    assert resp.status_code == 200
+    assert "The SMS could not be sent. Please try again in a moment." in resp.content.decode()
+    assert not SmsCode.objects.filter(mobile=NEW_MOBILE).exists()
+    settings.SMS_BACKEND = "core.sms.LocmemSmsBackend"  # the gateway is back
+    resp = client.post(reverse("members:login-code"), {"mobile": NEW_MOBILE}, HTTP_HX_REQUEST="true")
+    assert "A code was sent to 138****0042" in resp.content.decode()
+    assert [m["mobile"] for m in sms.outbox] == [NEW_MOBILE]
