@@ -130,14 +130,20 @@ def category_figures(*, month: str | None = None, campaign=None) -> list[dict]:
     return rows
 
 
+def _depth(union) -> int:
+    """0 for the city ("1/"), 1 for a district ("1/2/"), and so on."""
+    return union.path.count("/") - 1
+
+
 def union_figures(*, user, month: str | None = None, campaign=None, max_depth: int = 1) -> list[dict]:
-    """Per union the user may see, down to `max_depth` (0 the city, 1 its districts): claimed, used,
-    rate, face value used and order value of its members and of the unions under it."""
+    """Per union the user may see, down to `max_depth` levels below the user's own union (0 that union,
+    1 the unions right under it; for city staff the city and its districts): claimed, used, rate, face
+    value used and order value of its members and of the unions under it. ``depth`` is relative to
+    the user's union."""
     ids = [c.pk for c in _campaigns(month=month, campaign=campaign)]
-    unions = [
-        u for u in member_selectors.unions_visible_to(user).only("id", "name", "path")
-        if u.path.count("/") - 1 <= max_depth
-    ]  # fmt: skip
+    visible = list(member_selectors.unions_visible_to(user).only("id", "name", "path"))
+    root_depth = min((_depth(u) for u in visible), default=0)
+    unions = [u for u in visible if _depth(u) - root_depth <= max_depth]
     by_path = {u.path: u for u in unions}
     vouchers = Voucher.objects.filter(campaign__in=ids).values("member__union__path")
     claimed = dict(vouchers.annotate(n=Count("id")).values_list("member__union__path", "n"))
@@ -160,7 +166,7 @@ def union_figures(*, user, month: str | None = None, campaign=None, max_depth: i
             {
                 "union": u,
                 "name": u.name,
-                "depth": u.path.count("/") - 1,
+                "depth": _depth(u) - root_depth,
                 "claimed": t["claimed"],
                 "used": t["used"],
                 "redemption_rate": _rate(t["used"], t["claimed"]),

@@ -127,8 +127,28 @@ def test_figures_by_union_roll_up_to_the_districts_and_the_city(figures_fixture,
     assert (rows["NX"]["claimed"], rows["NX"]["used"]) == (3, 1)
     assert rows["HZ"]["claimed"] == 10 and rows["HZ"]["redemption_rate"] == 40.0
     assert rows["WX"]["order_value"] == D("3550.00") and rows["NX"]["face_value_used"] == D("100.00")
-    # District staff see their district only.
-    assert [r["union"].code for r in reports.union_figures(user=district_staff, month="2026-10")] == ["WX"]
+    # District staff see their district and the unions right under it, nothing of 南浔区.
+    rows = reports.union_figures(user=district_staff, month="2026-10")
+    assert [(r["union"].code, r["depth"], r["claimed"]) for r in rows] == [("WX", 0, 7), ("WX-S1", 1, 7)]
+
+
+@pytest.mark.django_db
+def test_street_and_grassroots_staff_see_their_own_unions_figures(figures_fixture, tree):
+    from tests.factories import StaffFactory
+
+    street_staff = StaffFactory(username="s1staff", union=tree.street)
+    rows = reports.union_figures(user=street_staff, month="2026-10")
+    assert [(r["union"].code, r["depth"], r["claimed"], r["used"]) for r in rows] == [
+        ("WX-S1", 0, 7, 3),
+        ("G1", 1, 7, 3),
+    ]
+    g1_staff = StaffFactory(username="g1only", union=tree.g1)
+    rows = reports.union_figures(user=g1_staff, month="2026-10")
+    assert [(r["union"].code, r["depth"], r["claimed"]) for r in rows] == [("G1", 0, 7)]
+    g2_staff = StaffFactory(username="g2only", union=tree.g2)
+    assert [(r["union"].code, r["claimed"]) for r in reports.union_figures(user=g2_staff, month="2026-10")] == [
+        ("G2", 3)
+    ]
 
 
 @pytest.mark.django_db
