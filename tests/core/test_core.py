@@ -95,6 +95,9 @@ PRODUCTION = {
     "PII_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     "PII_INDEX_KEY": "production-index-key-0123456789abcdef",
     "ALLOWED_HOSTS": "portal.example.cn",
+    "SMS_BACKEND": "core.sms.HttpSmsBackend",
+    "SMS_PROVIDER_URL": "https://sms.example.cn/send",
+    "SMS_PROVIDER_KEY": "production-sms-key",
 }
 
 
@@ -102,6 +105,21 @@ def test_deploy_check_passes_in_production_settings():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env_overrides=PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"SMS_BACKEND": ""}, "core.E001"),  # unset: the console default
+        ({"SMS_BACKEND": "core.sms.ConsoleSmsBackend"}, "core.E001"),
+        ({"SMS_PROVIDER_URL": ""}, "core.E002"),
+    ],
+)
+def test_the_deploy_check_refuses_an_sms_backend_that_sends_nothing(overrides, error):
+    env = {key: value for key, value in {**PRODUCTION, **overrides}.items() if value}
+    result = _manage("check", "--deploy", env_overrides=env)
+    assert result.returncode != 0
+    assert error in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "PII_ENCRYPTION_KEYS", "PII_INDEX_KEY"])
@@ -131,3 +149,11 @@ def test_production_ignores_the_development_key_file():
     # .env.local exists in this checkout (tests run with DEBUG on); with DEBUG off it must not be read.
     result = _manage("check", env_overrides={"DEBUG": "0", "ALLOWED_HOSTS": "x"})
     assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr
+
+
+def test_the_console_sms_backend_logs_the_masked_number_and_keeps_nothing_in_memory(caplog):
+    from core import sms
+
+    sms.ConsoleSmsBackend().send("13900000001", "code 123456")
+    assert sms.outbox == []  # the outbox is the test backend's; a long-running process would grow it
+    assert "139****0001" in caplog.text and "13900000001" not in caplog.text
