@@ -46,7 +46,7 @@ def _safe_next(request) -> str:
 def _union_options(request, *, station: Station | None = None, selected: str = "") -> list[Union]:
     """The choices of the union picker, keeping the worker's current choice among them."""
     options = joinable_unions(q=request.GET.get("q", ""), station=station)
-    if selected.isdigit() and all(str(u.pk) != selected for u in options):
+    if selected.isascii() and selected.isdigit() and all(str(u.pk) != selected for u in options):
         chosen = Union.objects.filter(pk=selected, is_active=True, kind__in=Union.MEMBER_KINDS).first()
         if chosen:
             options.insert(0, chosen)

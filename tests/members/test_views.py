@@ -639,3 +639,13 @@ def test_a_gateway_failure_says_so_and_the_worker_may_ask_again_at_once(client, 
     resp = client.post(reverse("members:login-code"), {"mobile": NEW_MOBILE}, HTTP_HX_REQUEST="true")
     assert "A code was sent to 138****0042" in resp.content.decode()
     assert [m["mobile"] for m in sms.outbox] == [NEW_MOBILE]
+
+
+def test_a_union_choice_with_a_superscript_digit_is_a_form_error_not_a_500(client, tree, member):
+    client.raise_request_exception = False
+    resp = client.post(reverse("members:join"), {"union": "²", "name": "x"})
+    assert resp.status_code == 200
+    client.force_login(member.user)
+    resp = client.post(reverse("members:transfer"), {"to_union": "²", "reason": ""})
+    assert resp.status_code == 200
+    assert "Choose a grassroots or joint union to join." in resp.content.decode()
