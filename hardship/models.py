@@ -2,8 +2,10 @@
 
 Personal data (ID numbers, health, income, disability) is stored encrypted: ID numbers as a
 token plus the keyed blind index shared with `members.Member.id_index`; row payloads,
-evidence and assessment figures in `EncryptedTextField`/`EncryptedJSONField` columns (pushed
-rows in their AES-GCM variants `AeadTextField`/`AeadJSONField`, for speed).
+evidence, assessment figures and the free text that may describe health or income (candidate
+notes, the category-override reason, the timeline's text, referral notes and answers) in
+`EncryptedTextField`/`EncryptedJSONField` columns (pushed rows in their AES-GCM variants
+`AeadTextField`/`AeadJSONField`, for speed).
 """
 
 from decimal import Decimal
@@ -206,7 +208,8 @@ class Candidate(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    # Why it was dismissed or confirmed: may describe health or income, so encrypted at rest.
+    note = EncryptedTextField(_("note"), blank=True)
 
     class Meta:
         verbose_name = _("candidate")
@@ -309,7 +312,8 @@ class Case(models.Model):
     health_notes = EncryptedTextField(_("health and disability notes"), blank=True)
     computed_category = models.CharField(_("computed category"), max_length=10, choices=Category.choices, blank=True)
     category = models.CharField(_("category"), max_length=10, choices=Category.choices, blank=True)
-    category_override_reason = models.CharField(_("reason for overriding the category"), max_length=300, blank=True)
+    # May describe health or income: encrypted at rest, like the figures above.
+    category_override_reason = EncryptedTextField(_("reason for overriding the category"), blank=True)
     opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
     filed_at = models.DateTimeField(_("filed at"), null=True, blank=True)
     review_due = models.DateField(_("yearly review due"), null=True, blank=True)
@@ -349,7 +353,9 @@ class CaseEvent(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=40)
-    text = models.CharField(_("text"), max_length=500, blank=True)
+    # Free text copied from notes, reasons, purposes and agencies' answers (health, income):
+    # encrypted at rest. `data` holds only references, codes and amounts.
+    text = EncryptedTextField(_("text"), blank=True)
     data = models.JSONField(default=dict, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -517,10 +523,11 @@ class Referral(models.Model):
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="referrals")
     agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="referrals")
     benefit = models.CharField(_("benefit"), max_length=30, choices=Benefit.choices)
-    note = models.CharField(_("note"), max_length=300, blank=True)
+    # The referral's note and the agency's answer describe health and income: encrypted at rest.
+    note = EncryptedTextField(_("note"), blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.SENT)
     amount = models.DecimalField(_("amount granted (CNY)"), null=True, blank=True, **MONEY)
-    outcome_note = models.CharField(_("agency's note"), max_length=300, blank=True)
+    outcome_note = EncryptedTextField(_("agency's note"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)

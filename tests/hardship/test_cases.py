@@ -400,3 +400,86 @@ def test_the_outsider_cannot_open_assess_or_move_a_case(member, open_case, case_
     assert exc.value.code == "forbidden"
     open_case.refresh_from_db()
     assert open_case.state == Case.State.CANDIDATE
+
+
+# --- Free text encrypted at rest ---------------------------------------------------------------
+
+HEALTH = "肝衰竭"
+
+
+def _raw(sql: str, params=()) -> list:
+    with connection.cursor() as cur:
+        cur.execute(sql, list(params))
+        return [row[0] for row in cur.fetchall()]
+
+
+def test_health_and_income_free_text_is_encrypted_at_rest(filed_case, case_staff, member, rule):
+    from tests.factories import AgencyFactory
+
+    agency = AgencyFactory(code="cdpf", name="残联")
+    referral = services.referral_send(
+        case=filed_case, agency=agency, benefit="disability_insurance", actor=case_staff, note=f"肢体四级残疾，{HEALTH}"
+    )
+    services.referral_answer(referral=referral, agency=agency, granted=False, note=f"{HEALTH}不在保障范围")
+    services.case_override_category(
+        case=filed_case, actor=case_staff, category="accident", reason=f"{HEALTH}住院，收入为零"
+    )
+    services.case_review(case=filed_case, actor=case_staff, note=f"{HEALTH}复查", still_in_hardship=True)
+    other = MemberFactory(union=member.union, name="李娜")
+    services.candidate_dismiss(candidate=_candidate(other, rule, key="e9"), actor=case_staff, note=f"{HEALTH}已治愈")
+
+    raw = [
+        *_raw("SELECT note FROM hardship_referral"),
+        *_raw("SELECT outcome_note FROM hardship_referral"),
+        *_raw("SELECT category_override_reason FROM hardship_case"),
+        *_raw("SELECT text FROM hardship_caseevent"),
+        *_raw("SELECT note FROM hardship_candidate"),
+    ]
+    assert raw and not [value for value in raw if HEALTH in value]
+    # Read back in clear through the models.
+    referral.refresh_from_db()
+    filed_case.refresh_from_db()
+    assert referral.note == f"肢体四级残疾，{HEALTH}" and referral.outcome_note == f"{HEALTH}不在保障范围"
+    assert filed_case.category_override_reason == f"{HEALTH}住院，收入为零"
+    assert {e.text for e in filed_case.events.filter(kind__in=["referral_sent", "review", "category_override"])} == {
+        f"肢体四级残疾，{HEALTH}",
+        f"{HEALTH}复查",
+        f"{HEALTH}住院，收入为零",
+    }
+    assert Candidate.objects.get(member=other).note == f"{HEALTH}已治愈"
+
+
+def test_the_data_migration_encrypts_rows_stored_in_clear_once_and_can_undo_it(filed_case, case_staff, member, rule):
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    from core.crypto import decrypt
+
+    migration = importlib.import_module("hardship.migrations.0005_encrypt_existing_free_text")
+    services.candidate_dismiss(candidate=_candidate(member, rule), actor=case_staff, note="x")
+    event = services.case_note_evidence(case=filed_case, candidate_or_evidence={"evidence_key": "k"})
+    # Rows as they were before the fields were encrypted: text in clear (and one empty value).
+    with connection.cursor() as cur:
+        cur.execute("UPDATE hardship_case SET category_override_reason = %s", [f"{HEALTH}住院"])
+        cur.execute("UPDATE hardship_caseevent SET text = %s WHERE id = %s", [f"{HEALTH}复查", event.pk])
+        cur.execute("UPDATE hardship_candidate SET note = %s", [f"{HEALTH}已治愈"])
+    editor = SimpleNamespace(connection=connection)
+
+    migration.encrypt_rows(apps, editor)
+    once = _raw("SELECT category_override_reason FROM hardship_case") + _raw(
+        "SELECT text FROM hardship_caseevent WHERE id = %s", [event.pk]
+    )
+    assert [decrypt(value) for value in once] == [f"{HEALTH}住院", f"{HEALTH}复查"]
+    filed_case.refresh_from_db()
+    assert filed_case.category_override_reason == f"{HEALTH}住院"
+    assert CaseEvent.objects.get(pk=event.pk).text == f"{HEALTH}复查"
+    assert Candidate.objects.get().note == f"{HEALTH}已治愈"
+    assert "" in _raw("SELECT text FROM hardship_caseevent")  # empty text stays empty
+
+    migration.encrypt_rows(apps, editor)  # run again: already encrypted rows are left alone
+    assert _raw("SELECT category_override_reason FROM hardship_case") == once[:1]
+
+    migration.decrypt_rows(apps, editor)
+    assert _raw("SELECT note FROM hardship_candidate") == [f"{HEALTH}已治愈"]
