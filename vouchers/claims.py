@@ -22,7 +22,7 @@ from dataclasses import astuple, dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import Greatest
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -253,11 +253,14 @@ def _existing_voucher(campaign_id: int, member_id: int) -> Voucher | None:
     return Voucher.objects.filter(campaign_id=campaign_id, member_id=member_id).order_by("-seq").first()
 
 
+def _month_limited_vouchers(month: str):
+    """The vouchers claimed in `month` that count towards a monthly limit."""
+    return Voucher.objects.filter(claim_month=month, campaign__limit_per_member_month__isnull=False)
+
+
 def _month_count(member_id: int, month: str) -> int:
     """Vouchers the member claimed this month in campaigns with a monthly limit."""
-    return Voucher.objects.filter(
-        member_id=member_id, claim_month=month, campaign__limit_per_member_month__isnull=False
-    ).count()
+    return _month_limited_vouchers(month).filter(member_id=member_id).count()
 
 
 # --- the durable write, shared by both paths and by draws ------------------------------------------
@@ -394,6 +397,22 @@ def _month_limit_reached(facts: dict, member_id: int, now: dt.datetime) -> bool:
     if not limit:
         return False
     return _month_count(member_id, timezone.localtime(now).strftime("%Y-%m")) >= limit
+
+
+def members_at_month_limit(facts: dict, member_ids, now: dt.datetime) -> set[int]:
+    """Those of `member_ids` (ids or a subquery) who may claim no more vouchers of this campaign this month."""
+    limit = facts["limit_per_member_month"]
+    if not limit:
+        return set()
+    counts = (
+        _month_limited_vouchers(timezone.localtime(now).strftime("%Y-%m"))
+        .filter(member_id__in=member_ids)
+        .values("member_id")
+        .annotate(n=Count("pk"))
+        .filter(n__gte=limit)
+        .order_by()
+    )
+    return {row["member_id"] for row in counts}
 
 
 def _lock_member(member_id: int) -> None:

@@ -3,12 +3,14 @@
 The draw, so that anyone can re-run it from the published seed (Python 3):
 
     import random
-    ids = sorted(member ids of every entry)          # the members who registered, ascending
+    ids = sorted(member ids of the eligible entries) # recorded in the audit entry ("eligible")
     k = min(stock remaining before the draw, len(ids))
     winners = random.Random(seed).sample(ids, k)     # seed: the campaign's draw_seed string
 
-``draw_winners`` below is exactly this; the seed and the time are stored on the campaign and in
-the audit log.
+An entry is eligible at the draw when its member still is (active, in the campaign's union subtree
+and forms of employment; checked at registration too) and has not reached the campaign's monthly
+limit. ``draw_winners`` below is exactly this; the seed, the eligible ids and the time are stored on
+the campaign and in the audit log.
 """
 
 import random
@@ -20,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from core.services import audit_log, notification_send
 from members.services import ServiceError
-from vouchers.claims import _DbSoldOut, campaign_facts, member_is_eligible, voucher_insert
+from vouchers.claims import _DbSoldOut, campaign_facts, member_is_eligible, members_at_month_limit, voucher_insert
 from vouchers.models import Campaign, Distribution, DrawEntry
 
 
@@ -62,11 +64,17 @@ def draw_run(*, campaign: Campaign, actor, seed: str | None = None) -> dict:
         if now < campaign.claim_closes_at:
             raise ServiceError("too_early", _("The draw runs after registration closes."))
         seed = seed or secrets.token_hex(16)
-        entries = list(DrawEntry.objects.filter(campaign=campaign).select_related("member__user"))
+        entry_rows = DrawEntry.objects.filter(campaign=campaign)
+        entries = list(entry_rows.select_related("member__user", "member__union"))
         stock = campaign.remaining
-        winners = draw_winners([e.member_id for e in entries], stock, seed)
-        winner_set = set(winners)
         facts = campaign_facts(campaign.pk)
+        # Eligibility may have changed since registration (lapsed, moved union, monthly limit reached).
+        at_limit = members_at_month_limit(facts, entry_rows.values("member_id"), now)
+        eligible = sorted(
+            e.member_id for e in entries if member_is_eligible(e.member, facts) and e.member_id not in at_limit
+        )
+        winners = draw_winners(eligible, stock, seed)
+        winner_set = set(winners)
         vouchers = 0
         for member_id in winners:  # in draw order
             try:
@@ -81,7 +89,13 @@ def draw_run(*, campaign: Campaign, actor, seed: str | None = None) -> dict:
             action="vouchers.campaign.drawn",
             obj=campaign,
             actor=actor,
-            new={"seed": seed, "entries": len(entries), "stock": stock, "winners": len(winners)},
+            new={
+                "seed": seed,
+                "entries": len(entries),
+                "eligible": eligible,
+                "stock": stock,
+                "winners": len(winners),
+            },
         )
         won_users = [e.member.user_id for e in entries if e.member_id in winner_set and e.member.user_id]
         lost_users = [e.member.user_id for e in entries if e.member_id not in winner_set and e.member.user_id]
@@ -101,4 +115,11 @@ def draw_run(*, campaign: Campaign, actor, seed: str | None = None) -> dict:
                 body=_("Sorry, you were not drawn this time."),
                 dedupe_key=f"vouchers.draw.{campaign.pk}",
             )
-    return {"seed": seed, "entries": len(entries), "stock": stock, "winners": winners, "vouchers": vouchers}
+    return {
+        "seed": seed,
+        "entries": len(entries),
+        "eligible": len(eligible),
+        "stock": stock,
+        "winners": winners,
+        "vouchers": vouchers,
+    }

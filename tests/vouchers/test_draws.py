@@ -98,7 +98,8 @@ def test_anyone_can_rerun_the_draw_from_the_recorded_seed(city_staff, entrants):
         draw_register(campaign=campaign, member=m)
     result = draw_run(campaign=_close(campaign), actor=city_staff)
     campaign.refresh_from_db()
-    ids = DrawEntry.objects.filter(campaign=campaign).values_list("member_id", flat=True)
+    ids = AuditEntry.objects.get(action="vouchers.campaign.drawn").new["eligible"]
+    assert ids == sorted(DrawEntry.objects.filter(campaign=campaign).values_list("member_id", flat=True))
     assert draw_winners(ids, 3, campaign.draw_seed) == result["winners"]
     # The documented algorithm, by hand.
     import random
@@ -130,3 +131,33 @@ def test_fewer_entrants_than_stock_all_win_and_are_told(city_staff, entrants, dj
     campaign.refresh_from_db()
     assert campaign.remaining == 8
     assert Notification.objects.filter(kind="vouchers.draw.won").count() == 2
+
+
+def test_the_draw_leaves_out_entrants_who_are_no_longer_eligible(city_staff, tree, entrants):
+    campaign = new_campaign(distribution="draw", stock=3, eligible_union=tree.wx, limit_per_member_month=1)
+    for m in entrants[:5]:
+        draw_register(campaign=campaign, member=m)
+    lapsed, moved, at_limit = entrants[0], entrants[1], entrants[2]
+    lapsed.status = Member.Status.SUSPENDED
+    lapsed.save()
+    moved.union = tree.g2  # out of 吴兴区
+    moved.save()
+    # A voucher of another campaign with a monthly limit, claimed this month: the monthly limit (1) is reached.
+    other = new_campaign(name="other", limit_per_member_month=2)
+    now = timezone.now()
+    Voucher.objects.create(
+        campaign=other, member=at_limit, code="ACDEF44444", claim_month=timezone.localtime(now).strftime("%Y-%m"),
+        expires_at=now + dt.timedelta(days=30),
+    )  # fmt: skip
+    result = draw_run(campaign=_close(campaign), actor=city_staff, seed="s")
+    eligible = sorted(m.pk for m in entrants[3:5])
+    assert sorted(result["winners"]) == eligible and result["vouchers"] == 2
+    assert set(Voucher.objects.filter(campaign=campaign).values_list("member_id", flat=True)) == set(eligible)
+    assert set(DrawEntry.objects.filter(campaign=campaign, won=False).values_list("member_id", flat=True)) == {
+        lapsed.pk, moved.pk, at_limit.pk,
+    }  # fmt: skip
+    entry = AuditEntry.objects.get(action="vouchers.campaign.drawn")
+    assert entry.new["eligible"] == eligible and entry.new["entries"] == 5
+    assert draw_winners(entry.new["eligible"], 3, "s") == result["winners"]
+    campaign.refresh_from_db()
+    assert campaign.remaining == 1
