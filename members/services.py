@@ -283,7 +283,7 @@ def member_mobile_change(*, member: Member, mobile: str, actor: User) -> Member:
     except ValidationError as exc:
         raise ServiceError("mobile", exc.messages[0]) from None
     with transaction.atomic():
-        member = Member.objects.select_for_update().select_related("user").get(pk=member.pk)
+        member = Member.objects.select_for_update(of=("self",)).select_related("user").get(pk=member.pk)
         old = member.mobile
         if mobile == old:
             return member
