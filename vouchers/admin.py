@@ -152,7 +152,7 @@ class CampaignAdmin(ServiceActionsMixin, admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     raw_id_fields = ("eligible_union", "template")
     filter_horizontal = ("accepted_merchants",)
-    actions = ["schedule", "close", "draw"]
+    actions = ["schedule", "close", "draw", "settle"]
     form = RulesForm
 
     def get_queryset(self, request):
@@ -209,6 +209,12 @@ class CampaignAdmin(ServiceActionsMixin, admin.ModelAdmin):
             return draws.draw_run(campaign=campaign, actor=request.user)
 
         self.run_each(request, queryset, run)
+
+    @admin.action(description=_("Settle the selected campaigns"), permissions=["change"])
+    def settle(self, request, queryset):
+        from vouchers import services
+
+        self.run_each(request, queryset, lambda c: services.campaign_settle(campaign=c, actor=request.user))
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -325,7 +325,7 @@ class Refund(models.Model):
 
         UNCHANGED = "unchanged", _("Unchanged (partial refund)")
         RESTORED = "restored", _("Given back to the member")
-        VOIDED = "voided", _("Void (refunded after the refund window)")
+        VOIDED = "voided", _("Void (refunded after the refund window or the campaign's settlement)")
         KEPT_USED = "kept_used", _("Kept used (the merchant was already paid for the month)")
 
     redemption = models.ForeignKey(Redemption, on_delete=models.PROTECT, related_name="refunds")

@@ -18,7 +18,8 @@ Rules (shown to merchants and members):
   ``VoucherSettings.refund_window_hours`` of the redemption restores the vouchers with their
   original expiry (already past it: they become expired). A partial refund restores nothing.
   Once the order's month has been paid to the merchant, a full refund is recorded but the vouchers
-  stay used (their uses stay in the paid settlement): the union pays for a voucher once.
+  stay used (their uses stay in the paid settlement): the union pays for a voucher once. Vouchers
+  of a settled campaign are voided instead of restored.
 
 Voucher codes come from ``new_voucher_code`` (used by the claim when it creates a voucher).
 """
@@ -39,7 +40,7 @@ from django.utils.translation import gettext_lazy
 from core.services import audit_log
 from members.models import Member, User
 from members.services import ServiceError
-from vouchers.models import Merchant, Redemption, RedemptionItem, Refund, Settlement, Voucher, VoucherSettings
+from vouchers.models import Campaign, Merchant, Redemption, RedemptionItem, Refund, Settlement, Voucher, VoucherSettings
 
 # No look-alikes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
 CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
@@ -425,6 +426,14 @@ def _refund(*, redemption: Redemption, amount: Decimal, key: str, request_hash: 
         window = dt.timedelta(hours=VoucherSettings.get().refund_window_hours)
         # now - created_at, not created_at + window: a huge window must not overflow the date.
         restore = full and not paid and now - redemption.created_at <= window
+        if restore:
+            # A settled campaign has no live vouchers: its vouchers are not given back but voided.
+            # Its row is locked before the vouchers, as campaign_settle locks them.
+            campaign_id = (
+                RedemptionItem.objects.filter(redemption=redemption).values_list("voucher__campaign_id", flat=True)
+            ).first()
+            state = Campaign.objects.select_for_update().values_list("state", flat=True).get(pk=campaign_id)
+            restore = state != Campaign.State.SETTLED
         if not full:
             outcome = Refund.Vouchers.UNCHANGED
         elif paid:
@@ -435,7 +444,7 @@ def _refund(*, redemption: Redemption, amount: Decimal, key: str, request_hash: 
         if full and not paid:
             # A fully refunded order owes the merchant nothing: its uses are reversed either way.
             # Within the window the vouchers go back to the member with their original expiry;
-            # after it they are void (the rule shown to members).
+            # after it (or once the campaign is settled) they are void (the rule shown to members).
             items = list(
                 RedemptionItem.objects.select_for_update()
                 .filter(redemption=redemption, reversed_at__isnull=True)
@@ -491,7 +500,9 @@ REFUND_NOTICES = {
         "The merchant has already been paid for this month, so the vouchers stay used: they are not given back "
         "and the union does not pay for them again."
     ),
-    Refund.Vouchers.VOIDED: gettext_lazy("The refund came after the refund window, so the vouchers are now void."),
+    Refund.Vouchers.VOIDED: gettext_lazy(
+        "The vouchers are now void: the refund came after the refund window, or the campaign has been settled."
+    ),
 }
 
 

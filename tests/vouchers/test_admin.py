@@ -176,6 +176,20 @@ def test_a_scheduled_campaign_is_read_only_but_can_be_closed(client, voucher_sta
 
 
 @pytest.mark.django_db
+def test_a_closed_campaign_can_be_settled_and_an_outsider_cannot(client, voucher_staff, other_staff, draft_campaign):
+    Campaign.objects.filter(pk=draft_campaign.pk).update(state=Campaign.State.CLOSED)
+    client.force_login(other_staff)
+    assert act(client, "campaign", "settle", [draft_campaign]).status_code == 403
+    draft_campaign.refresh_from_db()
+    assert draft_campaign.state == Campaign.State.CLOSED
+    client.force_login(voucher_staff)
+    act(client, "campaign", "settle", [draft_campaign])
+    draft_campaign.refresh_from_db()
+    assert draft_campaign.state == Campaign.State.SETTLED
+    assert AuditEntry.objects.filter(action="vouchers.campaign.settled", actor=voucher_staff).exists()
+
+
+@pytest.mark.django_db
 def test_a_draft_campaign_is_editable(client, voucher_staff, draft_campaign):
     client.force_login(voucher_staff)
     page = client.get(f"/admin/vouchers/campaign/{draft_campaign.pk}/change/").content.decode()

@@ -300,3 +300,18 @@ def test_a_huge_refund_window_stored_before_the_cap_does_not_break_refunds(
     assert rd.redemption_refund(redemption=red, amount="1000").vouchers_restored
     voucher.refresh_from_db()
     assert voucher.state == Voucher.State.CLAIMED
+
+
+def test_a_full_refund_after_the_campaign_was_settled_voids_the_vouchers(
+    food_merchant, stack_campaign, member, voucher_factory
+):
+    from vouchers.models import Campaign
+
+    voucher = voucher_factory(stack_campaign, member)
+    red = rd.redemption_create(merchant=food_merchant, codes=[voucher.code], order_amount="1000", order_ref="A")
+    Campaign.objects.filter(pk=stack_campaign.pk).update(state=Campaign.State.SETTLED)
+    refund = rd.redemption_refund(redemption=red, amount="1000")  # within the refund window
+    assert refund.full and not refund.vouchers_restored and refund.vouchers == "voided"
+    voucher.refresh_from_db()
+    assert voucher.state == Voucher.State.VOID
+    assert red.items.get().reversed_at is not None
