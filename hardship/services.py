@@ -387,12 +387,26 @@ def _transition(case: Case, to_state: str, actor, note: str = "") -> Case:
         data["review_due"] = case.review_due.isoformat()
     _event(case, "state", actor=actor, text=note, data=data)
     audit_log(action=f"hardship.case.{to_state}", obj=case, actor=actor, old={"state": old}, new=data)
+    if to_state in CLOSED_STATES:
+        _reject_pending_aid(case, actor)
     return case
+
+
+def _reject_pending_aid(case: Case, actor) -> None:
+    """A closed case pays nothing more: its aid still waiting for approval is rejected (the case is
+    locked by the caller; aid rows are locked after it, in primary-key order, as `aid_approve` does)."""
+    for aid in Aid.objects.select_for_update().filter(case=case, state=Aid.State.PENDING_APPROVAL).order_by("pk"):
+        aid.state = Aid.State.REJECTED
+        aid.save(update_fields=["state"])
+        data = {"aid": aid.pk, "amount": str(aid.amount), "reason": "case_closed"}
+        _event(case, "aid_rejected", actor=actor, text=_("The case was closed."), data=data)
+        audit_log(action="hardship.aid.rejected", obj=aid, actor=actor, old={"state": "pending"}, new=data)
 
 
 def case_transition(*, case: Case, to_state: str, actor, note: str = "") -> Case:
     """Move a case along `ALLOWED_TRANSITIONS`. Filing needs an assessment showing hardship and
-    sets `filed_at` and the yearly review a year later; closing sets `closed_at`."""
+    sets `filed_at` and the yearly review a year later; closing sets `closed_at` and rejects the
+    case's aid still waiting for approval."""
     _require_case(actor, case)
     with transaction.atomic():
         return _transition(_lock(case), to_state, actor, note)
@@ -719,19 +733,23 @@ def aid_create(
 
 def aid_approve(*, aid: Aid, actor, double_aid_acknowledged: bool = False) -> Aid:
     """The second approval (maker–checker): by staff who can see the case and did not enter the
-    aid. When the double-aid check finds anything, `double_aid_acknowledged` must be True. The
-    case moves to `receiving_aid` with its first approved aid."""
+    aid, while the case is still filed (`case_not_filed` otherwise; closing a case rejects its
+    pending aid). When the double-aid check finds anything, `double_aid_acknowledged` must be True.
+    The case moves to `receiving_aid` with its first approved aid."""
     if aid.batch_id:
         raise ServiceError("batch_aid", _("Aid of a warmth batch is approved with its batch."))
     if aid.case_id is None:
         raise _forbidden()
     _require_case(actor, aid.case)
     with transaction.atomic():
+        case = _lock(aid.case)  # the case first, then its aid: the order closing a case takes them in
         aid = Aid.objects.select_for_update().get(pk=aid.pk)
         if aid.state != Aid.State.PENDING_APPROVAL:
             raise ServiceError("not_pending", _("This aid has already been decided."))
         if aid.maker_id == getattr(actor, "pk", None):
             raise ServiceError("maker_cannot_approve", _("Aid must be approved by someone other than its maker."))
+        if case.state not in FILED_STATES:
+            raise ServiceError("case_not_filed", _("This case is no longer filed: its aid cannot be approved."))
         found = _double_aid_check(
             member=aid.member, fund_line=aid.fund_line, purpose=aid.purpose, period=aid.period, exclude_aid=aid
         )
@@ -741,7 +759,6 @@ def aid_approve(*, aid: Aid, actor, double_aid_acknowledged: bool = False) -> Ai
         aid.approver = actor
         aid.approved_at = timezone.now()
         aid.save(update_fields=["state", "approver", "approved_at"])
-        case = _lock(aid.case)
         data = {"aid": aid.pk, "amount": str(aid.amount), "fund_line": aid.fund_line, "double_aid_found": len(found)}
         _event(case, "aid_approved", actor=actor, text=aid.purpose, data=data)
         audit_log(action="hardship.aid.approved", obj=aid, actor=actor, old={"state": "pending"}, new=data)
@@ -768,13 +785,14 @@ def aid_reject(*, aid: Aid, actor, reason: str) -> Aid:
     if not reason:
         raise ServiceError("reason_required", _("Give a reason for rejecting the aid."))
     with transaction.atomic():
+        case = _lock(aid.case)  # the case first, then its aid (see `aid_approve`)
         aid = Aid.objects.select_for_update().get(pk=aid.pk)
         if aid.state != Aid.State.PENDING_APPROVAL:
             raise ServiceError("not_pending", _("This aid has already been decided."))
         aid.state = Aid.State.REJECTED
         aid.save(update_fields=["state"])
         data = {"aid": aid.pk, "amount": str(aid.amount)}
-        _event(aid.case, "aid_rejected", actor=actor, text=reason, data=data)
+        _event(case, "aid_rejected", actor=actor, text=reason, data=data)
         audit_log(action="hardship.aid.rejected", obj=aid, actor=actor, old={"state": "pending"}, new=data)
     return aid
 

@@ -159,6 +159,32 @@ def test_a_rejected_aid_is_not_approved(filed_case, case_staff, case_checker):
     assert exc.value.code == "not_pending"
 
 
+@pytest.mark.parametrize("closed", ["withdrawn", "exited", "resolved"])
+def test_closing_a_case_rejects_its_pending_aid(filed_case, case_staff, case_checker, closed):
+    a = aid(filed_case, case_staff, "20000.00")
+    assert a.state == Aid.State.PENDING_APPROVAL
+    services.case_transition(case=filed_case, to_state=closed, actor=case_staff)
+    a.refresh_from_db()
+    assert a.state == Aid.State.REJECTED and a.approver is None
+    event = filed_case.events.get(kind="aid_rejected")
+    assert event.data == {"aid": a.pk, "amount": "20000.00", "reason": "case_closed"}
+    assert AuditEntry.objects.filter(action="hardship.aid.rejected", object_id=str(a.pk)).exists()
+    with pytest.raises(ServiceError) as exc:
+        services.aid_approve(aid=a, actor=case_checker)
+    assert exc.value.code == "not_pending"
+
+
+def test_pending_aid_of_a_case_no_longer_filed_cannot_be_approved(filed_case, case_staff, case_checker):
+    a = aid(filed_case, case_staff, "20000.00")
+    # A case closed before closing rejected pending aid: its aid is still waiting.
+    Case.objects.filter(pk=filed_case.pk).update(state=Case.State.WITHDRAWN)
+    with pytest.raises(ServiceError) as exc:
+        services.aid_approve(aid=a, actor=case_checker)
+    assert exc.value.code == "case_not_filed"
+    a.refresh_from_db()
+    assert a.state == Aid.State.PENDING_APPROVAL and a.approver is None
+
+
 # --- The double-aid check ------------------------------------------------------------------------
 
 
