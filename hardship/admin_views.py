@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import Agency
 from hardship import reports, selectors
-from hardship.models import Case, FundLine, HardshipSettings, PushKind, Referral
+from hardship.models import AccessLog, Case, FundLine, HardshipSettings, PushKind, Referral
 from members import selectors as member_selectors
 from members.models import Union
 from members.services import ServiceError
@@ -378,8 +378,15 @@ def case_action(model_admin, request, object_id: str, action: str):
         raise PermissionDenied
     form = CASE_FORMS[action](request.POST, request.FILES, prefix=action)
     page_url = reverse("admin:hardship_case_change", args=[case.pk])
+
+    def show_again(forms_, **extra):
+        # The form comes back with the whole case file: an opening, written to the access log like
+        # any other (a successful action redirects to the case page, which logs itself).
+        services.access_log(user=request.user, action=AccessLog.Action.OPEN, case=case, detail=f"form {action}")
+        return case_page(model_admin, request, case, forms_=forms_, **extra)
+
     if not form.is_valid():
-        return case_page(model_admin, request, case, forms_=case_forms(case, request.POST, request.FILES, action))
+        return show_again(case_forms(case, request.POST, request.FILES, action))
     data = form.cleaned_data
     user = request.user
     try:
@@ -414,7 +421,7 @@ def case_action(model_admin, request, object_id: str, action: str):
                     "acknowledge",
                     gettext("Aid for the same purpose was given in this period: confirm you have seen it."),
                 )
-                return case_page(model_admin, request, case, forms_=forms_, double_aid=found)
+                return show_again(forms_, double_aid=found)
             aid = services.aid_create(
                 case=case,
                 actor=user,
@@ -439,7 +446,7 @@ def case_action(model_admin, request, object_id: str, action: str):
     except ServiceError as exc:
         forms_ = case_forms(case, request.POST, request.FILES, action)
         forms_[action].add_error(None, exc.message)
-        return case_page(model_admin, request, case, forms_=forms_)
+        return show_again(forms_)
     model_admin.message_user(request, done, messages.SUCCESS)
     return HttpResponseRedirect(page_url)
 

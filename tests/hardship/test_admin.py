@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 from PIL import Image
 
@@ -355,6 +356,25 @@ def test_adding_aid_shows_the_double_aid_check_and_asks_for_acknowledgement(clie
 
     assert aid_post(client, filed_case, **{"aid-acknowledge": "on"}).status_code == 302
     assert Aid.objects.get().state == Aid.State.PENDING_APPROVAL
+
+
+def test_a_case_form_shown_again_with_the_case_file_is_written_to_the_access_log(
+    client, hs, filed_case, other_body_aid
+):
+    login(client, hs)
+    # An invalid form, a refusal by the service and the double-aid question each show the whole file.
+    invalid = client.post(f"{CASES}{filed_case.pk}/do/assess/", {"assess-household_size": ""})
+    not_a_pdf = SimpleUploadedFile("scan.pdf", b"not a pdf at all", content_type="application/pdf")
+    refused = client.post(
+        f"{CASES}{filed_case.pk}/do/document/", {"document-title": "诊断书", "document-file": not_a_pdf}
+    )
+    double_aid = aid_post(client, filed_case)
+
+    for resp in (invalid, refused, double_aid):
+        assert resp.status_code == 200 and "154,184.67" in resp.content.decode()
+    assert not CaseDocument.objects.exists()
+    logs = AccessLog.objects.filter(case=filed_case, user=hs, action="open").order_by("at", "pk")
+    assert [log.detail for log in logs] == ["form assess", "form document", "form aid"]
 
 
 def test_aid_approval_is_maker_checker_after_the_double_aid_page(client, hs, checker, filed_case, other_body_aid):
