@@ -288,6 +288,8 @@ SPECTACULAR_SETTINGS = {
         "ReferralStateEnum": "hardship.models.Referral.State",
         "ReferralBenefitEnum": "hardship.models.Referral.Benefit",
         "PushStateEnum": "hardship.models.DataPush.State",
+        "VoucherStateEnum": "vouchers.models.Voucher.State",
+        "RedemptionStateEnum": "vouchers.models.Redemption.State",
     },
 }
 
