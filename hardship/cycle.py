@@ -395,7 +395,11 @@ def cycle_start(*, period: str, actor, restart: bool = False) -> CycleRun:
 
 
 def is_published(period: str) -> bool:
-    return CycleRun.objects.filter(period=period, published_at__isnull=False).exists()
+    """A month is published by its cycle run; a quarter (2025-Q1) once its last month (2025-03)
+    is, since the cycles run month by month."""
+    year, month = screening.period_month(period)
+    last_month = f"{year:04d}-{month:02d}"
+    return CycleRun.objects.filter(period__in={period, last_month}, published_at__isnull=False).exists()
 
 
 def outbound_cases(*, agency: Agency, period: str) -> QuerySet[Case]:

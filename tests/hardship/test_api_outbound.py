@@ -188,6 +188,22 @@ def test_the_cycle_publishes_the_period(client, filed_case, member, nhsa, push_r
     assert len(get(client, key).json()["results"]) == 1
 
 
+def test_a_quarter_is_published_once_its_last_month_is(client, filed_case, member, nhsa, push_row):
+    matched_row(push_row, "medical", member, nhsa, "YB-0001")
+    Case.objects.filter(pk=filed_case.pk).update(filed_at=dt.datetime(2025, 1, 10, tzinfo=dt.UTC))
+    key = key_for(nhsa)
+    CycleRun.objects.create(period="2025-02", state="done", published_at=timezone.now())
+    before = get(client, key, period="2025-Q1")
+    assert before.status_code == 404 and before.json()["error"]["code"] == "not_published"
+
+    CycleRun.objects.create(period="2025-03", state="done", published_at=timezone.now())
+
+    assert get(client, key, period="2025-03").status_code == 200
+    resp = get(client, key, period="2025-Q1")
+    assert resp.status_code == 200 and [c["case_no"] for c in resp.json()["results"]] == [filed_case.case_no]
+    assert get(client, key, period="2025-Q2").json()["error"]["code"] == "not_published"
+
+
 # --- Refusals ---------------------------------------------------------------------------------------
 
 
