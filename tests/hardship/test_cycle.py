@@ -300,3 +300,14 @@ def test_a_running_cycle_is_not_started_again(month, city_staff):
     with pytest.raises(ServiceError) as err:
         cycle.cycle_start(period=P, actor=starter)
     assert err.value.code == "cycle_running"
+
+
+def test_the_command_reports_a_failure_that_came_before_the_run_existed(db, monkeypatch):
+    from hardship.management.commands import run_hardship_cycle
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(run_hardship_cycle, "cycle_run", broken)
+    with pytest.raises(CommandError, match="The cycle of 2025-03 failed: RuntimeError: database went away"):
+        call_command("run_hardship_cycle", "--period", "2025-03", stdout=StringIO())

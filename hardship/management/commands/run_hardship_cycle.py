@@ -27,7 +27,9 @@ class Command(BaseCommand):
         except ServiceError as exc:
             raise CommandError(exc.message) from None
         except Exception as exc:
-            self._print(CycleRun.objects.get(period=period))
+            failed = CycleRun.objects.filter(period=period).first()  # none if it failed before the run was made
+            if failed is not None:
+                self._print(failed)
             raise CommandError(f"The cycle of {period} failed: {type(exc).__name__}: {exc}") from exc
         if run.skipped == "busy":
             raise CommandError(f"The cycle of {period} is being run by another worker ({run.worker}); try later.")
