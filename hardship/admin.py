@@ -47,6 +47,7 @@ from members.admin import ID_SEARCH_RE, INDEX_SEARCH_RE, MAX_ACTION_ROWS, Reason
 from members.admin_scope import ScopedAdminMixin
 from members.models import Union
 from members.services import ServiceError, id_number_index
+from members.validators import normalize_digits
 
 
 class HardshipAdmin(ReasonActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
@@ -447,7 +448,7 @@ class CaseAdmin(HardshipAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        term = request.GET.get(SEARCH_VAR, "").strip()
+        term = normalize_digits(request.GET.get(SEARCH_VAR, ""))
         if ID_SEARCH_RE.fullmatch(term):
             # The ID number never stays in the URL, the browser history or the server's logs.
             params = request.GET.copy()

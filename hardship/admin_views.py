@@ -28,8 +28,8 @@ from members.models import Union
 from members.services import ServiceError
 
 MAX_PUSH_UPLOAD_BYTES = 50 * 1024 * 1024
-MONTH_RE = re.compile(r"20\d\d-(0[1-9]|1[0-2])")
-PERIOD_RE = re.compile(r"20\d\d-(0[1-9]|1[0-2]|Q[1-4])")
+MONTH_RE = re.compile(r"20\d\d-(0[1-9]|1[0-2])", re.ASCII)
+PERIOD_RE = re.compile(r"20\d\d-(0[1-9]|1[0-2]|Q[1-4])", re.ASCII)
 
 
 # --- Formatting ------------------------------------------------------------------------------

@@ -26,14 +26,14 @@ from django.utils.translation import gettext as _
 from hardship.models import FundLine, PushKind
 from members.imports import _date
 from members.services import ServiceError
-from members.validators import ID_CHECK, ID_WEIGHTS, PROVINCES, parse_id_number
+from members.validators import ID_CHECK, ID_WEIGHTS, PROVINCES, normalize_digits, normalize_id_number, parse_id_number
 
-PERIOD_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2]|Q[1-4])")
+PERIOD_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2]|Q[1-4])", re.ASCII)
 BATCH_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
-AMOUNT_RE = re.compile(r"\d{1,10}(\.\d{1,2})?")
-AMOUNT_CANONICAL_RE = re.compile(r"(?:0|[1-9]\d{0,9})\.\d\d")  # already as stored: "1234.50"
-ID_RE = re.compile(r"\d{17}[\dX]")
+AMOUNT_RE = re.compile(r"\d{1,10}(\.\d{1,2})?", re.ASCII)
+AMOUNT_CANONICAL_RE = re.compile(r"(?:0|[1-9]\d{0,9})\.\d\d", re.ASCII)  # already as stored: "1234.50"
+ID_RE = re.compile(r"\d{17}[\dX]", re.ASCII)
 PROVINCE_PREFIXES = frozenset(f"{p:02d}" for p in PROVINCES)
 
 REASONS = (
@@ -203,7 +203,7 @@ def manifest_clean(manifest: dict) -> dict:
         raise ServiceError(
             "invalid_manifest", _("Unknown kind. Use one of: %(choices)s.") % {"choices": ", ".join(PushKind.values)}
         )
-    period = str(manifest.get("period") or "").strip().upper()
+    period = normalize_digits(manifest.get("period") or "").upper()
     if not PERIOD_RE.fullmatch(period):
         raise ServiceError("invalid_manifest", _("Enter a period as a month (2025-03) or a quarter (2025-Q1)."))
     batch_id = str(manifest.get("batch_id") or "").strip()
@@ -353,7 +353,7 @@ def row_checker(kind: str, *, today: dt.date) -> RowChecker:
         if len(key) > 64:
             raise RowRejected("too_long", "source_key", _("At most %(max)d characters.") % {"max": 64})
         raw = cells[id_idx]
-        number = (raw if isinstance(raw, str) else _text(raw)).strip().upper()
+        number = normalize_id_number(raw if isinstance(raw, str) else _text(raw))
         if not number:
             raise RowRejected("missing_field", "id_number", missing)
         if not _id_ok(number, today_key):

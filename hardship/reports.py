@@ -26,7 +26,7 @@ from hardship.selectors import is_hardship_staff
 from members import selectors as member_selectors
 from members.services import ServiceError
 
-PERIOD_RE = re.compile(r"(?P<year>20\d\d)(?:-(?P<month>0[1-9]|1[0-2]))?")
+PERIOD_RE = re.compile(r"(?P<year>20\d\d)(?:-(?P<month>0[1-9]|1[0-2]))?", re.ASCII)
 PAID_STATES = (Aid.State.APPROVED, Aid.State.PAID)
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
 

@@ -46,8 +46,8 @@ Tick = Callable[[], None] | None
 
 # --- Periods ------------------------------------------------------------------------------------
 
-_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
+_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$", re.ASCII)
+_QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$", re.ASCII)
 
 
 def period_month(period: str) -> tuple[int, int]:

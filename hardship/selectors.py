@@ -32,7 +32,7 @@ LIST_ALL_CASES = "hardship.list_all_cases"
 CHANGE_SETTINGS = "hardship.change_hardshipsettings"
 CHANGE_SECOND_APPROVAL = "hardship.change_second_approval"
 
-ID_NUMBER_RE = re.compile(r"^\d{17}[\dXx]$")
+ID_NUMBER_RE = re.compile(r"^\d{17}[\dXx]$", re.ASCII)
 
 
 def _has_perm(user, perm: str) -> bool:
@@ -98,13 +98,14 @@ def case_search(*, user, query: str) -> QuerySet[Case]:
     An empty query finds nothing: staff search for a case rather than browse all.
     """
     from members.services import id_number_index
+    from members.validators import normalize_digits, normalize_id_number
 
-    query = (query or "").strip()
+    query = normalize_digits(query)  # a case or ID number typed with fullwidth digits
     if not query:
         return Case.objects.none()
     cond = Q(case_no__iexact=query) | Q(head__member_no__iexact=query) | Q(head__name=query)
     if ID_NUMBER_RE.match(query):
-        cond |= Q(head__id_index=id_number_index(query))
+        cond |= Q(head__id_index=id_number_index(normalize_id_number(query)))
     return cases_visible_to(user).filter(cond)
 
 
@@ -186,7 +187,7 @@ def double_aid_check(*, member: Member, fund_line: str, purpose: str, period: st
     `body`, `purpose`, `fund_line`, `amount` (string), `date` (string) and the row's id.
     """
     periods = {period}
-    if re.fullmatch(r"\d{4}-\d{2}", period or ""):
+    if re.fullmatch(r"\d{4}-\d{2}", period or "", re.ASCII):
         periods.add(quarter_of(period))
     purpose_n = _norm(purpose)
     found: list[dict] = []

@@ -20,7 +20,7 @@ from members import selectors as member_selectors
 from members.services import ServiceError
 from vouchers.models import Campaign, MerchantCategory, RedemptionItem, Voucher
 
-MONTH_RE = re.compile(r"20\d{2}-(0[1-9]|1[0-2])")
+MONTH_RE = re.compile(r"20\d{2}-(0[1-9]|1[0-2])", re.ASCII)
 ZERO = Decimal("0.00")
 
 

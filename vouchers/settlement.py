@@ -26,7 +26,7 @@ from core.services import audit_log
 from members.services import ServiceError
 from vouchers.models import Merchant, Redemption, RedemptionItem, Settlement
 
-MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])", re.ASCII)
 
 
 def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:

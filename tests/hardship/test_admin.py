@@ -617,3 +617,10 @@ def test_staff_without_the_cycle_permission_cannot_start_it(client, staff):
     assert client.get(CYCLES).status_code == 200
     assert client.post(CYCLES + "run/", {"period": "2025-03"}).status_code == 403
     assert not CycleRun.objects.exists()
+
+
+def test_an_id_number_typed_with_fullwidth_digits_finds_the_case(client, hs, open_case, member):
+    fullwidth = member.id_number.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789X"})
+    resp = login(client, hs).get(CASES, {"q": fullwidth})
+    assert resp.status_code == 302 and member.id_index in resp["Location"]
+    assert rows(client.get(resp["Location"])) == [open_case]

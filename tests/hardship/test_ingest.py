@@ -729,3 +729,18 @@ def test_concurrent_corrections_of_one_row_leave_exactly_one_current(uses_postgr
     assert sorted(results) == [1, 1, 1, 1]  # each one replaced the row current before it
     assert PushRow.objects.filter(is_current=True).count() == 1
     assert PushRow.objects.count() == 5
+
+
+def test_an_id_number_with_fullwidth_digits_is_stored_in_ascii_and_matched(nhsa, push_rows, member):
+    rows = push_rows("medical", 1)
+    rows[0]["id_number"] = member.id_number.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789X"})
+    push = send_json(nhsa, "medical", rows)
+    row = PushRow.objects.get(push=push)
+    assert (row.id_number, row.member_id) == (member.id_number, member.pk)
+
+
+def test_a_manifest_period_with_fullwidth_digits_is_read_in_ascii():
+    manifest = {"kind": "medical", "period": "２０２５-０３", "batch_id": "b1", "row_count": 1, "sha256": "0" * 64}
+    assert pushformats.manifest_clean(manifest)["period"] == "2025-03"
+    with pytest.raises(ServiceError):
+        pushformats.manifest_clean({**manifest, "period": "２０２５-１３"})

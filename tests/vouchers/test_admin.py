@@ -306,11 +306,11 @@ def test_the_build_form_and_the_paid_action_refuse_the_running_month(client, vou
     client.force_login(voucher_staff)
     response = client.post("/admin/vouchers/settlement/build/", {"month": month})
     assert response.status_code == 200
-    assert "has not ended yet" in " ".join(response.context["form"].non_field_errors())
+    assert "尚未结束" in " ".join(response.context["form"].non_field_errors())
     assert not Settlement.objects.exists()
     row = Settlement.objects.create(merchant=shop, month=month, vouchers=1, amount=D("100"))
     response = act(client, "settlement", "mark_paid", [row])
-    assert "has not ended yet" in " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert "尚未结束" in " ".join(str(m) for m in get_messages(response.wsgi_request))
     row.refresh_from_db()
     assert row.paid_at is None
 

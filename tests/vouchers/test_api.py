@@ -220,7 +220,7 @@ def test_a_full_refund_after_the_month_was_paid_answers_kept_used_with_a_notice(
     body = resp.json()
     assert body["full"] is True and body["vouchers_restored"] is False
     assert body["vouchers"] == "kept_used" and body["redemption_state"] == "refunded"
-    assert "already been paid" in body["notice"]
+    assert "已向商户结算付款" in body["notice"]  # in Chinese, the default language
     assert Voucher.objects.get(pk=three[0].pk).state == "used"
 
 
