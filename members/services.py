@@ -11,7 +11,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core import ratelimit
@@ -66,6 +66,17 @@ def _identity(number: str) -> dict:
         "id_masked": mask_id_number(info.number),
         "_info": info,
     }
+
+
+def _in_recipients_language():
+    """Render a notification (inbox and SMS) in its recipients' language, not the actor's.
+
+    `_()` follows the language of the request that runs the service: an approval by a staff member
+    whose browser asks for English would text the worker in English. The project keeps no language
+    per user, so notifications are written in the portal's language (settings.LANGUAGE_CODE,
+    Chinese), for workers and staff alike.
+    """
+    return translation.override(settings.LANGUAGE_CODE)
 
 
 def _require_scope(actor: User, union: Union) -> None:
@@ -133,13 +144,14 @@ def application_submit(
                 new={"union": union.pk, "station": station.pk if station else None, "id": app.id_masked},
             )
             staff_ids = _union_staff_ids(union)
-            notification_send(
-                recipient_ids=staff_ids,
-                kind="members.application.submitted",
-                title=_("New membership application"),
-                body=_("%(name)s applied to join %(union)s.") % {"name": app.masked_name, "union": union.name},
-                link=f"/admin/members/membershipapplication/{app.pk}/change/",
-            )
+            with _in_recipients_language():
+                notification_send(
+                    recipient_ids=staff_ids,
+                    kind="members.application.submitted",
+                    title=_("New membership application"),
+                    body=_("%(name)s applied to join %(union)s.") % {"name": app.masked_name, "union": union.name},
+                    link=f"/admin/members/membershipapplication/{app.pk}/change/",
+                )
     except IntegrityError:
         raise ServiceError("pending_exists", _("You already have an application under review.")) from None
     return app
@@ -213,16 +225,17 @@ def application_approve(*, application: MembershipApplication, actor: User) -> M
             old={"status": "pending"},
             new={"status": "approved", "member_no": member.member_no, "rejoined": former is not None},
         )
-        notification_send(
-            recipient_ids=[app.applicant_id],
-            kind="members.application.approved",
-            title=_("Welcome to the union"),
-            body=_("Your application to %(union)s was approved. Your e-membership card is ready.")
-            % {"union": app.union.name},
-            link="/m/card/",
-            sms=True,
-            dedupe_key=f"application-approved-{app.pk}",
-        )
+        with _in_recipients_language():
+            notification_send(
+                recipient_ids=[app.applicant_id],
+                kind="members.application.approved",
+                title=_("Welcome to the union"),
+                body=_("Your application to %(union)s was approved. Your e-membership card is ready.")
+                % {"union": app.union.name},
+                link="/m/card/",
+                sms=True,
+                dedupe_key=f"application-approved-{app.pk}",
+            )
     return member
 
 
@@ -247,15 +260,16 @@ def application_reject(*, application: MembershipApplication, actor: User, reaso
             old={"status": "pending"},
             new={"status": "rejected", "reason": reason},
         )
-        notification_send(
-            recipient_ids=[app.applicant_id],
-            kind="members.application.rejected",
-            title=_("Your membership application was not approved"),
-            body=reason,
-            link="/m/application/",
-            sms=True,
-            dedupe_key=f"application-rejected-{app.pk}",
-        )
+        with _in_recipients_language():
+            notification_send(
+                recipient_ids=[app.applicant_id],
+                kind="members.application.rejected",
+                title=_("Your membership application was not approved"),
+                body=reason,
+                link="/m/application/",
+                sms=True,
+                dedupe_key=f"application-rejected-{app.pk}",
+            )
     return app
 
 
@@ -351,13 +365,15 @@ def transfer_request(*, member: Member, to_union: Union, reason: str = "", actor
                 actor=actor,
                 new={"from": member.union_id, "to": to_union.pk},
             )
-            notification_send(
-                recipient_ids=_union_staff_ids(member.union),
-                kind="members.transfer.requested",
-                title=_("Transfer request"),
-                body=_("%(name)s asks to move to %(union)s.") % {"name": member.masked_name, "union": to_union.name},
-                link=f"/admin/members/transfer/{transfer.pk}/change/",
-            )
+            with _in_recipients_language():
+                notification_send(
+                    recipient_ids=_union_staff_ids(member.union),
+                    kind="members.transfer.requested",
+                    title=_("Transfer request"),
+                    body=_("%(name)s asks to move to %(union)s.")
+                    % {"name": member.masked_name, "union": to_union.name},
+                    link=f"/admin/members/transfer/{transfer.pk}/change/",
+                )
     except IntegrityError:
         raise ServiceError("transfer_open", _("You already have a transfer in progress.")) from None
     return transfer
@@ -379,13 +395,15 @@ def transfer_release(*, transfer: Transfer, actor: User) -> Transfer:
             old={"status": "requested"},
             new={"status": "released"},
         )
-        notification_send(
-            recipient_ids=_union_staff_ids(t.to_union),
-            kind="members.transfer.released",
-            title=_("Transfer waiting for acceptance"),
-            body=_("%(name)s was released by %(union)s.") % {"name": t.member.masked_name, "union": t.from_union.name},
-            link=f"/admin/members/transfer/{t.pk}/change/",
-        )
+        with _in_recipients_language():
+            notification_send(
+                recipient_ids=_union_staff_ids(t.to_union),
+                kind="members.transfer.released",
+                title=_("Transfer waiting for acceptance"),
+                body=_("%(name)s was released by %(union)s.")
+                % {"name": t.member.masked_name, "union": t.from_union.name},
+                link=f"/admin/members/transfer/{t.pk}/change/",
+            )
     return t
 
 
@@ -411,14 +429,15 @@ def transfer_accept(*, transfer: Transfer, actor: User) -> Transfer:
             new={"status": "completed", "union": t.to_union_id},
         )
         if member.user_id:
-            notification_send(
-                recipient_ids=[member.user_id],
-                kind="members.transfer.accepted",
-                title=_("Your transfer is complete"),
-                body=_("You are now a member of %(union)s.") % {"union": t.to_union.name},
-                link="/m/card/",
-                dedupe_key=f"transfer-accepted-{t.pk}",
-            )
+            with _in_recipients_language():
+                notification_send(
+                    recipient_ids=[member.user_id],
+                    kind="members.transfer.accepted",
+                    title=_("Your transfer is complete"),
+                    body=_("You are now a member of %(union)s.") % {"union": t.to_union.name},
+                    link="/m/card/",
+                    dedupe_key=f"transfer-accepted-{t.pk}",
+                )
     return t
 
 
@@ -448,13 +467,14 @@ def transfer_reject(*, transfer: Transfer, actor: User, reason: str) -> Transfer
             new={"status": "rejected", "reason": reason},
         )
         if t.member.user_id:
-            notification_send(
-                recipient_ids=[t.member.user_id],
-                kind="members.transfer.rejected",
-                title=_("Your transfer was not approved"),
-                body=reason,
-                dedupe_key=f"transfer-rejected-{t.pk}",
-            )
+            with _in_recipients_language():
+                notification_send(
+                    recipient_ids=[t.member.user_id],
+                    kind="members.transfer.rejected",
+                    title=_("Your transfer was not approved"),
+                    body=reason,
+                    dedupe_key=f"transfer-rejected-{t.pk}",
+                )
     return t
 
 
