@@ -318,6 +318,12 @@ def _initial(case: Case, name: str) -> dict:
     return {}
 
 
+NOT_IN_HARDSHIP_WARNING = _(
+    "This filed case is now not in hardship: no aid can be entered or approved under it. "
+    "Exit or resolve the case with a reason, or assess it again or override the category with a reason."
+)
+
+
 def case_context(case: Case, user) -> dict:
     """What the case page shows: timeline, assessment, documents, aid, referrals, evidence."""
     from hardship.screening import member_evidence
@@ -353,8 +359,12 @@ def case_context(case: Case, user) -> dict:
     for ev in events:  # a state change shows where the case went
         to = (ev.data or {}).get("to") if ev.kind == "state" else None
         ev.label = f"→ {states[to]}" if to in states else ev.kind
+    from hardship.services import needs_decision
+
     return {
         "case": case,
+        "needs_decision": needs_decision(case),
+        "not_in_hardship_warning": NOT_IN_HARDSHIP_WARNING,
         "events": events,
         "figures": figures,
         "aid": aid,
@@ -448,6 +458,10 @@ def case_action(model_admin, request, object_id: str, action: str):
         forms_[action].add_error(None, exc.message)
         return show_again(forms_)
     model_admin.message_user(request, done, messages.SUCCESS)
+    if action in ("assess", "category"):
+        case.refresh_from_db()
+        if services.needs_decision(case):
+            model_admin.message_user(request, NOT_IN_HARDSHIP_WARNING, messages.WARNING)
     return HttpResponseRedirect(page_url)
 
 

@@ -217,6 +217,27 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 CLOSED_STATES = (S.EXITED, S.RESOLVED, S.WITHDRAWN)
 FILED_STATES = (S.FILED, S.RECEIVING_AID)
+# The categories that are hardship: a filed case with another category (`none`, after a new
+# assessment or an override) gets no aid until it is in one of these again, see `needs_decision`.
+IN_HARDSHIP = (Case.Category.DEEP, Case.Category.RELATIVE, Case.Category.ACCIDENT)
+
+
+def needs_decision(case: Case) -> bool:
+    """A filed case whose category is no longer hardship (re-assessed or overridden as `none`).
+    Until staff decide, no aid is entered or approved under it (`not_in_hardship`). Staff either
+    close it — exit (脱困) or resolve (解困) it, giving a reason — or, when the household is still in
+    hardship, assess it again or override the category with a reason."""
+    return case.state in FILED_STATES and case.category not in IN_HARDSHIP
+
+
+def _no_aid_not_in_hardship() -> ServiceError:
+    return ServiceError(
+        "not_in_hardship",
+        _(
+            "The latest assessment found this household not in hardship: no aid can be entered or approved. "
+            "Exit or resolve the case with a reason, or assess it again or override the category with a reason."
+        ),
+    )
 
 
 def case_number(case: Case) -> str:
@@ -371,6 +392,14 @@ def _transition(case: Case, to_state: str, actor, note: str = "") -> Case:
                 "not_in_hardship",
                 _("The assessment found no hardship: override the category with a reason, or withdraw the case."),
             )
+    if to_state == S.RECEIVING_AID and case.category not in IN_HARDSHIP:
+        raise _no_aid_not_in_hardship()
+    if to_state in CLOSED_STATES and needs_decision(case) and not (note or "").strip():
+        # The household was found no longer in hardship: closing the file is a decision on record.
+        raise ServiceError(
+            "reason_required",
+            _("This case was assessed as not in hardship: give the reason for closing it."),
+        )
     fields = ["state"]
     case.state = to_state
     now = timezone.now()
@@ -406,7 +435,8 @@ def _reject_pending_aid(case: Case, actor) -> None:
 def case_transition(*, case: Case, to_state: str, actor, note: str = "") -> Case:
     """Move a case along `ALLOWED_TRANSITIONS`. Filing needs an assessment showing hardship and
     sets `filed_at` and the yearly review a year later; closing sets `closed_at` and rejects the
-    case's aid still waiting for approval."""
+    case's aid still waiting for approval. Closing a filed case assessed as not in hardship
+    (`needs_decision`) needs a reason in `note`; such a case cannot move to `receiving_aid`."""
     _require_case(actor, case)
     with transaction.atomic():
         return _transition(_lock(case), to_state, actor, note)
@@ -427,7 +457,11 @@ def case_assess(
     """Record the household's assessment (figures encrypted at rest) and compute its category with
     `category_for` against the local standard of the case's district/county for `year` (default:
     this year). A contacted case moves to `assessing`. A new assessment replaces any earlier one,
-    including a category override (which must then be given again)."""
+    including a category override (which must then be given again).
+
+    A filed case assessed as not in hardship stays filed (staff decide, see `needs_decision`), but
+    from then on no aid can be entered or approved under it; its aid waiting for approval stays
+    waiting, to be rejected or approved once the case is in hardship again."""
     _require_case(actor, case)
     try:
         size = int(household_size)
@@ -480,7 +514,20 @@ def case_assess(
         audit_log(action="hardship.case.assessed", obj=case, actor=actor, old=old, new=new)
         if case.state == S.CONTACTED:
             _transition(case, S.ASSESSING, actor)
+        _note_not_in_hardship(case, actor)
     return case
+
+
+def _note_not_in_hardship(case: Case, actor) -> None:
+    """On the timeline: a filed case that is no longer in hardship waits for staff to decide."""
+    if needs_decision(case):
+        _event(
+            case,
+            "not_in_hardship",
+            actor=actor,
+            text=_("Not in hardship: no aid until staff close the case or assess or override it again."),
+            data={"category": case.category},
+        )
 
 
 def case_override_category(*, case: Case, actor, category: str, reason: str) -> Case:
@@ -505,18 +552,29 @@ def case_override_category(*, case: Case, actor, category: str, reason: str) -> 
         _event(case, "category_override", actor=actor, text=reason, data=new)
         # The reason may describe health or income: it stays on the case, not in the audit log.
         audit_log(action="hardship.case.category_overridden", obj=case, actor=actor, old=old, new=new)
+        _note_not_in_hardship(case, actor)
     return case
 
 
 def case_review(*, case: Case, actor, note: str, still_in_hardship: bool) -> Case:
     """The yearly review of a filed case. Still in hardship: the next review is due a year after
     the later of the due date and today (an early review does not shorten the year, a late one
-    does not leave the case overdue). No longer in hardship: the case exits (脱困)."""
+    does not leave the case overdue). No longer in hardship: the case exits (脱困). A case assessed
+    as not in hardship cannot be reviewed as still in hardship (`not_in_hardship`): assess it again
+    or override its category first."""
     _require_case(actor, case)
     with transaction.atomic():
         case = _lock(case)
         if case.state not in FILED_STATES:
             raise ServiceError("not_filed", _("Only a filed case has a yearly review."))
+        if still_in_hardship and needs_decision(case):
+            raise ServiceError(
+                "not_in_hardship",
+                _(
+                    "The latest assessment found this household not in hardship: "
+                    "assess it again or override the category before confirming it is still in hardship."
+                ),
+            )
         old_due = case.review_due
         today = timezone.localdate()
         data = {"still_in_hardship": bool(still_in_hardship), "review_due": old_due.isoformat() if old_due else None}
@@ -658,7 +716,8 @@ def aid_create(
     paid_on: dt.date,
     double_aid_acknowledged: bool = False,
 ) -> Aid:
-    """Enter aid under a filed case.
+    """Enter aid under a filed case whose category is hardship (`not_in_hardship` otherwise, see
+    `needs_decision`).
 
     Maker–checker: the threshold (`HardshipSettings.second_approval_above`) applies to the case's
     aid in the month of `paid_on`, not to each aid alone — see `case_month_aid_total`. When the
@@ -682,6 +741,8 @@ def aid_create(
         case = _lock(case)
         if case.state not in FILED_STATES:
             raise ServiceError("case_not_filed", _("Aid can only be given under a filed case."))
+        if needs_decision(case):
+            raise _no_aid_not_in_hardship()
         month_total = case_month_aid_total(case=case, period=period) + amount
         needs_checker = month_total > HardshipSettings.get().second_approval_above
         found = []
@@ -734,7 +795,8 @@ def aid_create(
 def aid_approve(*, aid: Aid, actor, double_aid_acknowledged: bool = False) -> Aid:
     """The second approval (maker–checker): by staff who can see the case and did not enter the
     aid, while the case is still filed (`case_not_filed` otherwise; closing a case rejects its
-    pending aid). When the double-aid check finds anything, `double_aid_acknowledged` must be True.
+    pending aid) and in hardship (`not_in_hardship` otherwise, see `needs_decision`). When the
+    double-aid check finds anything, `double_aid_acknowledged` must be True.
     The case moves to `receiving_aid` with its first approved aid."""
     if aid.batch_id:
         raise ServiceError("batch_aid", _("Aid of a warmth batch is approved with its batch."))
@@ -750,6 +812,8 @@ def aid_approve(*, aid: Aid, actor, double_aid_acknowledged: bool = False) -> Ai
             raise ServiceError("maker_cannot_approve", _("Aid must be approved by someone other than its maker."))
         if case.state not in FILED_STATES:
             raise ServiceError("case_not_filed", _("This case is no longer filed: its aid cannot be approved."))
+        if needs_decision(case):
+            raise _no_aid_not_in_hardship()
         found = _double_aid_check(
             member=aid.member, fund_line=aid.fund_line, purpose=aid.purpose, period=aid.period, exclude_aid=aid
         )

@@ -309,6 +309,30 @@ def test_the_case_page_forms_each_call_their_service(client, hs, open_case, loca
     assert f"/hardship/documents/{doc.pk}/" in page
 
 
+def test_a_filed_case_assessed_as_not_in_hardship_is_flagged_and_refuses_aid(client, hs, filed_case):
+    login(client, hs)
+    page = client.get(f"{CASES}{filed_case.pk}/change/").content.decode()
+    assert 'id="not-in-hardship"' not in page
+
+    resp = client.post(
+        f"{CASES}{filed_case.pk}/do/assess/",
+        {
+            "assess-household_size": "1",
+            "assess-annual_income": "900000",
+            "assess-medical": "0",
+            "assess-schooling": "0",
+        },
+    )
+    assert resp.status_code == 302
+    assert [m.level_tag for m in resp.wsgi_request._messages] == ["success", "warning"]
+    page = client.get(f"{CASES}{filed_case.pk}/change/").content.decode()
+    assert 'id="not-in-hardship"' in page
+
+    refused = aid_post(client, filed_case, **{"aid-amount": "3000"})
+    assert refused.status_code == 200 and "errornote" in refused.content.decode()
+    assert not Aid.objects.exists()
+
+
 def test_a_refused_service_shows_its_message_on_the_page(client, hs, open_case):
     resp = login(client, hs).post(f"{CASES}{open_case.pk}/do/transition/", {"transition-to_state": "filed"})
 

@@ -291,6 +291,91 @@ def test_a_review_finding_no_more_hardship_exits_the_case(filed_case, case_staff
     assert case.closed_at is not None
 
 
+# --- A filed case re-assessed as not in hardship --------------------------------------------------
+
+
+def _reassess_not_in_hardship(case, actor):
+    return services.case_assess(
+        case=case,
+        actor=actor,
+        household_size=1,
+        annual_income="900000",
+        medical_expenditure="0",
+        schooling_expenditure="0",
+        sudden_accident=False,
+    )
+
+
+def _aid(case, actor, amount="3000.00"):
+    return services.aid_create(
+        case=case, actor=actor, fund_line="living", amount=amount, purpose="生活救助", paid_on=dt.date(2025, 3, 1)
+    )
+
+
+def test_a_filed_case_assessed_as_not_in_hardship_stays_filed_but_gets_no_new_aid(filed_case, case_staff):
+    case = _reassess_not_in_hardship(filed_case, case_staff)
+
+    assert (case.state, case.category) == (Case.State.FILED, Case.Category.NONE)
+    assert services.needs_decision(case)
+    assert case.events.filter(kind="not_in_hardship").exists()
+    with pytest.raises(ServiceError) as exc:
+        _aid(case, case_staff)
+    assert exc.value.code == "not_in_hardship"
+    assert not case.aid.exists()
+    with pytest.raises(ServiceError) as exc:
+        services.case_transition(case=case, to_state="receiving_aid", actor=case_staff)
+    assert exc.value.code == "not_in_hardship"
+
+
+def test_an_override_to_not_in_hardship_also_stops_new_aid(filed_case, case_staff):
+    services.case_override_category(case=filed_case, actor=case_staff, category="none", reason="家属已就业")
+
+    with pytest.raises(ServiceError) as exc:
+        _aid(filed_case, case_staff)
+    assert exc.value.code == "not_in_hardship"
+
+
+def test_waiting_aid_is_approved_only_once_the_case_is_in_hardship_again(filed_case, case_staff, case_checker):
+    waiting = _aid(filed_case, case_staff, amount="20000.00")
+    assert waiting.state == "pending"
+    _reassess_not_in_hardship(filed_case, case_staff)
+
+    with pytest.raises(ServiceError) as exc:
+        services.aid_approve(aid=waiting, actor=case_checker)
+    assert exc.value.code == "not_in_hardship"
+    waiting.refresh_from_db()
+    assert waiting.state == "pending" and waiting.approver is None
+
+    services.case_override_category(case=filed_case, actor=case_staff, category="accident", reason="突发重病")
+    assert services.aid_approve(aid=waiting, actor=case_checker).state == "approved"
+
+
+def test_closing_a_case_assessed_as_not_in_hardship_needs_a_reason(filed_case, case_staff):
+    _reassess_not_in_hardship(filed_case, case_staff)
+
+    for to_state in ("exited", "resolved"):
+        with pytest.raises(ServiceError) as exc:
+            services.case_transition(case=filed_case, to_state=to_state, actor=case_staff, note="  ")
+        assert exc.value.code == "reason_required"
+    case = services.case_transition(case=filed_case, to_state="exited", actor=case_staff, note="收入已超过标准")
+    assert case.state == Case.State.EXITED
+    assert case.events.get(kind="state", data__to="exited").text == "收入已超过标准"
+
+
+def test_a_case_assessed_as_not_in_hardship_cannot_be_reviewed_as_still_in_hardship(filed_case, case_staff):
+    _reassess_not_in_hardship(filed_case, case_staff)
+
+    with pytest.raises(ServiceError) as exc:
+        services.case_review(case=filed_case, actor=case_staff, note="仍困难", still_in_hardship=True)
+    assert exc.value.code == "not_in_hardship"
+    case = services.case_review(case=filed_case, actor=case_staff, note="已脱困", still_in_hardship=False)
+    assert case.state == Case.State.EXITED
+
+
+def test_a_filed_case_still_in_hardship_closes_without_a_reason(filed_case, case_staff):
+    assert services.case_transition(case=filed_case, to_state="resolved", actor=case_staff).state == "resolved"
+
+
 def test_overdue_reviews_lists_only_filed_cases_past_their_date(tree, filed_case, case_staff, case_outsider):
     today = timezone.localdate()
     other = MemberFactory(union=tree.g1)
