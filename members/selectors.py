@@ -1,6 +1,6 @@
 """Read-side queries for membership, and the staff scope rule used by every door."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from members.models import Member, MembershipApplication, MutualAidEnrolment, SmsCode, Station, Transfer, Union
@@ -141,3 +141,14 @@ def station_join_counts() -> QuerySet[Station]:
 def sms_code_live(mobile: str) -> bool:
     """Whether a login code was sent to `mobile` and is still unused and unexpired."""
     return SmsCode.objects.filter(mobile=mobile, used_at__isnull=True, expires_at__gt=timezone.now()).exists()
+
+
+def sms_code_failures_today(mobile: str) -> int:
+    """Wrong codes entered for `mobile` today (local time), over every code sent to it today.
+
+    Counted on the codes themselves (`SmsCode.attempts`), which are kept a day after they expire.
+    Wrong tries after midnight on a code sent before it count for the day before.
+    """
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    failures = SmsCode.objects.filter(mobile=mobile, created_at__gte=midnight).aggregate(n=Sum("attempts"))["n"]
+    return failures or 0

@@ -31,7 +31,7 @@ from members.models import (
     Union,
     User,
 )
-from members.selectors import user_can_manage
+from members.selectors import sms_code_failures_today, user_can_manage
 from members.validators import (
     mask_id_number,
     normalize_digits,
@@ -500,13 +500,28 @@ def _code_hash(mobile: str, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"{mobile}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def sms_code_failures_refuse(*, mobile: str) -> None:
+    """Refuse (ServiceError "too_many_failures") a number that had its day's wrong codes.
+
+    Every code allows SMS_CODE_MAX_ATTEMPTS tries; this caps the tries over all of a number's codes
+    at SMS_CODE_FAILURES_PER_DAY a day, so a code cannot be guessed by asking for code after code.
+    """
+    if sms_code_failures_today(normalize_mobile(mobile)) >= settings.SMS_CODE_FAILURES_PER_DAY:
+        raise ServiceError(
+            "too_many_failures",
+            _("Too many wrong codes were entered for this number today. Please try again tomorrow."),
+        )
+
+
 def sms_code_send(*, mobile: str, ip: str) -> None:
-    """Send a 6-digit login code, valid 5 minutes. Rate-limited per number and per IP."""
+    """Send a 6-digit login code, valid 5 minutes. Rate-limited per number and per IP, and refused
+    once the number had its day's wrong codes."""
     mobile = normalize_mobile(mobile)
     try:
         validate_mobile(mobile)
     except ValidationError as exc:
         raise ServiceError("mobile", exc.messages[0]) from None
+    sms_code_failures_refuse(mobile=mobile)
     now = timezone.now()
     recent = SmsCode.objects.filter(
         mobile=mobile, created_at__gt=now - dt.timedelta(seconds=settings.SMS_RESEND_SECONDS)
@@ -545,7 +560,8 @@ def sms_code_send(*, mobile: str, ip: str) -> None:
 
 
 def sms_code_check(*, mobile: str, code: str) -> bool:
-    """Consume the code if it matches: single use, expires, at most 5 attempts."""
+    """Consume the code if it matches: single use, expires, at most 5 attempts, and none once the
+    number had its day's wrong codes (even the right code: the guesser might have found it)."""
     mobile, code = normalize_mobile(mobile), normalize_digits(code)
     now = timezone.now()
     with transaction.atomic():
@@ -558,6 +574,9 @@ def sms_code_check(*, mobile: str, code: str) -> bool:
         if sms is None:
             return False
         if sms.attempts >= settings.SMS_CODE_MAX_ATTEMPTS:
+            return False
+        # Read after the lock: a concurrent wrong try on this code has been counted.
+        if sms_code_failures_today(mobile) >= settings.SMS_CODE_FAILURES_PER_DAY:
             return False
         if not hmac.compare_digest(sms.code_hash, _code_hash(mobile, code)):
             SmsCode.objects.filter(pk=sms.pk).update(attempts=F("attempts") + 1)

@@ -62,7 +62,11 @@ def _sms_authenticate(request, mobile: str, code: str):
 
     Without a live code for the number there is nothing to guess, so no failure is counted:
     otherwise anyone could lock a number out without ever asking for a code.
+
+    A number that had its day's wrong codes raises ServiceError ("too_many_failures"), so the
+    worker is told why even the right code no longer works.
     """
+    services.sms_code_failures_refuse(mobile=mobile)
     if not selectors.sms_code_live(mobile):
         return None
     return authenticate(request, username=mobile, mobile=mobile, sms_code=code)
@@ -88,11 +92,15 @@ def login_view(request):
     error = ""
     if request.method == "POST":
         if form.is_valid():
-            user = _sms_authenticate(request, form.cleaned_data["mobile"], form.cleaned_data["sms_code"])
-            if user is not None:
-                login(request, user)
-                return redirect(next_url or "members:home")
-            error = _("The code is wrong or has expired. Please ask for a new one.")
+            try:
+                user = _sms_authenticate(request, form.cleaned_data["mobile"], form.cleaned_data["sms_code"])
+            except services.ServiceError as exc:
+                error = exc.message
+            else:
+                if user is not None:
+                    login(request, user)
+                    return redirect(next_url or "members:home")
+                error = _("The code is wrong or has expired. Please ask for a new one.")
         else:
             error = first_error(form)
     return render(request, "members/login.html", {"tab": "me", "form": form, "error": error, "next": next_url})
@@ -178,13 +186,17 @@ def join(request, station_code: str | None = None):
             data = form.cleaned_data
             if form.anonymous:
                 # The SMS code proves the mobile number and logs the worker in.
-                worker = _sms_authenticate(request, data["mobile"], data["sms_code"])
-                if worker is None:
-                    form.add_error("sms_code", _("The code is wrong or has expired. Please ask for a new one."))
+                try:
+                    worker = _sms_authenticate(request, data["mobile"], data["sms_code"])
+                except services.ServiceError as exc:
+                    form.add_error("sms_code", exc.message)
                 else:
-                    login(request, worker)
-                    form = ApplicationForm(request.POST, anonymous=False)
-                    form.is_valid()
+                    if worker is None:
+                        form.add_error("sms_code", _("The code is wrong or has expired. Please ask for a new one."))
+                    else:
+                        login(request, worker)
+                        form = ApplicationForm(request.POST, anonymous=False)
+                        form.is_valid()
             if not form.errors:
                 try:
                     services.application_submit(

@@ -242,6 +242,10 @@ SMS_PROVIDER_URL = env.str("SMS_PROVIDER_URL", default="")
 SMS_PROVIDER_KEY = env.str("SMS_PROVIDER_KEY", default="")
 SMS_CODE_TTL_SECONDS = 300
 SMS_CODE_MAX_ATTEMPTS = 5
+# Wrong codes allowed per mobile number and calendar day (Asia/Shanghai), over all its codes: without
+# it, 5 tries per code and 5 codes an hour give a guesser 25 tries an hour, every hour. Once reached,
+# the number gets no code and logs in with none until midnight.
+SMS_CODE_FAILURES_PER_DAY = env.int("SMS_CODE_FAILURES_PER_DAY", default=10)
 # Rate limits on sending codes, per mobile number and per client IP.
 SMS_RATE_PER_MOBILE = env.str("SMS_RATE_PER_MOBILE", default="5/h")
 SMS_RATE_PER_IP = env.str("SMS_RATE_PER_IP", default="20/h")
