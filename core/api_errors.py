@@ -7,7 +7,9 @@
 - ``retry_after`` (429 only): seconds to wait, also sent as the ``Retry-After`` header.
 """
 
+from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -50,11 +52,24 @@ def exception_handler(exc, context):
         code = _first_code(detail) if detail is not None else None
         if isinstance(exc, exceptions.PermissionDenied) and code == "permission_denied":
             code = "forbidden"
-        body = {"error": {"code": code or "error", "message": str(detail) if detail is not None else ""}}
+        message = str(detail) if detail is not None else ""
+        if isinstance(exc, exceptions.ParseError):
+            # The parsers' own messages are English and quote the parser's error: DRF's translated one.
+            message = str(exceptions.ParseError.default_detail)
+        body = {"error": {"code": code or "error", "message": message}}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             body["error"]["retry_after"] = int(exc.wait)
     response.data = body
     return response
+
+
+def page_not_found(request, exception):
+    """handler404: an unknown address under /api/ answers the structured error (`not_found`), in
+    JSON like every other API error; elsewhere Django's page."""
+    if request.path_info.startswith("/api/"):
+        body = {"error": {"code": "not_found", "message": str(exceptions.NotFound.default_detail)}}
+        return JsonResponse(body, status=status.HTTP_404_NOT_FOUND, json_dumps_params={"ensure_ascii": False})
+    return defaults.page_not_found(request, exception)
 
 
 # --- The error shape in the OpenAPI schema ------------------------------------------------------

@@ -6,6 +6,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.health import healthz
 
+# Unknown addresses under /api/ answer the API's JSON error body, not an HTML page.
+handler404 = "core.api_errors.page_not_found"
+
 admin.site.site_header = admin.site.site_title = settings.SPECTACULAR_SETTINGS["TITLE"].replace(" API", "")
 
 api_v1 = [
