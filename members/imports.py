@@ -132,8 +132,9 @@ def _cell(value: Any) -> Any:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        # Excel keeps 15 significant digits; a formula's binary noise (154184.67000000004) goes.
+        return str(int(value)) if value.is_integer() else format(value, ".15g")
     return str(value).strip()
 
 

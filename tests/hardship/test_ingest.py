@@ -744,3 +744,15 @@ def test_a_manifest_period_with_fullwidth_digits_is_read_in_ascii():
     assert pushformats.manifest_clean(manifest)["period"] == "2025-03"
     with pytest.raises(ServiceError):
         pushformats.manifest_clean({**manifest, "period": "２０２５-１３"})
+
+
+def test_xlsx_amounts_with_a_formulas_binary_noise_keep_their_cents(nhsa, push_rows):
+    rows = push_rows("medical", 1)
+    rows[0].update(total_cost=0.1 + 0.2, reimbursed=0.1, out_of_pocket=154184.67000000004)
+    content = xlsx_bytes(rows)
+    push = ingest.push_receive_file(
+        agency=nhsa, manifest=file_manifest("medical", content, 1), content=content, filename="x.xlsx"
+    )
+    assert push.rejected == 0
+    payload = PushRow.objects.get(push=push).payload
+    assert (payload["total_cost"], payload["out_of_pocket"]) == ("0.30", "154184.67")
