@@ -311,7 +311,10 @@ LOGGING = {
 # front of Django could be trusted to set it).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 30 * 24 * 3600
+SESSION_COOKIE_AGE = 30 * 24 * 3600  # workers, on their phones
+# Staff sessions (the admin, over every member's data in their union subtree) last a working day
+# from their last change: set at login (members.auth).
+STAFF_SESSION_COOKIE_AGE = env.int("STAFF_SESSION_COOKIE_AGE", default=8 * 3600)
 # With Redis, sessions are read from the cache and written through to the database (a restart of
 # Redis logs nobody out); without it, from the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
