@@ -183,6 +183,10 @@ class DataPushAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_add_permission(self, request):
+        # Uploading on an agency's behalf: city-level staff with `upload_agency_data` only.
+        return super().has_add_permission(request) and selectors.can_upload_agency_data(request.user)
+
     def add_view(self, request, form_url="", extra_context=None):
         return admin_views.push_upload(self, request)
 

@@ -128,7 +128,7 @@ class AdminPage:
 
 
 class PushUploadForm(forms.Form):
-    agency = forms.ModelChoiceField(label=_("agency"), queryset=Agency.objects.filter(is_active=True))
+    agency = forms.ModelChoiceField(label=_("agency"), queryset=Agency.objects.none())
     kind = forms.ChoiceField(label=_("kind"), choices=PushKind.choices)
     period = forms.CharField(label=_("period"), max_length=7, help_text=_("A month (2025-03) or a quarter (2025-Q1)."))
     batch_id = forms.CharField(
@@ -140,6 +140,11 @@ class PushUploadForm(forms.Form):
         label=_("file (CSV or XLSX)"),
         help_text=_("CSV in UTF-8 (with or without BOM), GBK or GB18030, or an Excel XLSX workbook."),
     )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the agencies this staff member may act for (the service checks it again).
+        self.fields["agency"].queryset = selectors.agencies_uploadable_by(user)
 
     def clean_period(self):
         period = self.cleaned_data["period"].strip().upper()
@@ -167,13 +172,14 @@ def push_upload(model_admin, request) -> TemplateResponse:
     from the file; the answer (rows accepted, each rejected row's line and reason) is shown."""
     if not model_admin.has_add_permission(request):
         raise PermissionDenied
-    from hardship.ingest import push_answer, push_receive_file
+    from hardship.ingest import push_answer
+    from hardship.ingest import push_upload as push_upload_service
 
     page = AdminPage(model_admin, request)
     title = gettext("Upload agency data")
     if request.method != "POST":
-        return page.render("admin/hardship/datapush/upload.html", title=title, form=PushUploadForm())
-    form = PushUploadForm(request.POST, request.FILES)
+        return page.render("admin/hardship/datapush/upload.html", title=title, form=PushUploadForm(user=request.user))
+    form = PushUploadForm(request.POST, request.FILES, user=request.user)
     if not form.is_valid():
         return page.render("admin/hardship/datapush/upload.html", title=title, form=form)
     data = form.cleaned_data
@@ -193,13 +199,8 @@ def push_upload(model_admin, request) -> TemplateResponse:
         "sha256": hashlib.sha256(content).hexdigest(),
     }
     try:
-        push = push_receive_file(
-            agency=data["agency"],
-            manifest=manifest,
-            content=content,
-            filename=upload.name,
-            actor=request.user,
-            source="admin",
+        push = push_upload_service(
+            actor=request.user, agency=data["agency"], manifest=manifest, content=content, filename=upload.name
         )
     except ServiceError as exc:
         form.add_error(None, exc.message)
@@ -207,7 +208,7 @@ def push_upload(model_admin, request) -> TemplateResponse:
     return page.render(
         "admin/hardship/datapush/upload.html",
         title=title,
-        form=PushUploadForm(),
+        form=PushUploadForm(user=request.user),
         push=push,
         answer=push_answer(push),
         repeated=not getattr(push, "created_now", True),

@@ -730,6 +730,36 @@ def push_receive_file(
     return push
 
 
+def push_upload(*, actor, agency: Agency, manifest: dict, content, filename: str = "") -> DataPush:
+    """Staff upload a file on an agency's behalf (the admin's upload page): only for an agency
+    `hardship.selectors.agencies_uploadable_by(actor)` lists, i.e. by city-level staff with
+    `hardship.upload_agency_data`. A refusal is audited (`hardship.push.upload_refused`, with the
+    agency and the batch); an accepted file goes on as `push_receive_file` with source `admin`
+    and the uploader recorded as `created_by` (audited as `hardship.push.received`)."""
+    from hardship.selectors import agencies_uploadable_by
+
+    if not agencies_uploadable_by(actor).filter(pk=agency.pk).exists():
+        audit_log(
+            action="hardship.push.upload_refused",
+            obj=agency,
+            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            new={
+                "agency": agency.code,
+                "batch_id": str(manifest.get("batch_id", ""))[:64],
+                "kind": str(manifest.get("kind", ""))[:20],
+                "period": str(manifest.get("period", ""))[:7],
+                "code": "forbidden",
+            },
+        )
+        raise ServiceError(
+            "forbidden",
+            _("Only city-level staff with the permission to do so may upload data on an agency's behalf."),
+        )
+    return push_receive_file(
+        agency=agency, manifest=manifest, content=content, filename=filename, actor=actor, source=DataPush.Source.ADMIN
+    )
+
+
 def push_receive_json(*, agency: Agency, manifest: dict, rows: list[dict], page: int = 1, pages: int = 1) -> DataPush:
     """Receive one page of a JSON push. A push in several pages is kept (encrypted) page by page
     in state `receiving` until its last page arrives, in any order; then its row count and SHA-256

@@ -82,6 +82,11 @@ class DataPush(models.Model):
         verbose_name = _("data push")
         verbose_name_plural = _("data pushes")
         ordering = ["-received_at"]
+        permissions = [
+            # An agency's data covers the whole city and replaces its earlier rows: uploading a file
+            # on an agency's behalf in the admin is for city-level staff holding this permission.
+            ("upload_agency_data", _("Can upload a partner agency's data on its behalf (city level)")),
+        ]
         constraints = [models.UniqueConstraint(fields=["agency", "batch_id"], name="push_batch_once_per_agency")]
         indexes = [models.Index(fields=["period", "kind"])]
 

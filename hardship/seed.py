@@ -59,7 +59,7 @@ SUPERVISOR_GROUP = "帮扶主管"
 # What hardship staff do in the admin; supervisors may also list every case and read the access log.
 STAFF_CODENAMES = (
     "view_case", "add_case", "change_case", "view_candidate", "change_candidate", "view_aid", "change_aid",
-    "view_datapush", "add_datapush", "view_warmthbatch", "add_warmthbatch", "change_warmthbatch",
+    "view_datapush", "view_warmthbatch", "add_warmthbatch", "change_warmthbatch",
     "view_warmthrosterentry", "view_referral", "view_cyclerun", "view_screeningrule", "view_localstandard",
     "view_casedocument", "view_caseevent",
 )  # fmt: skip
@@ -72,6 +72,9 @@ SUPERVISOR_CODENAMES = (
 CITY_SETTINGS_GROUP = "帮扶市级设置"
 CITY_SETTINGS_CODENAMES = ("view_hardshipsettings", "change_hardshipsettings", "change_second_approval")
 DEMO_CITY_SETTINGS_STAFF = ("city",)
+# Uploading a file on an agency's behalf: city-level staff only (hardship.selectors.can_upload_agency_data).
+CITY_UPLOAD_GROUP = "帮扶数据代传"
+CITY_UPLOAD_CODENAMES = ("view_datapush", "add_datapush", "upload_agency_data")
 # Demo staff of the members app (members.seed.demo.DemoStaff) who get the hardship groups.
 DEMO_HARDSHIP_STAFF = {"city": True, "wuxing": True, "g-g0001": False}  # username: supervisor?
 DEMO_BATCH_PREFIX = "demo-"
@@ -113,6 +116,14 @@ def hardship_city_settings_group() -> Group:
     return group
 
 
+def hardship_city_upload_group() -> Group:
+    group, _ = Group.objects.get_or_create(name=CITY_UPLOAD_GROUP)
+    group.permissions.set(
+        Permission.objects.filter(content_type__app_label="hardship", codename__in=CITY_UPLOAD_CODENAMES)
+    )
+    return group
+
+
 def local_standards(union: Union) -> None:
     for year, amount in STANDARDS.items():
         LocalStandard.objects.get_or_create(union=union, year=year, defaults={"monthly_amount": amount})
@@ -147,7 +158,7 @@ def seed_setup(ctx: SeedContext) -> None:
             if DEMO_HARDSHIP_STAFF[user.username]:
                 user.groups.add(supervisor_group)
             if user.username in DEMO_CITY_SETTINGS_STAFF:
-                user.groups.add(hardship_city_settings_group())
+                user.groups.add(hardship_city_settings_group(), hardship_city_upload_group())
     ctx.log(f"Hardship staff groups given to {', '.join(DEMO_HARDSHIP_STAFF)}.")
 
 

@@ -31,6 +31,8 @@ VIEW_CANDIDATE = "hardship.view_candidate"
 LIST_ALL_CASES = "hardship.list_all_cases"
 CHANGE_SETTINGS = "hardship.change_hardshipsettings"
 CHANGE_SECOND_APPROVAL = "hardship.change_second_approval"
+ADD_PUSH = "hardship.add_datapush"
+UPLOAD_AGENCY_DATA = "hardship.upload_agency_data"
 
 ID_NUMBER_RE = re.compile(r"^\d{17}[\dXx]$", re.ASCII)
 
@@ -89,6 +91,22 @@ def can_change_hardship_settings(user) -> bool:
 def can_change_second_approval(user) -> bool:
     """The maker–checker threshold also needs the dedicated `hardship.change_second_approval`."""
     return can_change_hardship_settings(user) and _has_perm(user, CHANGE_SECOND_APPROVAL)
+
+
+def can_upload_agency_data(user) -> bool:
+    """Staff may upload a file on a partner agency's behalf only at city level, with
+    `hardship.add_datapush` and `hardship.upload_agency_data`. Staff are not linked to agencies, and
+    an agency's rows cover the whole city (a new push replaces the agency's earlier rows with the
+    same source keys, and feeds screening, the double-aid check and the agency's outbound data), so
+    district and grassroots staff, whose scope is part of the city, never act for an agency."""
+    return is_city_level(user) and _has_perm(user, ADD_PUSH) and _has_perm(user, UPLOAD_AGENCY_DATA)
+
+
+def agencies_uploadable_by(user) -> QuerySet[Agency]:
+    """The agencies `user` may upload data for in the admin (see `can_upload_agency_data`)."""
+    if not can_upload_agency_data(user):
+        return Agency.objects.none()
+    return Agency.objects.filter(is_active=True)
 
 
 def case_search(*, user, query: str) -> QuerySet[Case]:

@@ -2,6 +2,7 @@
 page's small forms, aid approval, warmth batches, uploads and the cycle page."""
 
 import datetime as dt
+import hashlib
 import io
 from decimal import Decimal
 
@@ -464,20 +465,32 @@ def test_only_supervisors_read_the_access_log_of_their_scope(client, hs, supervi
 # --- Uploads, rules, settings -----------------------------------------------------------------
 
 
-def test_the_upload_form_shows_each_rejected_line(client, hs, member, db):
-    mca = Agency.objects.get_or_create(code="mca", defaults={"name": "民政局"})[0]
-    good = member.id_number
+@pytest.fixture
+def uploader(city_staff):
+    """City-level hardship staff who may upload an agency's data on its behalf."""
+    return grant_hardship(city_staff, *STAFF_PERMS, "upload_agency_data")
+
+
+def dibao_upload(member):
     csv = (
         "id_number,name,list,start_date,status,source_key\n"
-        f"{good},周建新,dibao,2024-06-01,active,k1\n"
+        f"{member.id_number},周建新,dibao,2024-06-01,active,k1\n"
         "330502199001011234,王芳,dibao,2024-06-01,active,k2\n"
     ).encode("utf-8-sig")
     upload = io.BytesIO(csv)
     upload.name = "dibao-2025-03.csv"
-    resp = login(client, hs).post(
-        PUSHES + "add/",
-        {"agency": mca.pk, "kind": "low_income", "period": "2025-03", "batch_id": "b-1", "file": upload},
-    )
+    return upload
+
+
+def upload_post(client, agency, member, batch_id="b-1"):
+    data = {"agency": agency.pk, "kind": "low_income", "period": "2025-03", "batch_id": batch_id}
+    return client.post(PUSHES + "add/", {**data, "file": dibao_upload(member)})
+
+
+def test_the_upload_form_shows_each_rejected_line(client, uploader, member, db):
+    hs = uploader
+    mca = Agency.objects.get_or_create(code="mca", defaults={"name": "民政局"})[0]
+    resp = upload_post(login(client, hs), mca, member)
 
     assert resp.status_code == 200
     answer = resp.context["answer"]
@@ -490,6 +503,60 @@ def test_the_upload_form_shows_each_rejected_line(client, hs, member, db):
     detail = client.get(f"{PUSHES}{push.pk}/change/").content.decode()
     assert answer["errors"][0]["reason"] in detail
     assert "330502199001011234" not in detail
+
+
+def test_district_and_grassroots_staff_cannot_upload_data_as_an_agency(client, hs, supervisor, member):
+    mca = Agency.objects.get_or_create(code="mca", defaults={"name": "民政局"})[0]
+    # Even holding the upload permission, staff below the city federation never act for an agency.
+    supervisor = grant_hardship(supervisor, "upload_agency_data")
+    for user in (hs, supervisor):
+        login(client, user)
+        assert client.get(PUSHES + "add/").status_code == 403
+        assert upload_post(client, mca, member).status_code == 403
+        assert client.get(PUSHES).context["has_add_permission"] is False
+    assert not DataPush.objects.exists()
+
+
+def test_city_staff_without_the_upload_permission_cannot_upload(client, city_staff, member):
+    mca = Agency.objects.get_or_create(code="mca", defaults={"name": "民政局"})[0]
+    login(client, grant_hardship(city_staff, *STAFF_PERMS))
+
+    assert upload_post(client, mca, member).status_code == 403
+    assert not DataPush.objects.exists()
+
+
+def test_the_upload_service_refuses_and_audits_an_upload_by_staff_who_may_not_act_for_the_agency(
+    hs, supervisor, uploader, member
+):
+    from hardship import ingest
+
+    mca = Agency.objects.get_or_create(code="mca", defaults={"name": "民政局"})[0]
+    content = dibao_upload(member).getvalue()
+    manifest = {"agency": "mca", "kind": "low_income", "period": "2025-03", "batch_id": "b-1", "row_count": 2}
+    manifest["sha256"] = hashlib.sha256(content).hexdigest()
+    for user in (hs, grant_hardship(supervisor, "upload_agency_data")):
+        with pytest.raises(ServiceError) as exc:
+            ingest.push_upload(actor=user, agency=mca, manifest=manifest, content=content)
+        assert exc.value.code == "forbidden"
+    refused = AuditEntry.objects.filter(action="hardship.push.upload_refused").order_by("pk")
+    assert [(e.actor_id, e.new["agency"], e.new["batch_id"]) for e in refused] == [
+        (hs.pk, "mca", "b-1"),
+        (supervisor.pk, "mca", "b-1"),
+    ]
+    assert not DataPush.objects.exists()
+
+    push = ingest.push_upload(actor=uploader, agency=mca, manifest=manifest, content=content)
+    assert (push.source, push.created_by, push.accepted) == ("admin", uploader, 1)
+    assert AuditEntry.objects.filter(action="hardship.push.received", actor=uploader).exists()
+
+
+def test_the_upload_form_lists_only_active_agencies_and_only_to_uploaders(client, hs, uploader):
+    from hardship.admin_views import PushUploadForm
+
+    inactive = AgencyFactory(code="old", name="旧部门", is_active=False)
+    listed = PushUploadForm(user=uploader).fields["agency"].queryset
+    assert set(listed) == set(Agency.objects.filter(is_active=True)) and inactive not in listed and listed.exists()
+    assert not PushUploadForm(user=hs).fields["agency"].queryset.exists()
 
 
 def test_a_screening_rule_needs_its_threshold(client, hs):
