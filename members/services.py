@@ -415,6 +415,9 @@ def transfer_accept(*, transfer: Transfer, actor: User) -> Transfer:
         if t.status != Transfer.Status.RELEASED:
             raise ServiceError("bad_state", _("The old union must release the member first."))
         member = Member.objects.select_for_update().get(pk=t.member_id)
+        if member.status != Member.Status.ACTIVE:
+            # The member left or was suspended since asking: the transfer can only be rejected.
+            raise ServiceError("not_active", _("This member is no longer active, so the transfer cannot be accepted."))
         old_union = member.union_id
         member.union = t.to_union
         member._change_reason = f"transfer {t.pk}"
@@ -443,12 +446,13 @@ def transfer_accept(*, transfer: Transfer, actor: User) -> Transfer:
 
 def transfer_reject(*, transfer: Transfer, actor: User, reason: str) -> Transfer:
     """Either union may refuse: the old one before releasing, the new one before accepting."""
-    union = transfer.from_union if transfer.status == Transfer.Status.REQUESTED else transfer.to_union
-    _require_scope(actor, union)
     if not (reason or "").strip():
         raise ServiceError("reason_required", _("Give a reason for the rejection."))
     with transaction.atomic():
         t = Transfer.objects.select_for_update().get(pk=transfer.pk)
+        # Which union may refuse is read from the locked row: a release that just happened hands
+        # the decision to the new union, whatever the caller's copy of the transfer says.
+        _require_scope(actor, t.from_union if t.status == Transfer.Status.REQUESTED else t.to_union)
         if t.status not in (Transfer.Status.REQUESTED, Transfer.Status.RELEASED):
             raise ServiceError("bad_state", _("This transfer is already closed."))
         old = t.status
