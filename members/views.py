@@ -195,6 +195,13 @@ def join(request, station_code: str | None = None):
                         form.add_error("sms_code", _("The code is wrong or has expired. Please ask for a new one."))
                     else:
                         login(request, worker)
+                        # The number may be an imported member's, now linked to this login: the
+                        # worker is already a member (their own membership), not refused as
+                        # someone else's number.
+                        member = selectors.member_for_user(request.user)
+                        if member is not None and member.is_active:
+                            messages.info(request, _("You are already a union member."))
+                            return redirect("members:card")
                         form = ApplicationForm(request.POST, anonymous=False)
                         form.is_valid()
             if not form.errors:

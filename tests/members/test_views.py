@@ -290,6 +290,34 @@ def test_a_visitor_applies_with_an_sms_code_is_logged_in_and_sees_the_pending_ti
     assert tree.g1.name in html
 
 
+@pytest.mark.parametrize("own_id", [True, False], ids=["own ID number", "mistyped ID number"])
+def test_an_imported_member_who_joins_anonymously_is_sent_to_their_card(
+    client, tree, own_id, django_capture_on_commit_callbacks
+):
+    """The number is an imported member's: the code logs the worker in as that member, who is
+    already a member, not someone refused for another member's number (review finding 12)."""
+    raw = id_number()
+    imported = MemberFactory(union=tree.g1, mobile=NEW_MOBILE, user=None, join_channel="import", raw_id=raw)
+    send_code(client, NEW_MOBILE, django_capture_on_commit_callbacks)
+    data = join_data(tree, id_number=raw if own_id else id_number(), mobile=NEW_MOBILE, sms_code=last_code(NEW_MOBILE))
+    resp = client.post(reverse("members:join"), data)
+    assert resp.status_code == 302 and resp.url == reverse("members:card")
+    imported.refresh_from_db()
+    assert int(client.session["_auth_user_id"]) == imported.user_id
+    assert not MembershipApplication.objects.exists()
+    assert client.get(resp.url).status_code == 200  # the card opens
+
+
+def test_a_former_imported_member_who_joins_anonymously_applies_again(client, tree, django_capture_on_commit_callbacks):
+    raw = id_number()
+    MemberFactory(union=tree.g1, mobile=NEW_MOBILE, user=None, status=Member.Status.LEFT, raw_id=raw)
+    send_code(client, NEW_MOBILE, django_capture_on_commit_callbacks)
+    data = join_data(tree, id_number=raw, mobile=NEW_MOBILE, sms_code=last_code(NEW_MOBILE))
+    resp = client.post(reverse("members:join"), data)
+    assert resp.status_code == 302 and resp.url == reverse("members:application")
+    assert MembershipApplication.objects.get().mobile == NEW_MOBILE
+
+
 def test_a_wrong_code_on_the_join_form_creates_nothing(client, tree, django_capture_on_commit_callbacks):
     send_code(client, NEW_MOBILE, django_capture_on_commit_callbacks)
     wrong = "000000" if last_code(NEW_MOBILE) != "000000" else "111111"
