@@ -2,6 +2,7 @@
 and the cases referred to it; masked; once the cycle has published the period."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from core.services import api_key_create
 from hardship import cycle, services
-from hardship.models import Case, CycleRun, PushRow
+from hardship.models import Aid, Case, CycleRun, PushRow
 from tests.factories import AgencyFactory, MemberFactory
 
 URL = "/api/v1/hardship/outbound"
@@ -137,6 +138,54 @@ def test_aid_of_the_period_is_totalled_by_fund_line(client, filed_case, case_sta
     case = get(client, key_for(nhsa)).json()["results"][0]
 
     assert case["aid"] == {"illness": "4500.50"}
+
+
+@pytest.fixture
+def two_cases_of_one_head(tree, member, nhsa, push_row, case_staff):
+    """The member's case exited this month and their new case filed after it; 医保局 holds two
+    current rows about the member; 800 CNY of warmth aid (no case) for the month."""
+    now = timezone.now()
+    old = Case.objects.create(
+        head=member, union=tree.g1, case_no="KN2025-700001", state="exited", category="deep",
+        filed_at=now - dt.timedelta(days=400), closed_at=now - dt.timedelta(minutes=5),
+    )  # fmt: skip
+    new = Case.objects.create(
+        head=member, union=tree.g1, case_no="KN2025-700002", state="filed", category="relative", filed_at=now
+    )
+    matched_row(push_row, "medical", member, nhsa, "YB-0001")
+    matched_row(push_row, "medical", member, nhsa, "YB-0002")
+    today = timezone.localdate()
+    Aid.objects.create(
+        member=member, union=tree.g1, fund_line="warmth", amount=Decimal("800.00"), purpose="送温暖",
+        paid_on=today, period=this_month(), state="approved", maker=case_staff,
+    )  # fmt: skip
+    return old, new
+
+
+def test_a_head_with_two_cases_in_the_period_has_the_keys_on_both_and_warmth_aid_once(
+    client, two_cases_of_one_head, nhsa, published
+):
+    old, new = two_cases_of_one_head
+
+    results = {c["case_no"]: c for c in get(client, key_for(nhsa)).json()["results"]}
+
+    assert set(results) == {old.case_no, new.case_no}
+    assert results[old.case_no]["source_keys"] == results[new.case_no]["source_keys"] == ["YB-0001", "YB-0002"]
+    assert results[new.case_no]["aid"] == {"warmth": "800.00"}  # the case still filed
+    assert results[old.case_no]["aid"] == {}
+
+
+def test_warmth_aid_is_counted_once_when_the_heads_cases_are_on_different_pages(
+    client, two_cases_of_one_head, nhsa, published
+):
+    key = key_for(nhsa)
+    first = get(client, key, page_size=1).json()
+    second = client.get(first["next"], HTTP_AUTHORIZATION=f"Bearer {key}").json()
+
+    pages = first["results"] + second["results"]
+    assert len(pages) == 2
+    assert [c["aid"] for c in pages].count({"warmth": "800.00"}) == 1
+    assert all(c["source_keys"] == ["YB-0001", "YB-0002"] for c in pages)
 
 
 def test_cases_closed_before_the_period_or_never_filed_are_not_outbound(
