@@ -5,8 +5,9 @@ Every figure is aggregated by the database (COUNT/SUM … GROUP BY): nothing her
 of the big tables in Python. The number of queries does not depend on the number of rows.
 
 Records received are the agencies' rows of the period, whoever they concern (pushes are not
-bound to a union); every other figure is limited to the user's union subtree, or to the chosen
-union within it.
+bound to a union); rows pushed for a quarter (2025-Q1) count in the report and the trend of the
+quarter's last month (2025-03), the month whose cycle screens them, and in the year. Every
+other figure is limited to the user's union subtree, or to the chosen union within it.
 """
 
 import calendar
@@ -21,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models import Agency
+from hardship import screening
 from hardship.models import Aid, Candidate, Case, FundLine, PushKind, PushRow, Referral, WarmthRosterEntry
 from hardship.selectors import is_hardship_staff
 from members import selectors as member_selectors
@@ -48,11 +50,14 @@ def period_parse(period: str) -> tuple[str, dt.date, dt.date]:
 
 
 def _period_q(field: str, period: str) -> Q:
-    """Rows whose period column (a month, or a quarter "2025-Q1") falls in `period`."""
+    """Rows whose period column (a month, or a quarter "2025-Q1") falls in `period`.
+
+    A quarter's rows count in the report of the quarter's last month (2025-Q1 in 2025-03), the
+    month whose cycle screens and publishes them (`screening.period_aliases`), and in its year."""
     kind, start, _end = period_parse(period)
     if kind == "year":
         return Q(**{f"{field}__startswith": f"{start.year}-"})
-    return Q(**{field: period})
+    return Q(**{f"{field}__in": screening.period_of_month(period)})
 
 
 def _time_q(field: str, period: str) -> Q:
@@ -275,14 +280,16 @@ def trend(*, user, months: int = 12, end: str | None = None, union=None) -> list
     if prefix is None:
         return list(series.values())
 
+    # A quarter's rows count in its last month, as in `_period_q`.
+    month_of = {alias: m for m in labels for alias in screening.period_of_month(m)}
     for row in (
-        PushRow.objects.filter(is_current=True, period__in=labels)
+        PushRow.objects.filter(is_current=True, period__in=list(month_of))
         .values("period")
         .annotate(rows=Count("id"), matched=Count("id", filter=Q(member__isnull=False) & _in("member__union", prefix)))
         .order_by()
     ):
-        series[row["period"]]["received"] = row["rows"]
-        series[row["period"]]["matched"] = row["matched"]
+        series[month_of[row["period"]]]["received"] += row["rows"]
+        series[month_of[row["period"]]]["matched"] += row["matched"]
     for row in (
         Candidate.objects.filter(_in("union", prefix), period__in=labels)
         .values("period")

@@ -220,6 +220,25 @@ def test_the_trend_has_twelve_months_ending_at_the_period(world, wx_staff):
     assert (march["aid"], march["warmth_people"]) == (D("4432.00"), 2)
 
 
+def test_a_quarters_rows_count_in_the_month_that_ends_the_quarter(world, wx_staff, member, other_member):
+    mca = DataPush.objects.get(batch_id="m1").agency
+    push(mca, "disability", "2025-Q1", [(member, True), (other_member, True), (None, True)], batch="q1")
+    push(mca, "disability", "2025-Q2", [(member, True)], batch="q2")
+
+    march = reports.period_figures(user=wx_staff, period="2025-03")
+    february = reports.period_figures(user=wx_staff, period="2025-02")
+    year = reports.period_figures(user=wx_staff, period="2025")
+    trend = {m["month"]: m for m in reports.trend(user=wx_staff, end="2025-06")}
+
+    received = {(r["agency"], r["kind"]): (r["rows"], r["matched"]) for r in march["received"]}
+    assert received[("mca", "disability")] == (3, 1)  # only the member is in 吴兴区
+    assert (march["received_total"], march["matched_total"]) == (8, 3)
+    assert february["received_total"] == 1  # not in the quarter's other months
+    assert year["received_total"] == 10  # counted once in the year
+    assert (trend["2025-03"]["received"], trend["2025-03"]["matched"]) == (8, 3)
+    assert (trend["2025-06"]["received"], trend["2025-02"]["received"]) == (1, 1)
+
+
 def test_the_figures_take_a_fixed_number_of_queries(world, wx_staff, tree, django_assert_max_num_queries):
     for i in range(10):
         MemberFactory(union=tree.g1, mobile=f"1371111{i + 100:04d}")
