@@ -50,6 +50,20 @@ def audit_log(
     )
 
 
+def recipients_language():
+    """Render a notification (inbox and SMS) in its recipients' language, not the actor's.
+
+    `_()` follows the language of the request that runs the service: an approval by a staff member
+    whose browser asks for English would text the worker in English. The project keeps no language
+    per user, so notifications are written in the portal's language (settings.LANGUAGE_CODE,
+    Chinese), for workers and staff alike. Use it around the `_()` calls that build the texts.
+    """
+    from django.conf import settings
+    from django.utils import translation
+
+    return translation.override(settings.LANGUAGE_CODE)
+
+
 def notification_send(
     *,
     recipient_ids: Iterable[int],
@@ -62,7 +76,7 @@ def notification_send(
 ) -> None:
     """Queue a notification for each recipient, delivered by Celery once the transaction commits.
 
-    Strings should already be in the recipient's language (workers: Chinese by default).
+    Strings should already be in the recipient's language: build them inside `recipients_language()`.
     `dedupe_key` makes delivery idempotent when a task is retried.
     """
     from core.tasks import deliver_notification

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.models import Agency
-from core.services import audit_log, notification_send
+from core.services import audit_log, notification_send, recipients_language
 from hardship import documents, exports
 from hardship.models import (
     AccessLog,
@@ -776,15 +776,16 @@ def aid_create(
         _event(case, "aid", actor=actor, text=aid.purpose, data=data)
         audit_log(action="hardship.aid.created", obj=aid, actor=actor, new=data)
         if needs_checker:
-            notification_send(
-                recipient_ids=_case_staff_ids(case, exclude=[actor]),
-                kind="hardship.aid.pending",
-                title=_("Aid waiting for your approval"),
-                body=_("%(amount)s CNY of aid under case %(case)s needs a second approver.")
-                % {"amount": amount, "case": case.case_no},
-                link=_case_link(case),
-                dedupe_key=f"hardship-aid-pending-{aid.pk}",
-            )
+            with recipients_language():
+                notification_send(
+                    recipient_ids=_case_staff_ids(case, exclude=[actor]),
+                    kind="hardship.aid.pending",
+                    title=_("Aid waiting for your approval"),
+                    body=_("%(amount)s CNY of aid under case %(case)s needs a second approver.")
+                    % {"amount": amount, "case": case.case_no},
+                    link=_case_link(case),
+                    dedupe_key=f"hardship-aid-pending-{aid.pk}",
+                )
         else:
             audit_log(action="hardship.aid.approved", obj=aid, actor=actor, new={"state": "approved", "by": "maker"})
             if case.state == S.FILED:
@@ -828,15 +829,16 @@ def aid_approve(*, aid: Aid, actor, double_aid_acknowledged: bool = False) -> Ai
         audit_log(action="hardship.aid.approved", obj=aid, actor=actor, old={"state": "pending"}, new=data)
         if case.state == S.FILED:
             _transition(case, S.RECEIVING_AID, actor)
-        notification_send(
-            recipient_ids=[aid.maker_id],
-            kind="hardship.aid.approved",
-            title=_("Aid approved"),
-            body=_("%(amount)s CNY of aid under case %(case)s was approved.")
-            % {"amount": aid.amount, "case": case.case_no},
-            link=_case_link(case),
-            dedupe_key=f"hardship-aid-approved-{aid.pk}",
-        )
+        with recipients_language():
+            notification_send(
+                recipient_ids=[aid.maker_id],
+                kind="hardship.aid.approved",
+                title=_("Aid approved"),
+                body=_("%(amount)s CNY of aid under case %(case)s was approved.")
+                % {"amount": aid.amount, "case": case.case_no},
+                link=_case_link(case),
+                dedupe_key=f"hardship-aid-approved-{aid.pk}",
+            )
     return aid
 
 
@@ -970,15 +972,16 @@ def warmth_batch_approve(*, batch: WarmthBatch, actor) -> WarmthBatch:
             new={"state": "approved", "aid_approved": approved, "total": str(batch.total)},
         )
         if batch.created_by_id:
-            notification_send(
-                recipient_ids=[batch.created_by_id],
-                kind="hardship.warmth_batch.approved",
-                title=_("Warmth batch approved"),
-                body=_("%(name)s: %(count)d recipients, %(total)s CNY.")
-                % {"name": batch.name, "count": batch.recipients, "total": batch.total},
-                link=f"/admin/hardship/warmthbatch/{batch.pk}/change/",
-                dedupe_key=f"hardship-warmth-approved-{batch.pk}",
-            )
+            with recipients_language():
+                notification_send(
+                    recipient_ids=[batch.created_by_id],
+                    kind="hardship.warmth_batch.approved",
+                    title=_("Warmth batch approved"),
+                    body=_("%(name)s: %(count)d recipients, %(total)s CNY.")
+                    % {"name": batch.name, "count": batch.recipients, "total": batch.total},
+                    link=f"/admin/hardship/warmthbatch/{batch.pk}/change/",
+                    dedupe_key=f"hardship-warmth-approved-{batch.pk}",
+                )
     return batch
 
 
@@ -1051,20 +1054,21 @@ def referral_answer(*, referral: Referral, agency: Agency, granted: bool, amount
         audit_log(
             action="hardship.referral.answered", obj=ref, actor_label=str(agency), old={"state": "sent"}, new=data
         )
-        params = {"agency": agency.name, "benefit": ref.get_benefit_display(), "case": case.case_no}
-        if granted:
-            body = _("%(agency)s granted %(benefit)s for case %(case)s.") % params
-        else:
-            body = _("%(agency)s refused %(benefit)s for case %(case)s.") % params
-        recipients = _case_staff_ids(case)
-        if ref.sent_by_id and ref.sent_by_id not in recipients:
-            recipients.append(ref.sent_by_id)
-        notification_send(
-            recipient_ids=recipients,
-            kind="hardship.referral.answered",
-            title=_("A referral was answered"),
-            body=body,
-            link=_case_link(case),
-            dedupe_key=f"hardship-referral-answered-{ref.pk}",
-        )
+        with recipients_language():
+            params = {"agency": agency.name, "benefit": ref.get_benefit_display(), "case": case.case_no}
+            if granted:
+                body = _("%(agency)s granted %(benefit)s for case %(case)s.") % params
+            else:
+                body = _("%(agency)s refused %(benefit)s for case %(case)s.") % params
+            recipients = _case_staff_ids(case)
+            if ref.sent_by_id and ref.sent_by_id not in recipients:
+                recipients.append(ref.sent_by_id)
+            notification_send(
+                recipient_ids=recipients,
+                kind="hardship.referral.answered",
+                title=_("A referral was answered"),
+                body=body,
+                link=_case_link(case),
+                dedupe_key=f"hardship-referral-answered-{ref.pk}",
+            )
     return ref

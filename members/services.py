@@ -11,12 +11,12 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import ratelimit
 from core.crypto import blind_index
-from core.services import audit_log, notification_send
+from core.services import audit_log, notification_send, recipients_language
 from core.sms import mask_mobile, send_sms
 from members.models import (
     EmploymentForm,
@@ -66,17 +66,6 @@ def _identity(number: str) -> dict:
         "id_masked": mask_id_number(info.number),
         "_info": info,
     }
-
-
-def _in_recipients_language():
-    """Render a notification (inbox and SMS) in its recipients' language, not the actor's.
-
-    `_()` follows the language of the request that runs the service: an approval by a staff member
-    whose browser asks for English would text the worker in English. The project keeps no language
-    per user, so notifications are written in the portal's language (settings.LANGUAGE_CODE,
-    Chinese), for workers and staff alike.
-    """
-    return translation.override(settings.LANGUAGE_CODE)
 
 
 def _require_scope(actor: User, union: Union) -> None:
@@ -144,7 +133,7 @@ def application_submit(
                 new={"union": union.pk, "station": station.pk if station else None, "id": app.id_masked},
             )
             staff_ids = _union_staff_ids(union)
-            with _in_recipients_language():
+            with recipients_language():
                 notification_send(
                     recipient_ids=staff_ids,
                     kind="members.application.submitted",
@@ -225,7 +214,7 @@ def application_approve(*, application: MembershipApplication, actor: User) -> M
             old={"status": "pending"},
             new={"status": "approved", "member_no": member.member_no, "rejoined": former is not None},
         )
-        with _in_recipients_language():
+        with recipients_language():
             notification_send(
                 recipient_ids=[app.applicant_id],
                 kind="members.application.approved",
@@ -260,7 +249,7 @@ def application_reject(*, application: MembershipApplication, actor: User, reaso
             old={"status": "pending"},
             new={"status": "rejected", "reason": reason},
         )
-        with _in_recipients_language():
+        with recipients_language():
             notification_send(
                 recipient_ids=[app.applicant_id],
                 kind="members.application.rejected",
@@ -365,7 +354,7 @@ def transfer_request(*, member: Member, to_union: Union, reason: str = "", actor
                 actor=actor,
                 new={"from": member.union_id, "to": to_union.pk},
             )
-            with _in_recipients_language():
+            with recipients_language():
                 notification_send(
                     recipient_ids=_union_staff_ids(member.union),
                     kind="members.transfer.requested",
@@ -395,7 +384,7 @@ def transfer_release(*, transfer: Transfer, actor: User) -> Transfer:
             old={"status": "requested"},
             new={"status": "released"},
         )
-        with _in_recipients_language():
+        with recipients_language():
             notification_send(
                 recipient_ids=_union_staff_ids(t.to_union),
                 kind="members.transfer.released",
@@ -432,7 +421,7 @@ def transfer_accept(*, transfer: Transfer, actor: User) -> Transfer:
             new={"status": "completed", "union": t.to_union_id},
         )
         if member.user_id:
-            with _in_recipients_language():
+            with recipients_language():
                 notification_send(
                     recipient_ids=[member.user_id],
                     kind="members.transfer.accepted",
@@ -471,7 +460,7 @@ def transfer_reject(*, transfer: Transfer, actor: User, reason: str) -> Transfer
             new={"status": "rejected", "reason": reason},
         )
         if t.member.user_id:
-            with _in_recipients_language():
+            with recipients_language():
                 notification_send(
                     recipient_ids=[t.member.user_id],
                     kind="members.transfer.rejected",

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.services import audit_log, notification_send
+from core.services import audit_log, notification_send, recipients_language
 from members.services import ServiceError
 from vouchers.claims import _DbSoldOut, campaign_facts, member_is_eligible, members_at_month_limit, voucher_insert
 from vouchers.models import Campaign, Distribution, DrawEntry
@@ -99,22 +99,23 @@ def draw_run(*, campaign: Campaign, actor, seed: str | None = None) -> dict:
         )
         won_users = [e.member.user_id for e in entries if e.member_id in winner_set and e.member.user_id]
         lost_users = [e.member.user_id for e in entries if e.member_id not in winner_set and e.member.user_id]
-        if won_users:
-            notification_send(
-                recipient_ids=won_users,
-                kind="vouchers.draw.won",
-                title=_("You won the draw: %(name)s") % {"name": campaign.name},
-                body=_("The voucher is in My vouchers."),
-                dedupe_key=f"vouchers.draw.{campaign.pk}",
-            )
-        if lost_users:
-            notification_send(
-                recipient_ids=lost_users,
-                kind="vouchers.draw.lost",
-                title=_("Draw result: %(name)s") % {"name": campaign.name},
-                body=_("Sorry, you were not drawn this time."),
-                dedupe_key=f"vouchers.draw.{campaign.pk}",
-            )
+        with recipients_language():
+            if won_users:
+                notification_send(
+                    recipient_ids=won_users,
+                    kind="vouchers.draw.won",
+                    title=_("You won the draw: %(name)s") % {"name": campaign.name},
+                    body=_("The voucher is in My vouchers."),
+                    dedupe_key=f"vouchers.draw.{campaign.pk}",
+                )
+            if lost_users:
+                notification_send(
+                    recipient_ids=lost_users,
+                    kind="vouchers.draw.lost",
+                    title=_("Draw result: %(name)s") % {"name": campaign.name},
+                    body=_("Sorry, you were not drawn this time."),
+                    dedupe_key=f"vouchers.draw.{campaign.pk}",
+                )
     return {
         "seed": seed,
         "entries": len(entries),

@@ -210,3 +210,13 @@ def test_the_referral_endpoints_are_in_the_openapi_schema(client, db):
         assert op["security"] == [{"apiKey": []}]
         assert op["responses"]["403"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/Error"
     assert "404" in answer["responses"] and "409" in answer["responses"]
+
+
+def test_staff_are_told_of_an_answer_in_chinese_whatever_the_agencys_language(
+    referral, cdpf_api, case_staff, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = cdpf_api.post(outcome_url(referral), {"granted": False}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert resp.status_code == 200, resp.json()
+    note = Notification.objects.get(recipient=case_staff, kind="hardship.referral.answered")
+    assert "referral" not in note.title.lower() and "refused" not in note.body, (note.title, note.body)

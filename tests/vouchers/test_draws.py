@@ -161,3 +161,22 @@ def test_the_draw_leaves_out_entrants_who_are_no_longer_eligible(city_staff, tre
     assert draw_winners(entry.new["eligible"], 3, "s") == result["winners"]
     campaign.refresh_from_db()
     assert campaign.remaining == 1
+
+
+def test_the_draw_tells_members_in_chinese_whatever_the_staff_members_language(
+    city_staff, entrants, django_capture_on_commit_callbacks
+):
+    from django.utils import translation
+
+    from core.models import Notification
+
+    campaign = new_campaign(distribution="draw", stock=1)
+    for m in entrants[:2]:
+        draw_register(campaign=campaign, member=m)
+    campaign = _close(campaign)
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        draw_run(campaign=campaign, actor=city_staff)
+    won = Notification.objects.get(kind="vouchers.draw.won")
+    lost = Notification.objects.get(kind="vouchers.draw.lost")
+    assert won.title.startswith("恭喜") or "中签" in won.title, won.title
+    assert "You" not in won.title and "Sorry" not in lost.body
