@@ -186,7 +186,12 @@ def _count(records: Iterable[tuple[int, list]], kind: str) -> int:
 
 
 def _file_records(stream: BinaryIO, fmt: str, kind: str) -> Iterator[tuple[int, list[Any]]]:
-    """(line, cells in the kind's column order) of every data row of a file."""
+    """(line, cells in the kind's column order) of every data row of a file.
+
+    A short row (a trailing optional column left off, a truncated line, a total at the bottom)
+    has its missing cells empty, so the usual checks reject it (`missing_field`) or accept it;
+    cells beyond the header's columns are ignored, like columns the header does not name.
+    """
     if fmt == "xlsx":
         stream.seek(0)
         rows = _xlsx_rows(stream.read())
@@ -196,8 +201,11 @@ def _file_records(stream: BinaryIO, fmt: str, kind: str) -> Iterator[tuple[int, 
     if first is None:
         raise ServiceError("empty_file", _("The file is empty."))
     layout = pushformats.layout_for_header(kind, first[1])
-    if layout == list(range(len(layout))):
+    width = len(layout)
+    if layout == list(range(width)):
         for line, cells in rows:
+            if len(cells) < width:
+                cells = [*cells, *([None] * (width - len(cells)))]
             yield line, cells
         return
     for line, cells in rows:

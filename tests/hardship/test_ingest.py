@@ -199,6 +199,44 @@ def test_blank_lines_are_skipped_but_keep_their_line_numbers(nhsa, push_rows):
     assert sorted(PushRow.objects.filter(push=push).values_list("line", flat=True)) == [2, 5]
 
 
+def short_rows_csv(numbers) -> bytes:
+    """A CSV in the template's column order with short rows and a row with extra cells."""
+    lines = [
+        "记录编号,身份证号,姓名,医疗总费用,医保报销,个人自付,疾病类别",
+        f"k1,{numbers[0]},张伟,100,50,50,肝衰竭",
+        f"k2,{numbers[1]},张伟,100,50,50",  # the optional last column left off
+        f"k3,{numbers[2]}",  # a truncated line
+        "合计,,,300",  # a total at the bottom
+        f"k4,{numbers[3]},张伟,100,50,50,肝衰竭,备注,more",  # cells beyond the header: ignored
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_short_csv_row_has_its_missing_cells_empty(nhsa, push_rows):
+    content = short_rows_csv(push_rows.numbers)
+    push = ingest.push_receive_file(
+        agency=nhsa, manifest=file_manifest("medical", content, 5), content=content, filename="x.csv"
+    )
+    assert (push.state, push.accepted, push.rejected) == ("ingested", 3, 2)
+    assert [(e["line"], e["reason"], e["field"]) for e in push.errors] == [
+        (4, "missing_field", "total_cost"),
+        (5, "missing_field", "id_number"),
+    ]
+    payloads = dict(PushRow.objects.filter(push=push).values_list("source_key", "payload"))
+    assert "illness_category" not in payloads["k2"] and payloads["k2"]["out_of_pocket"] == "50.00"
+    assert payloads["k4"] == payloads["k1"]
+
+
+def test_a_queued_push_with_a_short_row_is_ingested(nhsa, push_rows, small_threshold):
+    content = short_rows_csv(push_rows.numbers)
+    push = ingest.push_receive_file(
+        agency=nhsa, manifest=file_manifest("medical", content, 5), content=content, filename="x.csv"
+    )
+    assert push.state == "pending"
+    push = ingest.push_ingest(push_id=push.pk)
+    assert (push.state, push.accepted, push.rejected) == ("ingested", 3, 2)
+
+
 @pytest.mark.parametrize("members_first", [True, False])
 def test_rows_of_members_are_matched_as_they_are_stored(nhsa, push_rows, member, other_member, members_first):
     if not members_first:  # more members than rows: each chunk looks its own members up
