@@ -10,6 +10,8 @@ each rejected row is reported by its line and reason.
   answer back. A row with the same agency, kind, period and source key as a current row of an
   earlier push replaces it (the old row is kept, `is_current=False`), in the same transaction
   as the insert, under a lock per (agency, kind, period): the partial unique constraint holds.
+  "Earlier" is by receipt, not by ingestion: a large push ingested after the correction that
+  was sent after it keeps its row for that key as not current.
 - Large pushes (more than `HARDSHIP_PUSH_SYNC_MAX_ROWS` rows) are stored encrypted and answered
   `pending`; `push_ingest` (a Celery task queued on commit, and the monthly cycle's ingest step)
   stores their rows.
@@ -29,7 +31,7 @@ import io
 import json
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -40,7 +42,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -443,13 +445,26 @@ def _members_by_index(indexes: list[str]) -> dict[str, int]:
     return out
 
 
-def _write_rows(push: DataPush, rows: list[tuple], members: Callable[[list[str]], dict[str, int]]) -> None:
+def _write_rows(
+    push: DataPush, rows: list[tuple], members: Callable[[list[str]], dict[str, int]], stale: Collection[str] = ()
+) -> None:
     """Insert the rows (already encrypted), matched to members by the blind index as they go in
     (the monthly cycle's `match_rows` then only looks for people who joined since): COPY on
-    PostgreSQL, executemany elsewhere."""
+    PostgreSQL, executemany elsewhere. Rows whose source key is in `stale` (a push received
+    later has the current row) are stored `is_current=False`."""
     if not rows:
         return
     members = members(list({row[3] for row in rows}))
+    if stale:
+        _insert_rows(push, [row for row in rows if row[1] not in stale], members, current=True)
+        _insert_rows(push, [row for row in rows if row[1] in stale], members, current=False)
+    else:
+        _insert_rows(push, rows, members, current=True)
+
+
+def _insert_rows(push: DataPush, rows: list[tuple], members: dict[str, int], *, current: bool) -> None:
+    if not rows:
+        return
     qn = connection.ops.quote_name
     table = qn(PushRow._meta.db_table)
     names = ", ".join(qn(c) for c in (*ROW_COLUMNS, "is_current", "created_at"))
@@ -457,7 +472,7 @@ def _write_rows(push: DataPush, rows: list[tuple], members: Callable[[list[str]]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             head = f"{push.pk}\t{push.agency_id}\t{push.kind}\t{push.period}\t"
-            tail = f"\tt\t{now.isoformat()}\n"
+            tail = f"\t{'t' if current else 'f'}\t{now.isoformat()}\n"
             member_of = members.get
             buffer = io.BytesIO(
                 "".join(
@@ -472,7 +487,7 @@ def _write_rows(push: DataPush, rows: list[tuple], members: Callable[[list[str]]
             cursor.executemany(
                 f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608 - names, not input
                 [
-                    (push.pk, push.agency_id, push.kind, push.period, *row, members.get(row[3]), True, when)
+                    (push.pk, push.agency_id, push.kind, push.period, *row, members.get(row[3]), current, when)
                     for row in rows
                 ],
             )
@@ -493,23 +508,40 @@ def _lock_period(push: DataPush) -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _supersede(push: DataPush, keys: list[str]) -> int:
-    """Mark current rows of earlier pushes with these source keys as replaced; return how many.
+def _supersede(push: DataPush, keys: list[str]) -> tuple[int, set[str]]:
+    """Settle which row is current for each of these source keys: the row of the push received
+    last (`received_at`, then id), whatever the order the pushes are ingested in. Current rows of
+    pushes received before this one are marked replaced; keys whose current row belongs to a push
+    received after this one are returned, for this push's rows to be stored not current.
+    Returns (rows replaced, those keys).
 
     Called under `_lock_period`: any other push that stored rows for this agency, kind and
     period has committed its DataPush by then, so when there is none, nothing can be replaced
     (and the million-row first push of a month skips the lookups).
     """
-    others = DataPush.objects.filter(agency_id=push.agency_id, kind=push.kind, period=push.period)
-    if not keys or not others.exclude(pk=push.pk).exists():
-        return 0
-    earlier = PushRow.objects.filter(
-        agency_id=push.agency_id, kind=push.kind, period=push.period, is_current=True
-    ).exclude(push_id=push.pk)
-    size = min(5_000, (connection.features.max_query_params or 5_000) - 10)
-    return sum(
+    others = DataPush.objects.filter(agency_id=push.agency_id, kind=push.kind, period=push.period).exclude(pk=push.pk)
+    if not keys or not others.exists():
+        return 0, set()
+    later = list(
+        others.filter(
+            Q(received_at__gt=push.received_at) | Q(received_at=push.received_at, pk__gt=push.pk)
+        ).values_list("pk", flat=True)
+    )
+    current = PushRow.objects.filter(agency_id=push.agency_id, kind=push.kind, period=push.period, is_current=True)
+    size = max(100, min(5_000, (connection.features.max_query_params or 5_000) - 10 - len(later)))
+    stale: set[str] = set()
+    if later:
+        for i in range(0, len(keys), size):
+            stale.update(
+                current.filter(push_id__in=later, source_key__in=keys[i : i + size]).values_list(
+                    "source_key", flat=True
+                )
+            )
+    earlier = current.exclude(push_id__in=[push.pk, *later])
+    replaced = sum(
         earlier.filter(source_key__in=keys[i : i + size]).update(is_current=False) for i in range(0, len(keys), size)
     )
+    return replaced, stale
 
 
 def _store_chunk(
@@ -538,8 +570,8 @@ def _store_chunk(
         if locked.lines_done >= last_line:
             return False  # another run stored this chunk meanwhile
         _lock_period(push)
-        replaced = _supersede(push, [row[1] for row in keep])
-        _write_rows(push, keep, members)
+        replaced, stale = _supersede(push, [row[1] for row in keep])
+        _write_rows(push, keep, members, stale)
         DataPush.objects.filter(pk=push.pk).update(
             accepted=F("accepted") + len(keep),
             rejected=F("rejected") + len(errors),

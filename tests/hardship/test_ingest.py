@@ -459,6 +459,32 @@ def test_a_row_may_be_corrected_twice(nhsa, push_rows):
     assert PushRow.objects.filter(is_current=False).count() == 2
 
 
+def test_a_correction_received_after_a_queued_push_stays_current_when_that_push_is_ingested(
+    nhsa, push_rows, small_threshold
+):
+    older = send_file(nhsa, "medical", push_rows("medical", 6), batch_id="march-big")
+    assert older.state == "pending"  # large: waits for its task (or the cycle)
+    corrected = push_rows("medical", 1, start=2)
+    corrected[0]["out_of_pocket"] = "1.00"
+    correction = send_json(nhsa, "medical", corrected, batch_id="march-fix")
+    assert (correction.state, correction.accepted, correction.replaced) == ("ingested", 1, 0)
+
+    older = ingest.push_ingest(push_id=older.pk)
+    assert (older.state, older.accepted, older.replaced) == ("ingested", 6, 0)
+    current = PushRow.objects.get(is_current=True, source_key="medical-00002")
+    assert current.push_id == correction.pk and current.payload["out_of_pocket"] == "1.00"
+    assert not PushRow.objects.get(push=older, source_key="medical-00002").is_current
+    assert PushRow.objects.filter(is_current=True).count() == 6
+    assert set(PushRow.objects.filter(push=older, is_current=True).values_list("source_key", flat=True)) == {
+        f"medical-{i:05d}" for i in (0, 1, 3, 4, 5)
+    }
+    # A later push still replaces both: the one received last is current.
+    again = push_rows("medical", 1, start=2)
+    later = send_json(nhsa, "medical", again, batch_id="march-fix-2")
+    assert later.replaced == 1
+    assert PushRow.objects.get(is_current=True, source_key="medical-00002").push_id == later.pk
+
+
 # --- Pages -----------------------------------------------------------------------------------
 
 
@@ -571,11 +597,11 @@ def test_ingestion_resumes_after_a_crash_without_duplicates_or_losses(nhsa, push
     real_write = ingest._write_rows
     calls = []
 
-    def crash_on_second_chunk(push_, chunk, members):
+    def crash_on_second_chunk(push_, chunk, members, stale=()):
         calls.append(len(chunk))
         if len(calls) == 2:
             raise RuntimeError("worker killed")
-        real_write(push_, chunk, members)
+        real_write(push_, chunk, members, stale)
 
     monkeypatch.setattr(ingest, "_write_rows", crash_on_second_chunk)
     with pytest.raises(RuntimeError):
@@ -599,11 +625,11 @@ def test_a_duplicate_found_after_a_restart_is_still_a_duplicate(nhsa, push_rows,
     real_write = ingest._write_rows
     calls = []
 
-    def crash(push_, chunk, members):
+    def crash(push_, chunk, members, stale=()):
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("worker killed")
-        real_write(push_, chunk, members)
+        real_write(push_, chunk, members, stale)
 
     monkeypatch.setattr(ingest, "_write_rows", crash)
     with pytest.raises(RuntimeError):
