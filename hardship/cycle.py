@@ -213,27 +213,78 @@ def _run_step(runner: _Runner, name: str) -> None:
 # --- The steps ------------------------------------------------------------------------------------
 
 
-def _step_ingest(runner: _Runner) -> dict:
-    """Ingest every push waiting for it (any period: a late push still counts in later windows)."""
-    figures: dict = {"pushes": 0, "accepted": 0, "rejected": 0, "errors": 0, "states": defaultdict(int)}
-    pending = DataPush.objects.filter(state=DataPush.State.PENDING).order_by("received_at", "pk")
-    for push_id in list(pending.values_list("pk", flat=True)):
-        from hardship.ingest import push_ingest
+class PushesPending(ServiceError):
+    """Pushes of the period are still waiting for ingestion: the cycle must not screen without
+    them. The ingest step fails (its run too); the Celery task retries later."""
 
+
+def _ingest_wait_seconds() -> int:
+    return int(getattr(settings, "HARDSHIP_CYCLE_INGEST_WAIT_SECONDS", 3600))
+
+
+def _ingest_poll_seconds() -> float:
+    return float(getattr(settings, "HARDSHIP_CYCLE_INGEST_POLL_SECONDS", 2))
+
+
+def _step_ingest(runner: _Runner) -> dict:
+    """Ingest every push waiting for it (any period: a late push still counts in later windows).
+
+    A push another worker is ingesting (its Celery task) is waited for, with heartbeats, and
+    taken over if that worker dies; a long push beats between its chunks. One push that fails
+    unexpectedly does not hold up the others, but the step is done only when no push of the
+    cycle's own period is left pending (else `PushesPending`: the run fails, to be retried).
+    """
+    from hardship.ingest import push_ingest
+
+    figures: dict = {"pushes": 0, "accepted": 0, "rejected": 0, "errors": 0, "states": defaultdict(int)}
+    deadline = time.monotonic() + _ingest_wait_seconds()
+    poll = _ingest_poll_seconds()
+    current: list[int] = []
+
+    def wait() -> None:
         runner.tick()
-        try:
-            push = push_ingest(push_id=push_id)
-        except (SoftTimeLimitExceeded, CycleClaimLost, DatabaseError):
-            raise
-        except Exception:  # one bad push must not hold up the month: it stays pending for the next run
-            log.exception("hardship cycle %s: push %s could not be ingested", runner.period, push_id)
-            figures["errors"] += 1
-            continue
-        figures["pushes"] += 1
-        figures["accepted"] += push.accepted
-        figures["rejected"] += push.rejected
-        figures["states"][push.state] += 1
+        if time.monotonic() > deadline:
+            with translation.override(settings.LANGUAGE_CODE):
+                raise PushesPending(
+                    "pushes_pending",
+                    _("Push %(id)d is still being ingested by another worker after %(seconds)d seconds.")
+                    % {"id": current[-1], "seconds": _ingest_wait_seconds()},
+                )
+        time.sleep(poll)
+
+    pending = DataPush.objects.filter(state=DataPush.State.PENDING).order_by("received_at", "pk")
+    tried: set[int] = set()
+    while ids := list(pending.exclude(pk__in=tried).values_list("pk", flat=True)):  # and pushes that came meanwhile
+        for push_id in ids:
+            tried.add(push_id)
+            current.append(push_id)
+            runner.tick()
+            try:
+                push = push_ingest(push_id=push_id, wait=wait, tick=runner.tick)
+            except (SoftTimeLimitExceeded, CycleClaimLost, DatabaseError, PushesPending):
+                raise
+            except Exception:  # one bad push must not hold up the others: it stays pending
+                log.exception("hardship cycle %s: push %s could not be ingested", runner.period, push_id)
+                figures["errors"] += 1
+                continue
+            figures["pushes"] += 1
+            figures["accepted"] += push.accepted
+            figures["rejected"] += push.rejected
+            figures["states"][push.state] += 1
     figures["states"] = dict(figures["states"])
+    periods = {*screening.period_of_month(runner.period), *screening.period_months(runner.period)}
+    left = list(
+        DataPush.objects.filter(state=DataPush.State.PENDING, period__in=periods)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if left:
+        with translation.override(settings.LANGUAGE_CODE):
+            raise PushesPending(
+                "pushes_pending",
+                _("Pushes of %(period)s are still waiting for ingestion (%(ids)s): screening waits for them.")
+                % {"period": runner.period, "ids": ", ".join(map(str, left))},
+            )
     return figures
 
 

@@ -582,7 +582,11 @@ def _store_chunk(
     return True
 
 
-def _ingest_records(push: DataPush, records: Iterable[tuple[int, list]]) -> None:
+def _ingest_records(
+    push: DataPush, records: Iterable[tuple[int, list]], tick: Callable[[], None] | None = None
+) -> None:
+    """Store the records chunk by chunk; `tick` is called after each chunk (the monthly cycle's
+    heartbeat, so that a long push does not make its claim look stale)."""
     seen = dict(PushRow.objects.filter(push=push).values_list("source_key", "line"))
     today = timezone.localdate()
     chunks = _chunks(records, chunk_rows(), push.lines_done)
@@ -590,6 +594,8 @@ def _ingest_records(push: DataPush, records: Iterable[tuple[int, list]]) -> None
     for last_line, rows, errors in _prepared(push.kind, today, chunks):
         if not _store_chunk(push, last_line, rows, errors, seen, members):
             seen = dict(PushRow.objects.filter(push=push).values_list("source_key", "line"))
+        if tick is not None:
+            tick()
 
 
 def _finish(push: DataPush) -> DataPush:
@@ -895,17 +901,28 @@ def push_receive_json(*, agency: Agency, manifest: dict, rows: list[dict], page:
 
 
 @contextmanager
-def _ingest_claim(push_id: int) -> Iterator[bool]:
+def _ingest_claim(push_id: int, wait: Callable[[], None] | None = None) -> Iterator[bool]:
     """A session lock on PostgreSQL so two workers don't ingest one push at once (a killed
     worker's lock goes with its connection). Correctness never depends on it: each chunk checks
-    the resume marker under a row lock."""
+    the resume marker under a row lock.
+
+    With `wait`, a push another worker holds is waited for: `wait()` is called (it sleeps, keeps
+    the caller's claims alive, and raises to give up) until the lock is free, i.e. until the
+    other worker finished the push or died (then this one takes it over)."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         yield True
         return
     key = int.from_bytes(hashlib.sha256(f"hardship.push.ingest:{push_id}".encode()).digest()[:8], "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        got = cursor.fetchone()[0]
+
+    def try_lock() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            return cursor.fetchone()[0]
+
+    got = try_lock()
+    while not got and wait is not None:
+        wait()
+        got = try_lock()
     try:
         yield got
     finally:
@@ -926,16 +943,22 @@ def _stored_records(push: DataPush) -> Iterator[tuple[int, list[Any]]]:
             yield from _file_records(_SegmentStream(segments), push.encoding, push.kind)
 
 
-def push_ingest(*, push_id: int) -> DataPush:
+def push_ingest(
+    *, push_id: int, wait: Callable[[], None] | None = None, tick: Callable[[], None] | None = None
+) -> DataPush:
     """Store the rows of a pending push, chunk by chunk, going on after the last stored chunk.
 
     Idempotent: a push that is not pending is returned unchanged; run again after a crash, it
     stores each line once. A push whose stored file cannot be read any more becomes `failed`.
+
+    A push another worker is ingesting is returned still pending, unless `wait` is given: then
+    it is waited for (see `_ingest_claim`) and taken over if that worker died. `tick` is called
+    after each chunk stored.
     """
     push = DataPush.objects.select_related("agency").get(pk=push_id)
     if push.state != DataPush.State.PENDING:
         return push
-    with _ingest_claim(push.pk) as claimed:
+    with _ingest_claim(push.pk, wait) as claimed:
         if not claimed:
             log.info("hardship push %s is being ingested by another worker", push.pk)
             return push
@@ -943,7 +966,7 @@ def push_ingest(*, push_id: int) -> DataPush:
         if push.state != DataPush.State.PENDING:
             return push
         try:
-            _ingest_records(push, _stored_records(push))
+            _ingest_records(push, _stored_records(push), tick)
         except ServiceError as exc:  # the stored content no longer reads: permanent
             DataPush.objects.filter(pk=push.pk, state=DataPush.State.PENDING).update(
                 state=DataPush.State.FAILED, response={"error": {"code": exc.code, "message": exc.message}}

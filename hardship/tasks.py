@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from hardship.cycle import cycle_run
+from hardship.cycle import PushesPending, cycle_run
 from hardship.screening import previous_month
 
 # A province-sized month (a million medical rows) takes minutes; the hard limit leaves room
@@ -27,10 +27,15 @@ def run_cycle(self, period: str | None = None, restart: bool = False) -> dict:
     The cycle is idempotent and commits step by step, so the message is acknowledged only after
     the run: a worker lost in the middle gets it redelivered, and the cycle resumes at the step
     that was interrupted. A cycle another worker is busy with is retried once its claim could have
-    gone stale.
+    gone stale, and so is a run that stopped because pushes of its period are still pending.
     """
     period = period or previous_month()
-    run = cycle_run(period=period, restart=restart)
+    try:
+        run = cycle_run(period=period, restart=restart)
+    except PushesPending:  # the run failed at its ingest step: try again once the pushes may be in
+        if self.request.is_eager:
+            raise
+        raise self.retry(countdown=max(5, settings.HARDSHIP_CYCLE_STALE_SECONDS)) from None
     if run.skipped == "busy" and not self.request.is_eager:
         raise self.retry(countdown=max(5, settings.HARDSHIP_CYCLE_STALE_SECONDS))
     return {"period": run.period, "state": run.state, "skipped": run.skipped}

@@ -177,14 +177,15 @@ def test_the_ingest_step_ingests_every_pending_push(db, month):
     push = DataPush.objects.first()
     DataPush.objects.filter(pk=push.pk).update(state=DataPush.State.PENDING)
 
-    def fake(*, push_id):
+    def fake(*, push_id, wait, tick):
         DataPush.objects.filter(pk=push_id).update(state=DataPush.State.INGESTED, accepted=3)
         return DataPush.objects.get(pk=push_id)
 
     with mock.patch.object(ingest, "push_ingest", side_effect=fake) as called:
         run = cycle.cycle_run(period=P)
 
-    called.assert_called_once_with(push_id=push.pk)
+    called.assert_called_once()
+    assert called.call_args.kwargs["push_id"] == push.pk
     assert run.steps["ingest"]["figures"] == {
         "pushes": 1, "accepted": 3, "rejected": 0, "errors": 0, "states": {"ingested": 1}
     }  # fmt: skip
@@ -311,3 +312,158 @@ def test_the_command_reports_a_failure_that_came_before_the_run_existed(db, monk
     monkeypatch.setattr(run_hardship_cycle, "cycle_run", broken)
     with pytest.raises(CommandError, match="The cycle of 2025-03 failed: RuntimeError: database went away"):
         call_command("run_hardship_cycle", "--period", "2025-03", stdout=StringIO())
+
+
+# --- Pushes still being ingested -------------------------------------------------------------------
+
+
+def queued_push(member, settings, *, period=P, batch_id="nhsa-2025-03", rows=None):
+    """A medical push of `member` (out of pocket 154,184.67) stored for ingestion, not ingested."""
+    from hardship import ingest, pushformats
+    from tests.factories import AgencyFactory
+
+    settings.HARDSHIP_PUSH_SYNC_MAX_ROWS = 0  # queued for the worker, which (in these tests) never comes
+    rows = rows or [
+        {"source_key": f"YB-{batch_id}", "id_number": member.id_number, "total_cost": "439305.46",
+         "reimbursed": "285120.79", "out_of_pocket": "154184.67"},
+    ]  # fmt: skip
+    sha, count = pushformats.rows_sha256([rows])
+    manifest = {"kind": "medical", "period": period, "batch_id": batch_id, "row_count": count, "sha256": sha}
+    agency = AgencyFactory(code="nhsa", name="医保局")
+    with mock.patch.object(ingest, "_queue_ingest"):
+        push = ingest.push_receive_json(agency=agency, manifest=manifest, rows=rows)
+    assert push.state == "pending"
+    return push
+
+
+def test_the_cycle_does_not_screen_while_a_push_of_its_period_is_still_pending(member, settings):
+    from hardship import ingest
+    from hardship.models import DataPush
+
+    push = queued_push(member, settings)
+    real = ingest._ingest_records
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("storage unavailable")
+
+    with mock.patch.object(ingest, "_ingest_records", side_effect=broken), pytest.raises(cycle.PushesPending) as err:
+        cycle.cycle_run(period=P)
+
+    assert err.value.code == "pushes_pending" and str(push.pk) in err.value.message
+    run = CycleRun.objects.get(period=P)
+    assert run.state == "failed" and run.steps["ingest"]["state"] == "failed"
+    assert "match" not in run.steps and not Candidate.objects.exists()
+    assert DataPush.objects.get(pk=push.pk).state == "pending"
+
+    with mock.patch.object(ingest, "_ingest_records", side_effect=real):
+        run = cycle.cycle_run(period=P)  # the retry
+
+    assert run.state == "done" and run.steps["ingest"]["attempts"] == 2
+    assert Candidate.objects.get().member == member
+
+
+def test_a_pending_push_of_another_period_does_not_hold_up_the_cycle(member, settings):
+    from hardship import ingest
+
+    queued_push(member, settings, period="2025-02", batch_id="nhsa-2025-02")
+
+    with mock.patch.object(ingest, "_ingest_records", side_effect=RuntimeError("storage unavailable")):
+        run = cycle.cycle_run(period=P)
+
+    assert run.state == "done" and run.steps["ingest"]["figures"]["errors"] == 1
+
+
+def test_the_cycle_beats_between_the_chunks_of_a_long_push(member, settings):
+    settings.HARDSHIP_INGEST_CHUNK_ROWS = 1
+    rows = [
+        {"source_key": f"YB-{n}", "id_number": id_number(), "total_cost": "10", "reimbursed": "5", "out_of_pocket": "5"}
+        for n in range(3)
+    ]
+    queued_push(member, settings, rows=rows)
+    steps_at_tick = []
+    real_tick = cycle._Runner.tick
+
+    def tick(runner):
+        steps_at_tick.append(runner.steps.get("ingest", {}).get("state"))
+        real_tick(runner)
+
+    with mock.patch.object(cycle._Runner, "tick", autospec=True, side_effect=tick):
+        run = cycle.cycle_run(period=P)
+
+    assert run.steps["ingest"]["figures"]["accepted"] == 3
+    assert steps_at_tick.count("running") >= 4  # before the push, and after each of its 3 chunks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cycle_waits_for_a_push_another_worker_holds_and_takes_it_over(uses_postgres, member, settings):
+    """Another worker's `ingest_push` task holds the push (its session lock) when the cycle
+    starts; it dies a moment later. The cycle waits, beating, then ingests the push itself, and
+    only then matches and screens."""
+    import hashlib
+
+    from django.db import connections
+
+    from hardship.models import DataPush
+
+    settings.HARDSHIP_CYCLE_INGEST_POLL_SECONDS = 0.05
+    push = queued_push(member, settings)
+    key = int.from_bytes(hashlib.sha256(f"hardship.push.ingest:{push.pk}".encode()).digest()[:8], "big", signed=True)
+    other = connections.create_connection("default")
+    with other.cursor() as cur:
+        cur.execute("SELECT pg_advisory_lock(%s)", [key])
+    waits = []
+    real_sleep = cycle.time.sleep
+
+    def sleep(seconds):
+        waits.append(seconds)
+        if len(waits) == 5:  # the other worker dies: its lock goes with its connection
+            other.close()
+        real_sleep(seconds)
+
+    try:
+        with mock.patch.object(cycle.time, "sleep", side_effect=sleep):
+            run = cycle.cycle_run(period=P)
+    finally:
+        other.close()
+
+    assert len(waits) >= 5
+    assert DataPush.objects.get(pk=push.pk).state == "ingested"
+    assert run.state == "done" and run.steps["ingest"]["figures"]["states"] == {"ingested": 1}
+    assert Candidate.objects.get().member == member
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_cycle_gives_up_waiting_for_a_push_held_too_long(uses_postgres, member, settings):
+    import hashlib
+
+    from django.db import connections
+
+    settings.HARDSHIP_CYCLE_INGEST_POLL_SECONDS = 0.01
+    settings.HARDSHIP_CYCLE_INGEST_WAIT_SECONDS = 0
+    push = queued_push(member, settings)
+    key = int.from_bytes(hashlib.sha256(f"hardship.push.ingest:{push.pk}".encode()).digest()[:8], "big", signed=True)
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", [key])
+        with pytest.raises(cycle.PushesPending):
+            cycle.cycle_run(period=P)
+    finally:
+        other.close()
+    run = CycleRun.objects.get(period=P)
+    assert run.state == "failed" and "match" not in run.steps
+
+
+def test_the_task_retries_a_run_stopped_by_pending_pushes(db, settings, monkeypatch):
+    from celery.exceptions import Retry
+
+    from hardship import tasks
+
+    def stopped(**kwargs):
+        raise cycle.PushesPending("pushes_pending", "waiting")
+
+    monkeypatch.setattr(tasks, "cycle_run", stopped)
+    settings.HARDSHIP_CYCLE_STALE_SECONDS = 120
+    with mock.patch.object(tasks.run_cycle, "retry", side_effect=Retry()) as retry, pytest.raises(Retry):
+        tasks.run_cycle.run(P)
+    assert retry.call_args.kwargs["countdown"] == 120
