@@ -144,6 +144,7 @@ class DataPushAdmin(admin.ModelAdmin):
         "source",
         "encoding",
         "state",
+        "failure",
         "accepted",
         "rejected",
         "replaced",
@@ -153,6 +154,13 @@ class DataPushAdmin(admin.ModelAdmin):
         "rejected_rows",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("why it failed"))
+    def failure(self, obj):
+        error = (obj.response or {}).get("error") if obj.state == DataPush.State.FAILED else None
+        if not error:
+            return "-"
+        return format_html("<code>{}</code> {}", error.get("code", ""), error.get("message", ""))
 
     @admin.display(description=_("rejected rows"))
     def rejected_rows(self, obj):

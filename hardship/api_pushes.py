@@ -134,6 +134,11 @@ class PushAnswerSerializer(serializers.Serializer):
     ingested_at = serializers.DateTimeField(allow_null=True)
     pages = serializers.IntegerField(required=False)
     pages_received = serializers.ListField(child=serializers.IntegerField(), required=False)
+    error = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="For a `failed` push: why (`code`: `stored_file_missing`, `stored_file_unreadable`, …; `message`).",
+    )
 
 
 class PushSummarySerializer(serializers.ModelSerializer):

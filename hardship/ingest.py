@@ -252,16 +252,42 @@ def _encrypt_file(stream: BinaryIO, push_key: str) -> File:
     return File(out, name="push.bin")
 
 
+def _stored_missing() -> ServiceError:
+    return ServiceError(
+        "stored_file_missing",
+        _(
+            "The stored content of this push is missing, so it could not be ingested: send it again with a new batch id."
+        ),
+    )
+
+
+def _stored_unreadable() -> ServiceError:
+    return ServiceError(
+        "stored_file_unreadable",
+        _(
+            "The stored content of this push could not be decrypted, so it could not be ingested: send it again with a new batch id."
+        ),
+    )
+
+
 def _decrypted_segments(fileobj: BinaryIO, push_key: str) -> Iterator[bytes]:
+    """The file's segments, decrypted; ServiceError `stored_file_unreadable` when it is not an
+    encrypted push file, was cut off or altered, or its key is gone."""
     head = fileobj.read(len(FILE_MAGIC) + 4)
     if not head.startswith(FILE_MAGIC):
-        raise ValueError("not an encrypted push file")
+        log.error("hardship stored push file %s is not an encrypted push file", push_key)
+        raise _stored_unreadable()
     count = int.from_bytes(head[len(FILE_MAGIC) :], "big")
     for index in range(count):
         size = int.from_bytes(fileobj.read(4), "big")
-        yield aead_decrypt_bytes(fileobj.read(size), aad=_aad(push_key, f"{index}/{count}"))
+        try:
+            yield aead_decrypt_bytes(fileobj.read(size), aad=_aad(push_key, f"{index}/{count}"))
+        except ValueError as exc:
+            log.error("hardship stored push file %s, segment %d: %s", push_key, index, exc)
+            raise _stored_unreadable() from None
     if fileobj.read(1):
-        raise ValueError("an encrypted push file has data after its last segment")
+        log.error("hardship stored push file %s has data after its last segment", push_key)
+        raise _stored_unreadable()
 
 
 class _SegmentStream(io.RawIOBase):
@@ -298,7 +324,8 @@ def _page_name(push_id: int, page: int) -> str:
 
 def _page_store(push: DataPush, page: int, rows: list) -> None:
     name = _page_name(push.pk, page)
-    data = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()
+    # surrogatepass: a lone surrogate (valid JSON) is kept for the row check to reject, not a crash
+    data = json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
     blob = aead_encrypt_bytes(data, aad=_aad(_push_key(push.agency_id, push.batch_id), f"page {page}"))
     if default_storage.exists(name):
         default_storage.delete(name)
@@ -306,9 +333,19 @@ def _page_store(push: DataPush, page: int, rows: list) -> None:
 
 
 def _page_rows(push: DataPush, page: int) -> list:
-    with default_storage.open(_page_name(push.pk, page), "rb") as fh:
-        blob = fh.read()
-    return json.loads(aead_decrypt_bytes(blob, aad=_aad(_push_key(push.agency_id, push.batch_id), f"page {page}")))
+    """A stored page's rows; ServiceError `stored_file_missing` or `stored_file_unreadable`."""
+    try:
+        with default_storage.open(_page_name(push.pk, page), "rb") as fh:
+            blob = fh.read()
+    except FileNotFoundError:
+        log.error("hardship push %s: page %d is missing from storage", push.pk, page)
+        raise _stored_missing() from None
+    try:
+        data = aead_decrypt_bytes(blob, aad=_aad(_push_key(push.agency_id, push.batch_id), f"page {page}"))
+        return json.loads(data.decode("utf-8", "surrogatepass"))
+    except ValueError as exc:
+        log.error("hardship push %s: page %d cannot be read: %s", push.pk, page, exc)
+        raise _stored_unreadable() from None
 
 
 def _pages_received(push: DataPush) -> list[int]:
@@ -480,7 +517,8 @@ def _insert_rows(push: DataPush, rows: list[tuple], members: dict[str, int], *, 
                     for line, key, token, index, payload in rows
                 ).encode()
             )
-            cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", buffer)
+            with connection.wrap_database_errors:  # a DatabaseError, as the cycle expects, not psycopg2's own
+                cursor.copy_expert(f"COPY {table} ({names}) FROM STDIN", buffer)
         else:
             when = connection.ops.adapt_datetimefield_value(now)
             marks = ", ".join(["%s"] * (len(ROW_COLUMNS) + 2))
@@ -935,7 +973,14 @@ def _stored_records(push: DataPush) -> Iterator[tuple[int, list[Any]]]:
     if push.source == DataPush.Source.API_JSON:
         yield from _json_records(push.kind, (_page_rows(push, p) for p in range(1, push.pages + 1)))
         return
-    with push.file.open("rb") as fh:
+    if not push.file:
+        raise _stored_missing()
+    try:
+        fh = push.file.open("rb")
+    except FileNotFoundError:
+        log.error("hardship push %s: its file %s is missing from storage", push.pk, push.file.name)
+        raise _stored_missing() from None
+    with fh:
         segments = _decrypted_segments(fh, _push_key(push.agency_id, push.batch_id))
         if push.encoding == "xlsx":
             yield from _file_records(io.BytesIO(b"".join(segments)), "xlsx", push.kind)
@@ -967,14 +1012,30 @@ def push_ingest(
             return push
         try:
             _ingest_records(push, _stored_records(push), tick)
-        except ServiceError as exc:  # the stored content no longer reads: permanent
-            DataPush.objects.filter(pk=push.pk, state=DataPush.State.PENDING).update(
-                state=DataPush.State.FAILED, response={"error": {"code": exc.code, "message": exc.message}}
-            )
-            push.refresh_from_db()
-            return push
+        except ServiceError as exc:  # the stored content is missing or no longer reads: permanent
+            return _fail(push, exc)
         push = _finish(push)
     _analyze_after(push)
+    return push
+
+
+def _fail(push: DataPush, exc: ServiceError) -> DataPush:
+    """Mark the push `failed` with the reason, which its answer shows (to the agency and to
+    staff); audited."""
+    with transaction.atomic():
+        changed = DataPush.objects.filter(pk=push.pk, state=DataPush.State.PENDING).update(
+            state=DataPush.State.FAILED, response={"error": {"code": exc.code, "message": exc.message}}
+        )
+        push.refresh_from_db()
+        if changed:
+            audit_log(
+                action="hardship.push.failed",
+                obj=push,
+                actor=None,
+                actor_label="system",
+                new={"code": exc.code, "lines_done": push.lines_done, "accepted": push.accepted},
+            )
+    log.warning("hardship push %s failed: %s", push.pk, exc.code)
     return push
 
 

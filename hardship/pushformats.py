@@ -4,8 +4,9 @@ Pure functions, no database. `hardship.ingest` reads files and JSON pages with t
 the rows; the API's OpenAPI description is written from the same tables (`columns_markdown`).
 
 A row is checked field by field in column order; the first problem rejects it with one reason:
-`missing_field`, `too_long`, `bad_id_number` (with the ID validator's code in `detail`),
-`negative_amount`, `bad_amount`, `unknown_grade`, `bad_date`, `unknown_value`
+`missing_field`, `too_long`, `bad_character` (a control character such as NUL, or a broken
+one, in the source key or a text field), `bad_id_number` (with the ID validator's code in
+`detail`), `negative_amount`, `bad_amount`, `unknown_grade`, `bad_date`, `unknown_value`
 (`duplicate_in_batch` is found by the ingestion, which sees the whole push).
 """
 
@@ -35,10 +36,16 @@ AMOUNT_RE = re.compile(r"\d{1,10}(\.\d{1,2})?", re.ASCII)
 AMOUNT_CANONICAL_RE = re.compile(r"(?:0|[1-9]\d{0,9})\.\d\d", re.ASCII)  # already as stored: "1234.50"
 ID_RE = re.compile(r"\d{17}[\dX]", re.ASCII)
 PROVINCE_PREFIXES = frozenset(f"{p:02d}" for p in PROVINCES)
+# Control characters (NUL breaks PostgreSQL's COPY) and lone surrogates (not encodable): in a
+# source key none at all, in a text field all but tab and line breaks. Searched only when
+# `str.isprintable()` is False, which is rare.
+KEY_BAD_CHAR_RE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+TEXT_BAD_CHAR_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 REASONS = (
     "missing_field",
     "too_long",
+    "bad_character",
     "bad_id_number",
     "negative_amount",
     "bad_amount",
@@ -230,13 +237,16 @@ def canonical_row(row: Any) -> str:
 
 
 def rows_sha256(pages: Iterable[list]) -> tuple[str, int]:
-    """The SHA-256 of a JSON push (its rows in order, canonical, joined by a newline) and its row count."""
+    """The SHA-256 of a JSON push (its rows in order, canonical, joined by a newline) and its row count.
+
+    UTF-8 with lone surrogates (valid in JSON, not in UTF-8) passed through, so such a push gets
+    an answer (a row error, or `sha256_mismatch` when the agency hashed them otherwise)."""
     digest, count = hashlib.sha256(), 0
     for rows in pages:
         for row in rows:
             if count:
                 digest.update(b"\n")
-            digest.update(canonical_row(row).encode())
+            digest.update(canonical_row(row).encode("utf-8", "surrogatepass"))  # a lone surrogate: no crash
             count += 1
     return digest.hexdigest(), count
 
@@ -327,6 +337,10 @@ def _choice_map(col: Column) -> dict[str, str]:
     return out
 
 
+def bad_character_message() -> str:
+    return _("Remove the control characters (such as NUL) or broken characters from this field.")
+
+
 RowChecker = Callable[[list[Any]], tuple[str, str, str]]
 
 
@@ -345,6 +359,7 @@ def row_checker(kind: str, *, today: dt.date) -> RowChecker:
         checks.append((idx, col, _converter(col, today)))
     key_idx, id_idx = 0, 1
     missing = _("This field is required.")
+    bad_character = bad_character_message()
 
     def check(cells: list[Any]) -> tuple[str, str, str]:
         key = _text(cells[key_idx])
@@ -352,6 +367,8 @@ def row_checker(kind: str, *, today: dt.date) -> RowChecker:
             raise RowRejected("missing_field", "source_key", missing)
         if len(key) > 64:
             raise RowRejected("too_long", "source_key", _("At most %(max)d characters.") % {"max": 64})
+        if not key.isprintable() and KEY_BAD_CHAR_RE.search(key):
+            raise RowRejected("bad_character", "source_key", bad_character)
         raw = cells[id_idx]
         number = normalize_id_number(raw if isinstance(raw, str) else _text(raw))
         if not number:
@@ -383,6 +400,7 @@ def _converter(col: Column, today: dt.date) -> Callable[[Any], str | None]:
 
     if col.check == "text":
         limit = col.max_length
+        bad_character = bad_character_message()
 
         def convert(value):
             text = _text(value)
@@ -390,6 +408,8 @@ def _converter(col: Column, today: dt.date) -> Callable[[Any], str | None]:
                 return empty()
             if len(text) > limit:
                 raise RowRejected("too_long", name, _("At most %(max)d characters.") % {"max": limit})
+            if not text.isprintable() and TEXT_BAD_CHAR_RE.search(text):
+                raise RowRejected("bad_character", name, bad_character)
             return encode_basestring(text)
 
     elif col.check == "amount":

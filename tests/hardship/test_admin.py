@@ -715,3 +715,14 @@ def test_an_id_number_typed_with_fullwidth_digits_finds_the_case(client, hs, ope
     resp = login(client, hs).get(CASES, {"q": fullwidth})
     assert resp.status_code == 302 and member.id_index in resp["Location"]
     assert rows(client.get(resp["Location"])) == [open_case]
+
+
+def test_staff_see_why_a_push_failed(client, hs, db):
+    mca = Agency.objects.get_or_create(code="mca", defaults={"name": "民政局"})[0]
+    push = DataPush.objects.create(
+        agency=mca, kind="low_income", period="2025-03", batch_id="gone", row_count=9, sha256="0" * 64,
+        source="api_file", state="failed",
+        response={"error": {"code": "stored_file_missing", "message": "The stored content is missing."}},
+    )  # fmt: skip
+    detail = login(client, hs).get(f"{PUSHES}{push.pk}/change/").content.decode()
+    assert "stored_file_missing" in detail
