@@ -31,3 +31,17 @@ class RedisCache(DjangoRedisCache):
     def raw_client(self, *, write: bool = True):
         """The redis-py client behind the cache, for commands the cache API lacks (pipelines)."""
         return self._cache.get_client(write=write)
+
+
+def drop_now_and_on_commit(drop) -> None:
+    """Run a cache invalidation now and again once the current transaction commits.
+
+    A `post_save` receiver runs before COMMIT: a request reading the row in between still sees the
+    old one and may cache it again, for the whole TTL. The second run, after COMMIT, removes that.
+    Outside a transaction the save has already committed and once is enough.
+    """
+    from django.db import connection, transaction
+
+    drop()
+    if connection.in_atomic_block:
+        transaction.on_commit(drop)

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from core.cache import drop_now_and_on_commit
 from members.models import User
 from members.services import sms_code_check, worker_user_for_mobile
 from members.validators import normalize_mobile
@@ -52,7 +53,8 @@ class SmsCodeBackend:
 @receiver(post_save, sender=User)
 @receiver(post_delete, sender=User)
 def _user_changed(sender, instance, **kwargs):
-    cache.delete(_cache_key(instance.pk))
+    key = _cache_key(instance.pk)
+    drop_now_and_on_commit(lambda: cache.delete(key))
 
 
 @receiver(user_logged_in)

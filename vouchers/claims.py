@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import ratelimit
+from core.cache import drop_now_and_on_commit
 from members.models import Member
 from members.services import ServiceError
 from vouchers import redis_stock
@@ -110,7 +111,8 @@ def claimant_remember(user, member: Member) -> None:
 @receiver(post_delete, sender=Member)
 def _member_changed(sender, instance, **kwargs):
     if instance.user_id:
-        cache.delete(_claimant_key(instance.user_id))
+        key = _claimant_key(instance.user_id)
+        drop_now_and_on_commit(lambda: cache.delete(key))
 
 
 def _result(outcome: str, voucher: Voucher | None = None, message_key: str = "") -> ClaimResult:
@@ -185,11 +187,16 @@ def campaign_facts_invalidate(campaign_id: int) -> None:
 @receiver(post_save, sender=Campaign)
 @receiver(post_delete, sender=Campaign)
 def _campaign_changed(sender, instance, **kwargs):
-    campaign_facts_invalidate(instance.pk)
-    cache.delete(f"vouchers:stockhint:{instance.pk}")
-    if instance.remaining > 0:  # e.g. stock added by staff; a stale row costs one database claim
-        cache.delete(_soldout_key(instance.pk))
-        _sold_out_seen.pop(instance.pk, None)
+    campaign_id, restocked = instance.pk, instance.remaining > 0
+
+    def drop():
+        campaign_facts_invalidate(campaign_id)
+        cache.delete(f"vouchers:stockhint:{campaign_id}")
+        if restocked:  # e.g. stock added by staff; a stale row costs one database claim
+            cache.delete(_soldout_key(campaign_id))
+            _sold_out_seen.pop(campaign_id, None)
+
+    drop_now_and_on_commit(drop)
 
 
 # Campaigns this process has seen sold out, and until when (time.monotonic()) it trusts that without

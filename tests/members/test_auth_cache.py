@@ -55,3 +55,21 @@ def test_staff_rows_are_never_cached(staff):
     with CaptureQueriesContext(connection) as queries:
         assert backend.get_user(staff.pk) == staff
     assert len(_user_queries(queries)) == 1
+
+
+def test_a_row_cached_again_between_the_save_and_the_commit_is_dropped_after_it(
+    member, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from members.auth import _cache_key
+    from members.models import User
+
+    stale = User.objects.get(pk=member.user_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        member.user.is_active = False
+        member.user.save()
+        # A request of that worker on another connection, between the save and COMMIT, still reads
+        # the old row and caches it again.
+        cache.set(_cache_key(member.user_id), stale, 300)
+    assert SmsCodeBackend().get_user(member.user_id) is None

@@ -354,3 +354,24 @@ def test_the_reconcile_command_rebuilds_redis_after_a_flush(redis_path, member, 
     assert redis_stock.snapshot(campaign.pk) == {"stock": 2, "members": {member.pk: 1}, "sold_out": False}
     assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "limit_reached"
     assert voucher_claim(campaign_id=campaign.pk, member=other_member).outcome == "claimed"
+
+
+def test_facts_cached_again_between_a_change_and_its_commit_are_dropped_after_it(
+    member, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    campaign = new_campaign()
+    stale = claims.campaign_facts(campaign.pk)
+    stale_member = Member.objects.select_related("union").get(pk=member.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign.state = Campaign.State.CLOSED
+        campaign.save()
+        member.status = Member.Status.SUSPENDED
+        member.save()
+        # Claims on other connections, between the saves and COMMIT, read the old rows again.
+        cache.set(claims._facts_key(campaign.pk), stale, 300)
+        claims.claimant_remember(member.user, stale_member)
+    claims._facts_seen.clear()  # this process's own memo of the facts lasts 2 s
+    assert claims.campaign_facts(campaign.pk)["state"] == Campaign.State.CLOSED
+    assert claims.claimant_for_user(member.user).status == Member.Status.SUSPENDED
