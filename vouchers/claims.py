@@ -168,6 +168,7 @@ def _campaign_facts_cached(campaign_id: int) -> dict | None:
             "distribution": campaign.distribution,
             "opens_at": campaign.claim_opens_at,
             "closes_at": campaign.claim_closes_at,
+            "total_stock": campaign.total_stock,
             "limit_per_member": campaign.limit_per_member,
             "limit_per_member_month": campaign.limit_per_member_month,
             "union_path": campaign.eligible_union.path if campaign.eligible_union_id else "",
@@ -303,7 +304,9 @@ def voucher_insert(*, campaign_id: int, member_id: int, seq: int, facts: dict, n
     return _voucher_write(campaign_id=campaign_id, member_id=member_id, seq=seq, facts=facts, now=now), left
 
 
-def _voucher_write(*, campaign_id: int, member_id: int, seq: int, facts: dict, now: dt.datetime) -> Voucher:
+def _voucher_write(
+    *, campaign_id: int, member_id: int, seq: int, facts: dict, now: dt.datetime, slot: int | None = None
+) -> Voucher:
     """The voucher row alone (the Redis path, whose stock was taken by the script)."""
     from vouchers.redemption import new_voucher_code
 
@@ -311,6 +314,7 @@ def _voucher_write(*, campaign_id: int, member_id: int, seq: int, facts: dict, n
         campaign_id=campaign_id,
         member_id=member_id,
         seq=seq,
+        slot=slot,
         code=new_voucher_code(),
         claimed_at=now,
         claim_month=timezone.localtime(now).strftime("%Y-%m"),
@@ -449,10 +453,28 @@ def _claim_db(facts: dict, member, now: dt.datetime) -> ClaimResult:
     return _result("claimed", voucher)
 
 
+class _SlotTaken(Exception):
+    """Redis handed out a place in the stock that cannot be right (see Voucher.slot)."""
+
+
+def _stock_reload(campaign_id: int) -> None:
+    """Redis stock and per-member counts := what the vouchers written leave (force)."""
+    counts = _member_counts(campaign_id)
+    total = Campaign.objects.filter(pk=campaign_id).values_list("total_stock", flat=True).get()
+    redis_stock.load(
+        campaign_id=campaign_id, stock=max(total - sum(counts.values()), 0), member_counts=counts, force=True
+    )
+
+
+def campaign_facts_fresh(campaign_id: int) -> dict | None:
+    campaign_facts_invalidate(campaign_id)
+    return campaign_facts(campaign_id)
+
+
 def _claim_redis(facts: dict, member, now: dt.datetime, retry: bool = True, rate_limits=()) -> ClaimResult:
     cid = facts["id"]
     month_limited = bool(facts["limit_per_member_month"])
-    taken = False
+    taken, slot = False, None
     try:
         with transaction.atomic():
             if month_limited:
@@ -474,9 +496,24 @@ def _claim_redis(facts: dict, member, now: dt.datetime, retry: bool = True, rate
             if outcome != "claimed":
                 raise ServiceError("claim_failed", _("The claim could not be saved. Please try again."))
             taken = True
+            slot = facts["total_stock"] - left  # this voucher's place in the stock, 1..total
+            if slot < 1:  # Redis holds more stock than the campaign has: reload it, as below
+                raise _SlotTaken
             # No savepoint: an IntegrityError is handled outside the transaction, below.
-            voucher = _voucher_write(campaign_id=cid, member_id=member.pk, seq=seq, facts=facts, now=now)
-    except IntegrityError:
+            voucher = _voucher_write(campaign_id=cid, member_id=member.pk, seq=seq, facts=facts, now=now, slot=slot)
+    except (IntegrityError, _SlotTaken) as exc:
+        if isinstance(exc, _SlotTaken) or (
+            slot is not None and Voucher.objects.filter(campaign_id=cid, slot=slot).exists()
+        ):
+            # Redis handed out a place in the stock that a voucher already holds: it lost what it
+            # had handed out (a restart from an older snapshot, a flush). The stock is not given
+            # back; Redis is reloaded from the vouchers written and the claim tried once more.
+            redis_stock.release(campaign_id=cid, member_id=member.pk, stock=False)
+            _stock_reload(cid)
+            log.warning("voucher claim for campaign %s met a stock place already taken: Redis reloaded", cid)
+            if retry:
+                return _claim_redis(campaign_facts_fresh(cid), member, now, retry=False)
+            raise ServiceError("claim_failed", _("The claim could not be saved. Please try again.")) from None
         # Redis numbered a claim the database already has (Redis lost its counts): give the
         # stock back, take the member's count from the database and try once more.
         redis_stock.release(campaign_id=cid, member_id=member.pk, stock=True)

@@ -203,7 +203,12 @@ class Campaign(CampaignRules):
 
 class Voucher(models.Model):
     """One claimed voucher of one member. (campaign, member, seq) is unique: the final guard
-    against a second voucher for the same claim; seq runs 1..limit_per_member."""
+    against a second voucher for the same claim; seq runs 1..limit_per_member.
+
+    On the Redis path each voucher also holds its place in the stock (`slot`, 1..total stock, from
+    the stock the claim's script left), unique per campaign: if Redis loses what it handed out (a
+    restart from an older snapshot, a flush while claims are in flight) and hands a place out
+    again, the database refuses the second voucher instead of overselling."""
 
     class State(models.TextChoices):
         CLAIMED = "claimed", _("Claimed")
@@ -216,6 +221,7 @@ class Voucher(models.Model):
     )
     member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="vouchers")
     seq = models.PositiveSmallIntegerField(_("claim number"), default=1)
+    slot = models.PositiveIntegerField(_("place in the stock"), null=True, blank=True, editable=False)
     code = models.CharField(_("code"), max_length=16, unique=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.CLAIMED)
     claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
@@ -229,6 +235,7 @@ class Voucher(models.Model):
         ordering = ["-claimed_at"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "member", "seq"], name="voucher_once_per_claim"),
+            models.UniqueConstraint(fields=["campaign", "slot"], name="voucher_once_per_slot"),
         ]
         indexes = [
             models.Index(fields=["member", "state"]),

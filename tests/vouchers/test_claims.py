@@ -375,3 +375,60 @@ def test_facts_cached_again_between_a_change_and_its_commit_are_dropped_after_it
     claims._facts_seen.clear()  # this process's own memo of the facts lasts 2 s
     assert claims.campaign_facts(campaign.pk)["state"] == Campaign.State.CLOSED
     assert claims.claimant_for_user(member.user).status == Member.Status.SUSPENDED
+
+
+def _others(n: int) -> list[Member]:
+    return [MemberFactory(user=UserFactory(), union=Member.objects.first().union) for _ in range(n)]
+
+
+def test_redis_restarted_from_an_older_snapshot_does_not_oversell(redis_path, settings, member):
+    settings.VOUCHER_CLAIM_RATE_PER_MEMBER = settings.VOUCHER_CLAIM_RATE_PER_IP = "100000/m"
+    members = [member, *_others(5)]
+    campaign = new_campaign(stock=3)
+    snapshot = redis_stock.snapshot(campaign.pk)  # what an RDB/AOF file holds: the whole stock
+    for m in members[:2]:
+        assert voucher_claim(campaign_id=campaign.pk, member=m).outcome == "claimed"
+    # Redis comes back from that snapshot: it would hand the first two places out again.
+    redis_stock.load(campaign_id=campaign.pk, stock=snapshot["stock"], member_counts=snapshot["members"], force=True)
+    outcomes = [voucher_claim(campaign_id=campaign.pk, member=m).outcome for m in members[2:]]
+    assert outcomes == ["claimed", "sold_out", "sold_out", "sold_out"]
+    slots = sorted(Voucher.objects.filter(campaign=campaign).values_list("slot", flat=True))
+    assert slots == [1, 2, 3]
+
+
+def test_a_claim_in_flight_across_a_redis_flush_does_not_oversell(redis_path, settings, member):
+    settings.VOUCHER_CLAIM_RATE_PER_MEMBER = settings.VOUCHER_CLAIM_RATE_PER_IP = "100000/m"
+    others = _others(4)
+    campaign = new_campaign(stock=3)
+    # The first claim has run its script (place 1) and is about to write its voucher...
+    outcome, seq, left = redis_stock.take(campaign_id=campaign.pk, member_id=member.pk, limit=1)
+    assert (outcome, left) == ("claimed", 2)
+    redis_stock.client().delete(*redis_stock.keys(campaign.pk))  # ...when Redis loses the campaign
+    outcomes = [voucher_claim(campaign_id=campaign.pk, member=m).outcome for m in others]
+    assert outcomes == ["claimed", "claimed", "claimed", "sold_out"]
+    # ...and its voucher comes too late: place 1 is taken, the database refuses it.
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        claims._voucher_write(
+            campaign_id=campaign.pk,
+            member_id=member.pk,
+            seq=seq,
+            facts=claims.campaign_facts(campaign.pk),
+            now=timezone.now(),
+            slot=campaign.total_stock - left,
+        )
+    assert Voucher.objects.filter(campaign=campaign).count() == 3
+
+
+def test_two_vouchers_cannot_hold_one_place_in_the_stock(member):
+    from django.db import IntegrityError, transaction
+
+    campaign = new_campaign(stock=3)
+    other = _others(1)[0]
+    facts = claims.campaign_facts(campaign.pk)
+    claims._voucher_write(campaign_id=campaign.pk, member_id=member.pk, seq=1, facts=facts, now=timezone.now(), slot=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        claims._voucher_write(
+            campaign_id=campaign.pk, member_id=other.pk, seq=1, facts=facts, now=timezone.now(), slot=1
+        )
