@@ -458,12 +458,21 @@ class _SlotTaken(Exception):
 
 
 def _stock_reload(campaign_id: int) -> None:
-    """Redis stock and per-member counts := what the vouchers written leave (force)."""
+    """Redis stock, per-member counts and places := what the vouchers written leave (force)."""
     counts = _member_counts(campaign_id)
     total = Campaign.objects.filter(pk=campaign_id).values_list("total_stock", flat=True).get()
     redis_stock.load(
-        campaign_id=campaign_id, stock=max(total - sum(counts.values()), 0), member_counts=counts, force=True
+        campaign_id=campaign_id,
+        stock=max(total - sum(counts.values()), 0),
+        member_counts=counts,
+        slots=_slots(campaign_id),
+        force=True,
     )
+
+
+def _slots(campaign_id: int) -> list[int]:
+    """The places in the stock the vouchers written hold (Redis path; the database path has none)."""
+    return list(Voucher.objects.filter(campaign_id=campaign_id, slot__isnull=False).values_list("slot", flat=True))
 
 
 def campaign_facts_fresh(campaign_id: int) -> dict | None:
@@ -474,7 +483,7 @@ def campaign_facts_fresh(campaign_id: int) -> dict | None:
 def _claim_redis(facts: dict, member, now: dt.datetime, retry: bool = True, rate_limits=()) -> ClaimResult:
     cid = facts["id"]
     month_limited = bool(facts["limit_per_member_month"])
-    taken, slot = False, None
+    taken, slot = False, 0
     try:
         with transaction.atomic():
             if month_limited:
@@ -482,10 +491,10 @@ def _claim_redis(facts: dict, member, now: dt.datetime, retry: bool = True, rate
                 if _month_limit_reached(facts, member.pk, now):
                     return _result("limit_reached", _existing_voucher(cid, member.pk))
             take = {"campaign_id": cid, "member_id": member.pk, "limit": facts["limit_per_member"]}
-            outcome, seq, left = redis_stock.take(**take, rate_limits=rate_limits)
+            outcome, seq, left, slot = redis_stock.take(**take, rate_limits=rate_limits)
             if outcome == "unprepared":
                 campaign_prepare(campaign=Campaign.objects.get(pk=cid))
-                outcome, seq, left = redis_stock.take(**take, rate_limits=rate_limits)
+                outcome, seq, left, slot = redis_stock.take(**take, rate_limits=rate_limits)
             if outcome == "rate_limited":
                 return _result("rate_limited")
             if outcome == "sold_out":
@@ -496,15 +505,12 @@ def _claim_redis(facts: dict, member, now: dt.datetime, retry: bool = True, rate
             if outcome != "claimed":
                 raise ServiceError("claim_failed", _("The claim could not be saved. Please try again."))
             taken = True
-            slot = facts["total_stock"] - left  # this voucher's place in the stock, 1..total
-            if slot < 1:  # Redis holds more stock than the campaign has: reload it, as below
+            if not 1 <= slot <= facts["total_stock"]:  # Redis cannot be right: reload it, as below
                 raise _SlotTaken
             # No savepoint: an IntegrityError is handled outside the transaction, below.
             voucher = _voucher_write(campaign_id=cid, member_id=member.pk, seq=seq, facts=facts, now=now, slot=slot)
     except (IntegrityError, _SlotTaken) as exc:
-        if isinstance(exc, _SlotTaken) or (
-            slot is not None and Voucher.objects.filter(campaign_id=cid, slot=slot).exists()
-        ):
+        if isinstance(exc, _SlotTaken) or (slot and Voucher.objects.filter(campaign_id=cid, slot=slot).exists()):
             # Redis handed out a place in the stock that a voucher already holds: it lost what it
             # had handed out (a restart from an older snapshot, a flush). The stock is not given
             # back; Redis is reloaded from the vouchers written and the claim tried once more.
@@ -515,8 +521,8 @@ def _claim_redis(facts: dict, member, now: dt.datetime, retry: bool = True, rate
                 return _claim_redis(campaign_facts_fresh(cid), member, now, retry=False)
             raise ServiceError("claim_failed", _("The claim could not be saved. Please try again.")) from None
         # Redis numbered a claim the database already has (Redis lost its counts): give the
-        # stock back, take the member's count from the database and try once more.
-        redis_stock.release(campaign_id=cid, member_id=member.pk, stock=True)
+        # stock and the place back, take the member's count from the database and try once more.
+        redis_stock.release(campaign_id=cid, member_id=member.pk, stock=True, slot=slot)
         db_count = Voucher.objects.filter(campaign_id=cid, member_id=member.pk).count()
         redis_stock.set_member_count(campaign_id=cid, member_id=member.pk, count=db_count)
         if retry:
@@ -525,12 +531,12 @@ def _claim_redis(facts: dict, member, now: dt.datetime, retry: bool = True, rate
     except DatabaseError as exc:
         # The database is down or refused: give back what the script took and answer an error.
         if taken:
-            redis_stock.release(campaign_id=cid, member_id=member.pk, stock=True)
+            redis_stock.release(campaign_id=cid, member_id=member.pk, stock=True, slot=slot)
         log.exception("voucher claim not written for campaign %s", cid)
         raise ServiceError("claim_failed", _("The claim could not be saved. Please try again.")) from exc
     except BaseException:
         if taken:
-            redis_stock.release(campaign_id=cid, member_id=member.pk, stock=True)
+            redis_stock.release(campaign_id=cid, member_id=member.pk, stock=True, slot=slot)
         raise
     if left == 0:
         cache.set(_soldout_key(cid), True, None)
@@ -584,7 +590,7 @@ def campaign_prepare(*, campaign: Campaign) -> None:
     counts = _member_counts(campaign.pk)
     # The row may lag the vouchers written (remaining_sync): never load more than the vouchers leave.
     stock = max(min(remaining, total - sum(counts.values())), 0)
-    redis_stock.load(campaign_id=campaign.pk, stock=stock, member_counts=counts)
+    redis_stock.load(campaign_id=campaign.pk, stock=stock, member_counts=counts, slots=_slots(campaign.pk))
 
 
 def reconcile_campaign(*, campaign_id: int) -> dict:
@@ -623,5 +629,11 @@ def reconcile_campaign(*, campaign_id: int) -> dict:
     if wrong:
         report["differences"].append(f"member counts differ for {len(wrong)} members")
     report["members_fixed"] = len(wrong)
-    redis_stock.load(campaign_id=campaign_id, stock=campaign.remaining, member_counts=counts, force=True)
+    redis_stock.load(
+        campaign_id=campaign_id,
+        stock=campaign.remaining,
+        member_counts=counts,
+        slots=_slots(campaign_id),
+        force=True,
+    )
     return report

@@ -401,8 +401,8 @@ def test_a_claim_in_flight_across_a_redis_flush_does_not_oversell(redis_path, se
     others = _others(4)
     campaign = new_campaign(stock=3)
     # The first claim has run its script (place 1) and is about to write its voucher...
-    outcome, seq, left = redis_stock.take(campaign_id=campaign.pk, member_id=member.pk, limit=1)
-    assert (outcome, left) == ("claimed", 2)
+    outcome, seq, left, slot = redis_stock.take(campaign_id=campaign.pk, member_id=member.pk, limit=1)
+    assert (outcome, left, slot) == ("claimed", 2, 1)
     redis_stock.client().delete(*redis_stock.keys(campaign.pk))  # ...when Redis loses the campaign
     outcomes = [voucher_claim(campaign_id=campaign.pk, member=m).outcome for m in others]
     assert outcomes == ["claimed", "claimed", "claimed", "sold_out"]
@@ -416,7 +416,7 @@ def test_a_claim_in_flight_across_a_redis_flush_does_not_oversell(redis_path, se
             seq=seq,
             facts=claims.campaign_facts(campaign.pk),
             now=timezone.now(),
-            slot=campaign.total_stock - left,
+            slot=slot,
         )
     assert Voucher.objects.filter(campaign=campaign).count() == 3
 
@@ -432,3 +432,43 @@ def test_two_vouchers_cannot_hold_one_place_in_the_stock(member):
         claims._voucher_write(
             campaign_id=campaign.pk, member_id=other.pk, seq=1, facts=facts, now=timezone.now(), slot=1
         )
+
+
+def test_a_claim_whose_write_failed_gives_its_place_back_and_later_claims_go_on(
+    redis_path, uses_postgres, settings, transactional_db, monkeypatch
+):
+    """A's claim takes place 1; meanwhile B claims (place 2) and commits; then A's INSERT fails and
+    A gives its stock back. Later claims must take place 1 again, not collide with B for ever."""
+    import threading
+
+    from django.db import OperationalError
+
+    settings.VOUCHER_CLAIM_RATE_PER_MEMBER = settings.VOUCHER_CLAIM_RATE_PER_IP = "100000/m"
+    a, b, *rest = [MemberFactory(user=UserFactory()) for _ in range(6)]
+    campaign = new_campaign(stock=100)
+    real_write = claims._voucher_write
+    first = [True]
+
+    def write(**kwargs):
+        if first[0]:
+            first[0] = False
+
+            def claim_b():
+                try:
+                    assert voucher_claim(campaign_id=campaign.pk, member=b).outcome == "claimed"
+                finally:
+                    connection.close()
+
+            thread = threading.Thread(target=claim_b)
+            thread.start()
+            thread.join()
+            raise OperationalError("connection reset (simulated)")
+        return real_write(**kwargs)
+
+    monkeypatch.setattr(claims, "_voucher_write", write)
+    with pytest.raises(ServiceError):
+        voucher_claim(campaign_id=campaign.pk, member=a)
+    outcomes = [voucher_claim(campaign_id=campaign.pk, member=m).outcome for m in [*rest, a]]
+    assert outcomes == ["claimed"] * 5
+    slots = sorted(Voucher.objects.filter(campaign=campaign).values_list("slot", flat=True))
+    assert slots == [1, 2, 3, 4, 5, 6]
