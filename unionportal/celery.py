@@ -35,11 +35,12 @@ def _schedules_from_settings(sender, **kwargs):
             minute=0, hour=settings.HARDSHIP_CYCLE_CRONTAB_HOUR, day_of_month=settings.HARDSHIP_CYCLE_CRONTAB_DAY
         ),
     }
-    # Union benefit day (工惠日): on the 20th at 00:05 Asia/Shanghai (Celery's timezone) create and
-    # schedule the month's voucher campaigns from the active templates (idempotent per template and month).
+    # Union benefit day (工惠日): on the 20th from 00:05 Asia/Shanghai (Celery's timezone), every hour,
+    # create and schedule the month's voucher campaigns from the active templates. Idempotent per
+    # template and month: the later runs catch up a run missed (beat down) or stopped halfway.
     sender.conf.beat_schedule["vouchers-campaigns-from-templates"] = {
         "task": "vouchers.tasks.campaigns_from_templates",
-        "schedule": crontab(day_of_month=20, hour=0, minute=5),
+        "schedule": crontab(day_of_month=20, minute=5),
     }
     # Every minute: show campaigns whose claim window began as open, and close those whose window ended.
     sender.conf.beat_schedule["vouchers-campaigns-tick"] = {

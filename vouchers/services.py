@@ -231,13 +231,22 @@ def campaigns_from_templates(*, month: str) -> list[Campaign]:
     """One campaign per active template for `month`, scheduled; return those created by this call.
 
     Idempotent: the unique (template, month) constraint makes a second run (or a concurrent one)
-    create nothing. A template whose rules do not pass scheduling leaves a draft for staff to fix.
+    create nothing. A template whose rules do not pass scheduling leaves a draft for staff to fix;
+    a later run schedules such a draft (one it created, so with no creator) once it passes, and
+    one whose run was stopped between creating and scheduling it.
     """
     _month_bounds(month)
     created = []
     templates = CampaignTemplate.objects.filter(is_active=True).prefetch_related("accepted_merchants")
     for template in templates:
-        if Campaign.objects.filter(template=template, month=month).exists():
+        existing = Campaign.objects.filter(template=template, month=month).first()
+        if existing is not None:
+            if existing.state == Campaign.State.DRAFT and existing.created_by_id is None:
+                # Created by an earlier run that was stopped (or refused) before scheduling it.
+                try:
+                    campaign_schedule(campaign=existing, actor=None)
+                except ServiceError as exc:
+                    logger.warning("template %s: campaign %s still a draft: %s", template.pk, existing.pk, exc.code)
             continue
         opens = template_opens_at(template, month)
         rules = {name: getattr(template, name) for name in RULE_FIELDS}

@@ -64,6 +64,27 @@ def test_a_template_that_cannot_be_scheduled_leaves_a_draft_for_staff(template):
     assert services.campaigns_from_templates(month="2027-01") == []  # still one per month
 
 
+def test_a_run_stopped_between_creating_and_scheduling_is_finished_by_the_next(template, monkeypatch):
+    real = services.campaign_schedule
+
+    def killed(**kwargs):
+        raise SystemExit("worker killed after the campaign was created")
+
+    monkeypatch.setattr(services, "campaign_schedule", killed)
+    with pytest.raises(SystemExit):
+        services.campaigns_from_templates(month="2026-12")
+    monkeypatch.setattr(services, "campaign_schedule", real)
+    services.campaigns_from_templates(month="2026-12")
+    assert list(Campaign.objects.filter(month="2026-12").values_list("state", flat=True)) == ["scheduled"]
+
+
+def test_a_draft_staff_created_themselves_is_left_alone(template, city_staff):
+    (campaign,) = services.campaigns_from_templates(month="2026-12")
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.DRAFT, created_by=city_staff)
+    services.campaigns_from_templates(month="2026-12")
+    assert Campaign.objects.get(pk=campaign.pk).state == Campaign.State.DRAFT
+
+
 def test_a_day_past_the_end_of_the_month_is_its_last_day(template):
     template.opens_day = 31
     template.save()
@@ -113,7 +134,7 @@ def test_beat_runs_the_voucher_jobs_on_benefit_day_every_minute_and_nightly():
     monthly = schedule["vouchers-campaigns-from-templates"]
     assert monthly["task"] == "vouchers.tasks.campaigns_from_templates"
     cron = monthly["schedule"]
-    assert (cron.day_of_month, cron.hour, cron.minute) == ({20}, {0}, {5})
+    assert (cron.day_of_month, cron.hour, cron.minute) == ({20}, set(range(24)), {5})  # hourly: catch-up
     assert app.conf.timezone == "Asia/Shanghai"
     assert schedule["vouchers-campaigns-tick"]["schedule"] == 60.0
     nightly = schedule["vouchers-expire"]["schedule"]
