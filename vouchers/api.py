@@ -47,6 +47,17 @@ SERVICE_ERROR_STATUS = {
     "refund_too_large": status.HTTP_409_CONFLICT,
 }
 
+
+def _idempotency_header(attempt: str) -> OpenApiParameter:
+    return OpenApiParameter(
+        "Idempotency-Key",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        required=True,
+        description=f"A unique key per {attempt} (e.g. a UUID), at most 100 characters.",
+    )
+
+
 REDEEM_ERRORS = (
     "Refusals, each with a stable `code`: 400 `invalid`, `voucher_not_found`, `not_accepted_here`, `below_threshold`, "
     "`mixed_campaigns` (one campaign per order), `mixed_members` (one member per order), `idempotency_key_required`; "
@@ -117,15 +128,7 @@ class RedemptionCreateView(MerchantApiView):
             "first result again (without using anything twice); the same key with a different body answers "
             "409 `idempotency_conflict`. " + REDEEM_ERRORS
         ),
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                required=True,
-                description="A unique key per order attempt (e.g. a UUID), at most 100 characters.",
-            )
-        ],
+        parameters=[_idempotency_header("order attempt")],
         request=RedemptionInputSerializer,
         responses={201: RedemptionOutputSerializer, **error_responses(400, 401, 403, 409, 429)},
         examples=[
@@ -194,15 +197,7 @@ class RedemptionRefundView(MerchantApiView):
             "a refund with the same key answers the first refund again (it is recorded once); the same key with a "
             "different amount answers 409 `idempotency_conflict`."
         ),
-        parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                OpenApiTypes.STR,
-                OpenApiParameter.HEADER,
-                required=True,
-                description="A unique key per refund attempt (e.g. a UUID), at most 100 characters.",
-            )
-        ],
+        parameters=[_idempotency_header("refund attempt")],
         request=RefundInputSerializer,
         responses={201: RefundOutputSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
     )
