@@ -57,39 +57,17 @@ class HardshipAdmin(ReasonActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
 
-    def too_many(self, request):
-        self.message_user(
-            request,
-            gettext("Select at most %(count)d rows for this action.") % {"count": MAX_ACTION_ROWS},
-            messages.WARNING,
-        )
-
     def note_action(self, request, queryset, *, action: str, title: str, label: str, button: str, run):
         """An action that needs a note: an intermediate page asks for it, then `run(obj, note)` per row."""
-        objects = list(queryset[: MAX_ACTION_ROWS + 1])
-        if len(objects) > MAX_ACTION_ROWS:
-            self.too_many(request)
-            return None
-        error = ""
-        note = (request.POST.get("note") or "").strip()
-        if "apply" in request.POST:
-            if note:
-                self.run_each(request, objects, lambda obj: run(obj, note))
-                return None
-            error = gettext("Write a note.")
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "objects": objects,
-            "action": action,
-            "opts": self.model._meta,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "note": note,
-            "label": label,
-            "button": button,
-            "error": error,
-        }
-        return TemplateResponse(request, "admin/hardship/note_form.html", context)
+        return self.text_action(
+            request,
+            queryset,
+            field="note",
+            template="admin/hardship/note_form.html",
+            missing=gettext("Write a note."),
+            context={"title": title, "action": action, "label": label, "button": button},
+            run=run,
+        )
 
 
 class ReadOnlyMixin:

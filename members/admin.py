@@ -131,15 +131,18 @@ class MemberUnionSubtreeFilter(UnionSubtreeFilter):
 class ServiceActionsMixin:
     """Admin actions that run a service on each selected row (at most MAX_ACTION_ROWS)."""
 
+    def too_many(self, request) -> None:
+        self.message_user(
+            request,
+            gettext("Select at most %(count)d rows for this action.") % {"count": MAX_ACTION_ROWS},
+            messages.WARNING,
+        )
+
     def run_each(self, request, objects, run) -> int:
         """Run a service on each object; report each refusal and the number done."""
         objects = list(objects[: MAX_ACTION_ROWS + 1])
         if len(objects) > MAX_ACTION_ROWS:
-            self.message_user(
-                request,
-                gettext("Select at most %(count)d rows for this action.") % {"count": MAX_ACTION_ROWS},
-                messages.WARNING,
-            )
+            self.too_many(request)
             return 0
         done = 0
         for obj in objects:
@@ -170,32 +173,42 @@ class ReasonActionsMixin(ServiceActionsMixin):
     def reason_action(
         self, request, queryset, *, action: str, title: str, run, missing: str = ""
     ) -> TemplateResponse | None:
+        return self.text_action(
+            request,
+            queryset,
+            field="reason",
+            template=self.reason_template,
+            missing=missing or gettext("Give a reason for the rejection."),
+            context={"title": title, "action": action},
+            run=run,
+        )
+
+    def text_action(
+        self, request, queryset, *, field: str, template: str, missing: str, context: dict, run
+    ) -> TemplateResponse | None:
+        """An intermediate page asks for a text (POST `field`), then `run(obj, text)` per row;
+        `missing` is the error shown when it is left empty."""
         objects = list(queryset[: MAX_ACTION_ROWS + 1])
         if len(objects) > MAX_ACTION_ROWS:
-            self.message_user(
-                request,
-                gettext("Select at most %(count)d rows for this action.") % {"count": MAX_ACTION_ROWS},
-                messages.WARNING,
-            )
+            self.too_many(request)
             return None
         error = ""
-        reason = (request.POST.get("reason") or "").strip()
+        text = (request.POST.get(field) or "").strip()
         if "apply" in request.POST:
-            if reason:
-                self.run_each(request, objects, lambda obj: run(obj, reason))
+            if text:
+                self.run_each(request, objects, lambda obj: run(obj, text))
                 return None
-            error = missing or gettext("Give a reason for the rejection.")
+            error = missing
         context = {
             **self.admin_site.each_context(request),
-            "title": title,
+            **context,
             "objects": objects,
-            "action": action,
             "opts": self.model._meta,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "reason": reason,
+            field: text,
             "error": error,
         }
-        return TemplateResponse(request, self.reason_template, context)
+        return TemplateResponse(request, template, context)
 
 
 # --- Organisations --------------------------------------------------------------------------
