@@ -1,7 +1,8 @@
 """Structured API errors: {"error": {"code", "message", "fields"}} with stable codes.
 
 - ``code``: a stable, machine-readable code (``invalid``, ``not_authenticated``, ``invalid_key``,
-  ``revoked_key``, ``missing_scope``, ``staff_only``, ``not_found``, ``throttled``, or a service's code).
+  ``revoked_key``, ``missing_scope``, ``staff_only``, ``not_found``, ``throttled``, or the code of a
+  service's ``core.errors.ServiceError``, whose kind gives the status).
 - ``message``: for people, in the request's language.
 - ``fields`` (400 ``invalid`` only): per input field, a list of ``{"code", "message"}``.
 - ``retry_after`` (429 only): seconds to wait, also sent as the ``Retry-After`` header.
@@ -12,15 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-
-class ApiError(exceptions.APIException):
-    """A refusal with a stable code, raised by an API door (e.g. for a service's ServiceError)."""
-
-    def __init__(self, *, code: str, message: str, status_code: int = status.HTTP_400_BAD_REQUEST):
-        super().__init__(detail=message, code=code)
-        self.status_code = status_code
+from core.errors import ServiceError
 
 
 def _first_code(detail):
@@ -41,6 +37,11 @@ def _field_errors(detail):
 
 
 def exception_handler(exc, context):
+    """The API's one exception handler: a service's refusal (`core.errors.ServiceError`) answers its
+    code and message with the status of its kind; DRF's own errors get the same shape."""
+    if isinstance(exc, ServiceError):
+        body = {"error": {"code": exc.code, "message": exc.message, **exc.details}}
+        return Response(body, status=exc.http_status)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -25,6 +25,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import ServiceError
 from core.paginator import LargeTablePaginator
 from hardship import admin_views, selectors
 from hardship.admin_views import cny, evidence_items, evidence_text
@@ -46,7 +47,7 @@ from members import selectors as member_selectors
 from members.admin import ID_SEARCH_RE, INDEX_SEARCH_RE, MAX_ACTION_ROWS, ReasonActionsMixin, UnionSubtreeFilter
 from members.admin_scope import ScopedAdminMixin
 from members.models import Union
-from members.services import ServiceError, id_number_index
+from members.services import id_number_index
 from members.validators import normalize_digits
 
 

@@ -20,12 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import ServiceError
 from core.models import Agency
 from hardship import reports, selectors
 from hardship.models import AccessLog, Case, FundLine, HardshipSettings, PushKind, Referral
 from members import selectors as member_selectors
 from members.models import Union
-from members.services import ServiceError
 
 MAX_PUSH_UPLOAD_BYTES = 50 * 1024 * 1024
 MONTH_RE = re.compile(r"20\d\d-(0[1-9]|1[0-2])", re.ASCII)

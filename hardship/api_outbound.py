@@ -8,18 +8,18 @@ period is available once the monthly cycle has published it.
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import generics, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 
 from core.api_auth import ApiKeyAuthentication, scope_required
-from core.api_errors import ApiError, error_responses
+from core.api_errors import error_responses
+from core.errors import ErrorKind, ServiceError
 from core.models import ApiKey
 from core.throttles import ApiKeyRateThrottle
 from hardship import cycle
 from hardship.models import Case, FundLine, Referral
 from hardship.screening import period_check
-from members.services import ServiceError
 
 PUSH_SCOPE = "hardship:push"
 TAGS = ["hardship"]
@@ -165,10 +165,8 @@ class OutboundListView(generics.ListAPIView):
     def list(self, request, *args, **kwargs):
         period = self._period()
         if not cycle.is_published(period):
-            raise ApiError(
-                code="not_published",
-                message=_("The data of this period has not been published yet."),
-                status_code=status.HTTP_404_NOT_FOUND,
+            raise ServiceError(
+                "not_published", _("The data of this period has not been published yet."), kind=ErrorKind.NOT_FOUND
             )
         page = self.paginate_queryset(self.get_queryset())
         rows = cycle.outbound_details(agency=request.auth.agency, period=period, cases=page)

@@ -18,20 +18,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_auth import ApiKeyAuthentication, scope_required
-from core.api_errors import ApiError, ErrorSerializer, error_responses
+from core.api_errors import ErrorSerializer, error_responses
+from core.errors import ServiceError
 from core.models import ApiKey
 from core.throttles import ApiKeyRateThrottle
 from hardship import ingest, pushformats
 from hardship.models import DataPush, PushKind
-from members.services import ServiceError
 
 PUSH_SCOPE = "hardship:push"
 TAGS = ["hardship"]
-
-SERVICE_ERROR_STATUS = {
-    "manifest_conflict": status.HTTP_409_CONFLICT,
-    "file_too_large": status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-}
 
 PUSH_DESCRIPTION = f"""
 Send one batch of your monthly data (数据推送). The agency is the API key's; needs the scope `hardship:push`.
@@ -194,15 +189,6 @@ class PushFilter(django_filters.FilterSet):
         fields = ["kind", "period", "state"]
 
 
-def _service_error(exc: ServiceError) -> Response:
-    if isinstance(exc, ingest.ManifestMismatch):
-        body = {"error": {"code": exc.code, "message": exc.message, **exc.details}}
-        return Response(body, status=status.HTTP_400_BAD_REQUEST)
-    raise ApiError(
-        code=exc.code, message=exc.message, status_code=SERVICE_ERROR_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
-    )
-
-
 def _answer(push: DataPush) -> Response:
     if push.state == DataPush.State.RECEIVING:
         code = status.HTTP_202_ACCEPTED
@@ -328,22 +314,19 @@ class PushListCreateView(AgencyApiView, generics.ListAPIView):
 
     def post(self, request):
         agency = request.auth.agency
-        try:
-            if (request.content_type or "").startswith("multipart/"):
-                data = PushFileInputSerializer(data=request.data)
-                data.is_valid(raise_exception=True)
-                manifest = {k: v for k, v in data.validated_data.items() if k != "file"}
-                upload = data.validated_data["file"]
-                push = ingest.push_receive_file(agency=agency, manifest=manifest, content=upload, filename=upload.name)
-            else:
-                data = PushJsonInputSerializer(data=request.data)
-                data.is_valid(raise_exception=True)
-                v = data.validated_data
-                push = ingest.push_receive_json(
-                    agency=agency, manifest=v["manifest"], rows=v["rows"], page=v["page"], pages=v["pages"]
-                )
-        except ServiceError as exc:
-            return _service_error(exc)
+        if (request.content_type or "").startswith("multipart/"):
+            data = PushFileInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            manifest = {k: v for k, v in data.validated_data.items() if k != "file"}
+            upload = data.validated_data["file"]
+            push = ingest.push_receive_file(agency=agency, manifest=manifest, content=upload, filename=upload.name)
+        else:
+            data = PushJsonInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            v = data.validated_data
+            push = ingest.push_receive_json(
+                agency=agency, manifest=v["manifest"], rows=v["rows"], page=v["page"], pages=v["pages"]
+            )
         return _answer(push)
 
 

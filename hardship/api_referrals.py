@@ -9,7 +9,7 @@ member from the rows it pushed.
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import JSONParser
@@ -17,26 +17,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_auth import ApiKeyAuthentication, scope_required
-from core.api_errors import ApiError, error_responses
+from core.api_errors import error_responses
+from core.errors import ServiceError
 from core.throttles import ApiKeyRateThrottle
 from hardship import selectors, services
 from hardship.models import Referral
-from members.services import ServiceError
 
 REFERRALS_SCOPE = "hardship:referrals"
 TAGS = ["hardship"]
-
-SERVICE_ERROR_STATUS = {
-    "not_found": status.HTTP_404_NOT_FOUND,
-    "already_answered": status.HTTP_409_CONFLICT,
-}
-
-
-def _api_error(exc: ServiceError) -> ApiError:
-    return ApiError(
-        code=exc.code, message=exc.message, status_code=SERVICE_ERROR_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
-    )
-
 
 # --- Serializers -----------------------------------------------------------------------------------
 
@@ -162,7 +150,7 @@ class ReferralListView(ReferralApiView):
         state = request.query_params.get("state")
         if state:
             if state not in Referral.State.values:
-                raise ApiError(code="invalid", message=_("Unknown state."))
+                raise ServiceError("invalid", _("Unknown state."))
             qs = qs.filter(state=state)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
@@ -197,15 +185,12 @@ class ReferralOutcomeView(ReferralApiView):
         referral = self.referrals().filter(pk=pk).first()
         if referral is None:
             raise NotFound(_("No such referral."))
-        try:
-            services.referral_answer(
-                referral=referral,
-                agency=request.auth.agency,
-                granted=data.validated_data["granted"],
-                amount=data.validated_data.get("amount"),
-                note=data.validated_data.get("note", ""),
-            )
-        except ServiceError as exc:
-            raise _api_error(exc) from None
+        services.referral_answer(
+            referral=referral,
+            agency=request.auth.agency,
+            granted=data.validated_data["granted"],
+            amount=data.validated_data.get("amount"),
+            note=data.validated_data.get("note", ""),
+        )
         referral = self.referrals().get(pk=pk)
         return Response(_output([referral], request.auth.agency)[0])

@@ -39,12 +39,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.errors import ErrorKind, ServiceError
 from core.models import Agency
 from core.services import audit_log, notification_send
 from hardship import screening
 from hardship.models import Aid, Case, CycleRun, DataPush, PushRow, Referral
 from members.models import Union
-from members.services import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -415,7 +415,7 @@ def cycle_start(*, period: str, actor, restart: bool = False) -> CycleRun:
     from hardship.tasks import run_cycle
 
     if not (getattr(actor, "is_staff", False) and actor.has_perm("hardship.change_cyclerun")):
-        raise ServiceError("forbidden", _("You may not start the monthly hardship cycle."))
+        raise ServiceError("forbidden", _("You may not start the monthly hardship cycle."), kind=ErrorKind.FORBIDDEN)
     period = screening.period_check(period)
     with transaction.atomic():
         run = CycleRun.objects.select_for_update().filter(pk=_run_for(period).pk).get()

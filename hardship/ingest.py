@@ -47,6 +47,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.crypto import aead_decrypt_bytes, aead_encrypt_bytes, aead_encryptor, blind_indexer
+from core.errors import ErrorKind, ServiceError
 from core.models import Agency
 from core.services import audit_log
 from hardship import pushformats
@@ -54,7 +55,6 @@ from hardship.models import DataPush, PushRow
 from hardship.pushformats import RowRejected
 from members.imports import _xlsx_records
 from members.models import Member
-from members.services import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,7 @@ class ManifestMismatch(ServiceError):
     """The content does not match its manifest: the push is refused whole, nothing is kept."""
 
     def __init__(self, code: str, message: str, *, declared, received):
-        super().__init__(code, message)
-        self.details = {"declared": declared, "received": received}
+        super().__init__(code, message, declared=declared, received=received)
 
 
 # --- Reading ----------------------------------------------------------------------------------
@@ -781,6 +780,7 @@ def push_receive_file(
             "file_too_large",
             _("The file is larger than %(mb)d MB: split it into several batches.")
             % {"mb": max_file_bytes() // (1024 * 1024)},
+            kind=ErrorKind.TOO_LARGE,
         )
     try:
         _check_sha(manifest, _sha256(stream))
@@ -838,6 +838,7 @@ def push_upload(*, actor, agency: Agency, manifest: dict, content, filename: str
         raise ServiceError(
             "forbidden",
             _("Only city-level staff with the permission to do so may upload data on an agency's behalf."),
+            kind=ErrorKind.FORBIDDEN,
         )
     return push_receive_file(
         agency=agency, manifest=manifest, content=content, filename=filename, actor=actor, source=DataPush.Source.ADMIN
@@ -908,6 +909,7 @@ def push_receive_json(*, agency: Agency, manifest: dict, rows: list[dict], page:
                 raise ServiceError(
                     "manifest_conflict",
                     _("This batch id is being received with another manifest: send every page with the same one."),
+                    kind=ErrorKind.CONFLICT,
                 )
         _page_store(push, page, rows)
         if len(_pages_received(push)) < push.pages:

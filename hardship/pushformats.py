@@ -24,9 +24,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from core.errors import ServiceError
 from hardship.models import FundLine, PushKind
 from members.imports import _date
-from members.services import ServiceError
 from members.validators import ID_CHECK, ID_WEIGHTS, PROVINCES, normalize_digits, normalize_id_number, parse_id_number
 
 PERIOD_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2]|Q[1-4])", re.ASCII)

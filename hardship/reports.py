@@ -21,12 +21,12 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import ErrorKind, ServiceError
 from core.models import Agency
 from hardship import screening
 from hardship.models import Aid, Candidate, Case, FundLine, PushKind, PushRow, Referral, WarmthRosterEntry
 from hardship.selectors import is_hardship_staff
 from members import selectors as member_selectors
-from members.services import ServiceError
 
 PERIOD_RE = re.compile(r"(?P<year>20\d\d)(?:-(?P<month>0[1-9]|1[0-2]))?", re.ASCII)
 PAID_STATES = (Aid.State.APPROVED, Aid.State.PAID)
@@ -335,7 +335,7 @@ def report_export_xlsx(*, user, period: str, union=None) -> bytes:
     from hardship.services import access_log
 
     if not is_hardship_staff(user):
-        raise ServiceError("forbidden", _("You cannot export hardship reports."))
+        raise ServiceError("forbidden", _("You cannot export hardship reports."), kind=ErrorKind.FORBIDDEN)
     figures = period_figures(user=user, period=period, union=union)
     months = trend(user=user, end=period, union=union)
     bold = Font(bold=True)

@@ -35,10 +35,10 @@ from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.errors import ServiceError
 from core.models import Agency
 from hardship.models import Candidate, Case, CaseEvent, PushKind, PushRow, ScreeningRule, WarmthRosterEntry
 from members.models import Member
-from members.services import ServiceError
 
 CHUNK = 5_000  # rows fetched per round trip while streaming
 ID_BATCH = 1_000  # ids per IN (...) list

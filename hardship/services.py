@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.errors import ErrorKind, ServiceError
 from core.models import Agency
 from core.services import audit_log, notification_send, recipients_language
 from hardship import documents, exports
@@ -48,7 +49,6 @@ from hardship.selectors import (
 from hardship.selectors import double_aid_check as _double_aid_check
 from members.models import Member, Union
 from members.selectors import user_can_manage
-from members.services import ServiceError
 
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal("9999999999.99")
@@ -57,7 +57,11 @@ MAX_MONEY = Decimal("9999999999.99")
 
 
 def _forbidden() -> ServiceError:
-    return ServiceError("forbidden", _("You may only act on hardship cases of your own union and the unions under it."))
+    return ServiceError(
+        "forbidden",
+        _("You may only act on hardship cases of your own union and the unions under it."),
+        kind=ErrorKind.FORBIDDEN,
+    )
 
 
 def _require_case(actor, case: Case) -> None:
@@ -598,7 +602,9 @@ def settings_change(*, actor, second_approval_above=None, document_max_bytes=Non
     (`hardship.selectors.can_change_second_approval`). `None` leaves a setting as it is. Every
     change is audited (`hardship.settings.changed`) with the old and the new values."""
     if not can_change_hardship_settings(actor):
-        raise ServiceError("forbidden", _("Only city-level hardship staff may change the hardship settings."))
+        raise ServiceError(
+            "forbidden", _("Only city-level hardship staff may change the hardship settings."), kind=ErrorKind.FORBIDDEN
+        )
     wanted: dict = {}
     if second_approval_above is not None:
         wanted["second_approval_above"] = _money(
@@ -619,6 +625,7 @@ def settings_change(*, actor, second_approval_above=None, document_max_bytes=Non
             raise ServiceError(
                 "forbidden",
                 _("Only city-level staff with the permission to do so may change the second-approval threshold."),
+                kind=ErrorKind.FORBIDDEN,
             )
         if not changed:
             return row
@@ -808,7 +815,7 @@ def aid_approve(*, aid: Aid, actor, double_aid_acknowledged: bool = False) -> Ai
         case = _lock(aid.case)  # the case first, then its aid: the order closing a case takes them in
         aid = Aid.objects.select_for_update().get(pk=aid.pk)
         if aid.state != Aid.State.PENDING_APPROVAL:
-            raise ServiceError("not_pending", _("This aid has already been decided."))
+            raise ServiceError("not_pending", _("This aid has already been decided."), kind=ErrorKind.CONFLICT)
         if aid.maker_id == getattr(actor, "pk", None):
             raise ServiceError("maker_cannot_approve", _("Aid must be approved by someone other than its maker."))
         if case.state not in FILED_STATES:
@@ -854,7 +861,7 @@ def aid_reject(*, aid: Aid, actor, reason: str) -> Aid:
         case = _lock(aid.case)  # the case first, then its aid (see `aid_approve`)
         aid = Aid.objects.select_for_update().get(pk=aid.pk)
         if aid.state != Aid.State.PENDING_APPROVAL:
-            raise ServiceError("not_pending", _("This aid has already been decided."))
+            raise ServiceError("not_pending", _("This aid has already been decided."), kind=ErrorKind.CONFLICT)
         aid.state = Aid.State.REJECTED
         aid.save(update_fields=["state"])
         data = {"aid": aid.pk, "amount": str(aid.amount)}
@@ -954,7 +961,7 @@ def warmth_batch_approve(*, batch: WarmthBatch, actor) -> WarmthBatch:
     with transaction.atomic():
         batch = WarmthBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.state != WarmthBatch.State.DRAFT:
-            raise ServiceError("not_pending", _("This batch has already been approved."))
+            raise ServiceError("not_pending", _("This batch has already been approved."), kind=ErrorKind.CONFLICT)
         if batch.created_by_id == getattr(actor, "pk", None):
             raise ServiceError("maker_cannot_approve", _("A batch must be approved by someone other than its maker."))
         now = timezone.now()
@@ -1024,7 +1031,7 @@ def referral_answer(*, referral: Referral, agency: Agency, granted: bool, amount
     """The agency's answer, once: granted with an amount (0 for a status without cash, e.g. 低保)
     or refused without one. It goes on the case's timeline and to the case's staff."""
     if referral.agency_id != agency.pk:
-        raise ServiceError("not_found", _("No such referral."))
+        raise ServiceError("not_found", _("No such referral."), kind=ErrorKind.NOT_FOUND)
     if granted:
         if amount is None or amount == "":
             raise ServiceError("amount_required", _("A granted benefit needs an amount (0 for a status)."))
@@ -1036,7 +1043,9 @@ def referral_answer(*, referral: Referral, agency: Agency, granted: bool, amount
     with transaction.atomic():
         ref = Referral.objects.select_for_update().select_related("case").get(pk=referral.pk)
         if ref.state != Referral.State.SENT:
-            raise ServiceError("already_answered", _("This referral has already been answered."))
+            raise ServiceError(
+                "already_answered", _("This referral has already been answered."), kind=ErrorKind.CONFLICT
+            )
         ref.state = Referral.State.GRANTED if granted else Referral.State.REFUSED
         ref.amount = amount
         ref.outcome_note = (note or "")[:300]

@@ -13,7 +13,7 @@ No response carries a whole ID number, and no ID number is logged.
 import django_filters
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
-from rest_framework import generics, status
+from rest_framework import generics
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_auth import ApiKeyAuthentication, scope_required
-from core.api_errors import ApiError, error_responses
+from core.api_errors import error_responses
 from core.models import ApiKey
 from core.throttles import ApiKeyRateThrottle, VerifyRateThrottle
 from members import selectors, services
@@ -42,20 +42,6 @@ from members.serializers import (
 VERIFY_SCOPE = "members:verify"
 TAGS = ["members"]
 STAFF_AUTH = [{"cookieAuth": []}]
-
-# ServiceError codes that are not plain bad input (400).
-SERVICE_ERROR_STATUS = {
-    "forbidden": status.HTTP_403_FORBIDDEN,
-    "not_pending": status.HTTP_409_CONFLICT,
-    "already_member": status.HTTP_409_CONFLICT,
-    "mobile_taken": status.HTTP_409_CONFLICT,
-}
-
-
-def _api_error(exc: services.ServiceError) -> ApiError:
-    return ApiError(
-        code=exc.code, message=exc.message, status_code=SERVICE_ERROR_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
-    )
 
 
 def _staff_only_message() -> str:
@@ -319,10 +305,7 @@ class ApplicationApproveView(StaffApiView, JsonApiView):
     )
     def post(self, request, pk: int):
         app = _application_or_404(request.user, pk)
-        try:
-            services.application_approve(application=app, actor=request.user)
-        except services.ServiceError as exc:
-            raise _api_error(exc) from None
+        services.application_approve(application=app, actor=request.user)
         return Response(ApplicationOutputSerializer(_application_or_404(request.user, pk)).data)
 
 
@@ -341,8 +324,5 @@ class ApplicationRejectView(StaffApiView, JsonApiView):
         data = ApplicationRejectInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         app = _application_or_404(request.user, pk)
-        try:
-            services.application_reject(application=app, actor=request.user, reason=data.validated_data["reason"])
-        except services.ServiceError as exc:
-            raise _api_error(exc) from None
+        services.application_reject(application=app, actor=request.user, reason=data.validated_data["reason"])
         return Response(ApplicationOutputSerializer(_application_or_404(request.user, pk)).data)

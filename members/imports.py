@@ -22,10 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from core.errors import ErrorKind, ServiceError
 from core.services import audit_log
 from members.models import EmploymentForm, Enterprise, JoinChannel, Member, Union, User
 from members.selectors import user_can_manage
-from members.services import ServiceError, id_number_index, member_number
+from members.services import id_number_index, member_number
 from members.validators import (
     mask_id_number,
     normalize_id_number,
@@ -426,7 +427,9 @@ def members_import(*, rows_or_file, actor: User, dry_run: bool, file_name: str =
     the header first). Raises ServiceError for a file that cannot be read or lacks columns.
     """
     if not getattr(actor, "is_staff", False) or not getattr(actor, "is_active", False):
-        raise ServiceError("forbidden", _("You may only act for your own union and the unions under it."))
+        raise ServiceError(
+            "forbidden", _("You may only act for your own union and the unions under it."), kind=ErrorKind.FORBIDDEN
+        )
     _columns, rows = _read(rows_or_file)
     report = ImportReport(dry_run=dry_run, total=len(rows))
     checker = _Checker(report)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from core import ratelimit
 from core.crypto import blind_index
+from core.errors import ErrorKind, ServiceError
 from core.services import audit_log, notification_send, recipients_language
 from core.sms import mask_mobile, send_sms
 from members.models import (
@@ -44,15 +45,6 @@ from members.validators import (
 logger = logging.getLogger(__name__)
 
 
-class ServiceError(Exception):
-    """A refusal with a stable code and a message for people (already translated)."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 def id_number_index(number: str) -> str:
     # On the normalised number: a fullwidth copy of an ID number finds the same person.
     return blind_index(normalize_id_number(number), purpose="id_number")
@@ -70,7 +62,9 @@ def _identity(number: str) -> dict:
 
 def _require_scope(actor: User, union: Union) -> None:
     if not user_can_manage(actor, union):
-        raise ServiceError("forbidden", _("You may only act for your own union and the unions under it."))
+        raise ServiceError(
+            "forbidden", _("You may only act for your own union and the unions under it."), kind=ErrorKind.FORBIDDEN
+        )
 
 
 # --- Joining (入会) -------------------------------------------------------------------------
@@ -105,9 +99,13 @@ def application_submit(
         raise ServiceError("union", _("Choose a grassroots or joint union to join."))
     # A member who left (or was suspended) may apply again; approval reactivates their record.
     if Member.objects.filter(id_index=ident["id_index"], status=Member.Status.ACTIVE).exists():
-        raise ServiceError("already_member", _("This ID number already belongs to a union member."))
+        raise ServiceError(
+            "already_member", _("This ID number already belongs to a union member."), kind=ErrorKind.CONFLICT
+        )
     if Member.objects.filter(mobile=mobile).exclude(id_index=ident["id_index"]).exists():
-        raise ServiceError("mobile_taken", _("This mobile number already belongs to another member."))
+        raise ServiceError(
+            "mobile_taken", _("This mobile number already belongs to another member."), kind=ErrorKind.CONFLICT
+        )
     now = timezone.now()
     ident.pop("_info")
     try:
@@ -161,10 +159,12 @@ def application_approve(*, application: MembershipApplication, actor: User) -> M
     with transaction.atomic():
         app = MembershipApplication.objects.select_for_update().get(pk=application.pk)
         if app.status != MembershipApplication.Status.PENDING:
-            raise ServiceError("not_pending", _("This application has already been decided."))
+            raise ServiceError("not_pending", _("This application has already been decided."), kind=ErrorKind.CONFLICT)
         former = Member.objects.select_for_update().filter(id_index=app.id_index).first()
         if former is not None and former.status == Member.Status.ACTIVE:
-            raise ServiceError("already_member", _("This ID number already belongs to a union member."))
+            raise ServiceError(
+                "already_member", _("This ID number already belongs to a union member."), kind=ErrorKind.CONFLICT
+            )
         info = parse_id_number(app.id_number, min_age=0)
         joined = {
             "user": app.applicant,
@@ -198,7 +198,9 @@ def application_approve(*, application: MembershipApplication, actor: User) -> M
                     member._change_reason = f"rejoined by application {app.pk}"
                     member.save(update_fields=[*joined, "status", "joined_on"])
         except IntegrityError:
-            raise ServiceError("mobile_taken", _("This mobile number already belongs to another member.")) from None
+            raise ServiceError(
+                "mobile_taken", _("This mobile number already belongs to another member."), kind=ErrorKind.CONFLICT
+            ) from None
         if former is None:
             member.member_no = member_number(member.pk)
             member.save(update_fields=["member_no"])
@@ -236,7 +238,7 @@ def application_reject(*, application: MembershipApplication, actor: User, reaso
     with transaction.atomic():
         app = MembershipApplication.objects.select_for_update().get(pk=application.pk)
         if app.status != MembershipApplication.Status.PENDING:
-            raise ServiceError("not_pending", _("This application has already been decided."))
+            raise ServiceError("not_pending", _("This application has already been decided."), kind=ErrorKind.CONFLICT)
         app.status = MembershipApplication.Status.REJECTED
         app.reject_reason = reason
         app.decided_at = timezone.now()
@@ -291,7 +293,9 @@ def member_mobile_change(*, member: Member, mobile: str, actor: User) -> Member:
         if mobile == old:
             return member
         if Member.objects.filter(mobile=mobile).exclude(pk=member.pk).exists():
-            raise ServiceError("mobile_taken", _("This mobile number already belongs to another member."))
+            raise ServiceError(
+                "mobile_taken", _("This mobile number already belongs to another member."), kind=ErrorKind.CONFLICT
+            )
         member.mobile = mobile
         member._change_reason = "mobile changed by staff"
         member.save(update_fields=["mobile"])

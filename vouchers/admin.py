@@ -12,10 +12,10 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import ServiceError
 from core.paginator import LargeTablePaginator
 from members.admin import MAX_ACTION_ROWS, ReasonActionsMixin, ServiceActionsMixin, mask_mobile
 from members.models import EmploymentForm
-from members.services import ServiceError
 from vouchers import admin_views
 from vouchers.merchants import merchant_api_key_create, merchant_approve, merchant_suspend
 from vouchers.models import (

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from members.services import ServiceError
+from core.errors import ServiceError
 from vouchers import reports
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -17,10 +17,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_auth import ApiKeyAuthentication, scope_required
-from core.api_errors import ApiError, error_responses
+from core.api_errors import error_responses
+from core.errors import ServiceError
 from core.models import ApiKey
 from core.throttles import ApiKeyRateThrottle
-from members.services import ServiceError
 from vouchers import redemption
 from vouchers.models import Redemption
 from vouchers.serializers import (
@@ -33,19 +33,6 @@ from vouchers.serializers import (
 
 REDEEM_SCOPE = "vouchers:redeem"
 TAGS = ["vouchers"]
-
-# ServiceError codes that are not plain bad input (400).
-SERVICE_ERROR_STATUS = {
-    "merchant_suspended": status.HTTP_403_FORBIDDEN,
-    "voucher_used": status.HTTP_409_CONFLICT,
-    "voucher_expired": status.HTTP_409_CONFLICT,
-    "voucher_void": status.HTTP_409_CONFLICT,
-    "voucher_not_yet_valid": status.HTTP_409_CONFLICT,
-    "member_inactive": status.HTTP_409_CONFLICT,
-    "idempotency_conflict": status.HTTP_409_CONFLICT,
-    "duplicate_order": status.HTTP_409_CONFLICT,
-    "refund_too_large": status.HTTP_409_CONFLICT,
-}
 
 
 def _idempotency_header(attempt: str) -> OpenApiParameter:
@@ -65,12 +52,6 @@ REDEEM_ERRORS = (
     "`member_inactive`, `idempotency_conflict` (the key was used with a different body), `duplicate_order` "
     "(this `order_ref` was already redeemed)."
 )
-
-
-def _api_error(exc: ServiceError) -> ApiError:
-    return ApiError(
-        code=exc.code, message=exc.message, status_code=SERVICE_ERROR_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST)
-    )
 
 
 class IsMerchantKey(BasePermission):
@@ -105,12 +86,7 @@ class VoucherCheckView(MerchantApiView):
         responses={200: VoucherCheckOutputSerializer, **error_responses(401, 403, 404, 429)},
     )
     def get(self, request, code: str):
-        try:
-            result = redemption.voucher_check(merchant=self.merchant(), code=code)
-        except ServiceError as exc:
-            if exc.code == "voucher_not_found":
-                raise NotFound(exc.message) from None
-            raise _api_error(exc) from None
+        result = redemption.voucher_check(merchant=self.merchant(), code=code)
         return Response(VoucherCheckOutputSerializer(result).data)
 
 
@@ -161,22 +137,17 @@ class RedemptionCreateView(MerchantApiView):
     def post(self, request):
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
-            raise ApiError(
-                code="idempotency_key_required", message=_("Send an Idempotency-Key header with each redemption.")
-            )
+            raise ServiceError("idempotency_key_required", _("Send an Idempotency-Key header with each redemption."))
         data = RedemptionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            result = redemption.redemption_create(
-                merchant=self.merchant(),
-                codes=data.validated_data["codes"],
-                order_amount=data.validated_data["order_amount"],
-                order_ref=data.validated_data["order_ref"],
-                idempotency_key=key,
-                actor=request.user,
-            )
-        except ServiceError as exc:
-            raise _api_error(exc) from None
+        result = redemption.redemption_create(
+            merchant=self.merchant(),
+            codes=data.validated_data["codes"],
+            order_amount=data.validated_data["order_amount"],
+            order_ref=data.validated_data["order_ref"],
+            idempotency_key=key,
+            actor=request.user,
+        )
         return Response(
             RedemptionOutputSerializer(redemption.redemption_answer(result)).data, status=status.HTTP_201_CREATED
         )
@@ -204,18 +175,13 @@ class RedemptionRefundView(MerchantApiView):
     def post(self, request, pk: int):
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
-            raise ApiError(
-                code="idempotency_key_required", message=_("Send an Idempotency-Key header with each refund.")
-            )
+            raise ServiceError("idempotency_key_required", _("Send an Idempotency-Key header with each refund."))
         data = RefundInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         target = Redemption.objects.filter(pk=pk, merchant=self.merchant()).first()
         if target is None:
             raise NotFound(_("No such redemption."))
-        try:
-            refund = redemption.redemption_refund(
-                redemption=target, amount=data.validated_data["amount"], idempotency_key=key, actor=request.user
-            )
-        except ServiceError as exc:
-            raise _api_error(exc) from None
+        refund = redemption.redemption_refund(
+            redemption=target, amount=data.validated_data["amount"], idempotency_key=key, actor=request.user
+        )
         return Response(RefundOutputSerializer(redemption.refund_answer(refund)).data, status=status.HTTP_201_CREATED)

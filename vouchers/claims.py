@@ -31,8 +31,8 @@ from django.utils.translation import gettext as _
 
 from core import ratelimit
 from core.cache import drop_now_and_on_commit
+from core.errors import ServiceError
 from members.models import Member
-from members.services import ServiceError
 from vouchers import redis_stock
 from vouchers.models import Campaign, Distribution, Voucher
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from members.services import ServiceError
+from core.errors import ServiceError
 from vouchers import redemption
 from vouchers.models import MerchantStaff, Redemption
 

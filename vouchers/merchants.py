@@ -3,9 +3,9 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.errors import ServiceError
 from core.models import ApiKey
 from core.services import api_key_create, audit_log
-from members.services import ServiceError
 from vouchers.models import Merchant
 
 REDEEM_SCOPE = "vouchers:redeem"

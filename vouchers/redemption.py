@@ -37,9 +37,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.errors import ErrorKind, ServiceError
 from core.services import audit_log
 from members.models import Member, User
-from members.services import ServiceError
 from vouchers.models import Campaign, Merchant, Redemption, RedemptionItem, Refund, Settlement, Voucher, VoucherSettings
 
 # No look-alikes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
@@ -96,7 +96,9 @@ def _accepted_here(campaign, merchant: Merchant) -> bool:
 
 def _merchant_problem(merchant: Merchant) -> ServiceError | None:
     if merchant.state != Merchant.State.APPROVED:
-        return ServiceError("merchant_suspended", _("This merchant may not redeem vouchers at present."))
+        return ServiceError(
+            "merchant_suspended", _("This merchant may not redeem vouchers at present."), kind=ErrorKind.FORBIDDEN
+        )
     return None
 
 
@@ -104,16 +106,18 @@ def _voucher_problem(voucher: Voucher | None, merchant: Merchant, now: dt.dateti
     if voucher is None:
         return ServiceError("voucher_not_found", _("No voucher with this code."))
     if voucher.state == Voucher.State.USED:
-        return ServiceError("voucher_used", _("This voucher has already been used."))
+        return ServiceError("voucher_used", _("This voucher has already been used."), kind=ErrorKind.CONFLICT)
     if voucher.state == Voucher.State.VOID:
-        return ServiceError("voucher_void", _("This voucher has been cancelled."))
+        return ServiceError("voucher_void", _("This voucher has been cancelled."), kind=ErrorKind.CONFLICT)
     if voucher.state == Voucher.State.EXPIRED or voucher.expires_at <= now:
-        return ServiceError("voucher_expired", _("This voucher has expired."))
+        return ServiceError("voucher_expired", _("This voucher has expired."), kind=ErrorKind.CONFLICT)
     campaign = voucher.campaign
     if campaign.valid_from and timezone.localdate(now) < campaign.valid_from:
-        return ServiceError("voucher_not_yet_valid", _("This voucher cannot be used yet."))
+        return ServiceError("voucher_not_yet_valid", _("This voucher cannot be used yet."), kind=ErrorKind.CONFLICT)
     if voucher.member.status != Member.Status.ACTIVE:
-        return ServiceError("member_inactive", _("The voucher's holder is not an active member."))
+        return ServiceError(
+            "member_inactive", _("The voucher's holder is not an active member."), kind=ErrorKind.CONFLICT
+        )
     if not _accepted_here(campaign, merchant):
         return ServiceError("not_accepted_here", _("This voucher is not accepted at this merchant."))
     return None
@@ -131,7 +135,7 @@ def voucher_check(*, merchant: Merchant, code: str) -> dict:
     code = code_from_input(code)
     voucher = _vouchers_by_code([code]).get(code) if code else None
     if voucher is None:
-        raise ServiceError("voucher_not_found", _("No voucher with this code."))
+        raise ServiceError("voucher_not_found", _("No voucher with this code."), kind=ErrorKind.NOT_FOUND)
     problem = _merchant_problem(merchant) or _voucher_problem(voucher, merchant, timezone.now())
     campaign = voucher.campaign
     return {
@@ -271,7 +275,11 @@ def _replay(scope, key: str, request_hash: str):
         return None
     earlier = scope.filter(idempotency_key=key).first()
     if earlier is not None and earlier.request_hash != request_hash:
-        raise ServiceError("idempotency_conflict", _("This Idempotency-Key was already used for a different request."))
+        raise ServiceError(
+            "idempotency_conflict",
+            _("This Idempotency-Key was already used for a different request."),
+            kind=ErrorKind.CONFLICT,
+        )
     return earlier
 
 
@@ -283,7 +291,9 @@ def _audit_actor(actor, merchant: Merchant) -> dict:
 
 
 def _duplicate_order() -> ServiceError:
-    return ServiceError("duplicate_order", _("This order reference has already been redeemed."))
+    return ServiceError(
+        "duplicate_order", _("This order reference has already been redeemed."), kind=ErrorKind.CONFLICT
+    )
 
 
 def redemption_create(
@@ -355,7 +365,7 @@ def redemption_create(
             return earlier
         if Redemption.objects.filter(merchant=merchant, order_ref=order_ref).exists():
             raise _duplicate_order() from None
-        raise ServiceError("voucher_used", _("This voucher has already been used.")) from None
+        raise ServiceError("voucher_used", _("This voucher has already been used."), kind=ErrorKind.CONFLICT) from None
     return redemption
 
 
@@ -421,7 +431,9 @@ def _refund(*, redemption: Redemption, amount: Decimal, key: str, request_hash: 
             return earlier
         already = redemption.refunds.aggregate(s=Sum("amount"))["s"] or Decimal("0")
         if already + amount > redemption.order_amount:
-            raise ServiceError("refund_too_large", _("A refund cannot exceed the order amount."))
+            raise ServiceError(
+                "refund_too_large", _("A refund cannot exceed the order amount."), kind=ErrorKind.CONFLICT
+            )
         full = already + amount == redemption.order_amount
         window = dt.timedelta(hours=VoucherSettings.get().refund_window_hours)
         # now - created_at, not created_at + window: a huge window must not overflow the date.

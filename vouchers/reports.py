@@ -16,8 +16,8 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import ServiceError
 from members import selectors as member_selectors
-from members.services import ServiceError
 from vouchers.models import Campaign, MerchantCategory, RedemptionItem, Voucher
 
 MONTH_RE = re.compile(r"20\d{2}-(0[1-9]|1[0-2])", re.ASCII)

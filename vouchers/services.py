@@ -17,8 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import ServiceError
 from core.services import audit_log
-from members.services import ServiceError
 from vouchers.models import Campaign, CampaignRules, CampaignTemplate, Voucher
 
 logger = logging.getLogger(__name__)

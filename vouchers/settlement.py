@@ -22,8 +22,8 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import ServiceError
 from core.services import audit_log
-from members.services import ServiceError
 from vouchers.models import Merchant, Redemption, RedemptionItem, Settlement
 
 MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])", re.ASCII)

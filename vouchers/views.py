@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.errors import ServiceError
 from core.ratelimit import client_ip
 from members import posters
 from members.models import Member
 from members.selectors import member_for_user
-from members.services import ServiceError
 from vouchers import selectors
 from vouchers.models import Campaign, Distribution, VoucherSettings
 

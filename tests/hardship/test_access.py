@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
+from core.errors import ServiceError
 from hardship import selectors, services
 from hardship.models import AccessLog, Candidate, Case, ScreeningRule
-from members.services import ServiceError
 from tests.factories import MemberFactory, StaffFactory, UserFactory
 from tests.hardship.conftest import grant_hardship
 

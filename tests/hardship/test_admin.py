@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 from PIL import Image
 
+from core.errors import ServiceError
 from core.models import Agency, AuditEntry
 from hardship.models import (
     AccessLog,
@@ -28,7 +29,6 @@ from hardship.models import (
     WarmthBatch,
     WarmthRosterEntry,
 )
-from members.services import ServiceError
 from tests.factories import AgencyFactory, MemberFactory, StaffFactory, UserFactory
 from tests.hardship.conftest import grant_hardship
 

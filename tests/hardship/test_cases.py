@@ -8,10 +8,10 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from core.errors import ServiceError
 from core.models import AuditEntry
 from hardship import selectors, services
 from hardship.models import Candidate, Case, CaseEvent, LocalStandard, ScreeningRule
-from members.services import ServiceError
 from tests.factories import MemberFactory
 
 D = Decimal

@@ -9,10 +9,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from core.errors import ServiceError
 from core.models import AuditEntry, Notification
 from hardship import cycle, screening
 from hardship.models import Candidate, CycleRun, PushRow, WarmthRosterEntry
-from members.services import ServiceError
 from tests.factories import id_number
 from tests.hardship.conftest import grant_hardship
 

@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from core.errors import ServiceError
 from hardship import services
 from hardship.models import AccessLog, CaseDocument, HardshipSettings
-from members.services import ServiceError
 from tests.factories import StaffFactory
 
 GPS_IFD = 0x8825

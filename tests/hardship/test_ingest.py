@@ -10,10 +10,11 @@ import json
 import pytest
 from django.db import connection
 
+from core.errors import ServiceError
 from core.models import AuditEntry
 from hardship import ingest, pushformats
 from hardship.models import DataPush, PushRow
-from members.services import ServiceError, id_number_index
+from members.services import id_number_index
 
 ZH_HEADERS = {
     "source_key": "记录编号",

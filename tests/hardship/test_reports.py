@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from core.errors import ServiceError
 from hardship import reports
 from hardship.models import (
     AccessLog,
@@ -21,7 +22,7 @@ from hardship.models import (
     ScreeningRule,
     WarmthRosterEntry,
 )
-from members.services import ServiceError, id_number_index
+from members.services import id_number_index
 from tests.factories import AgencyFactory, MemberFactory, StaffFactory, id_number
 from tests.hardship.conftest import grant_hardship
 

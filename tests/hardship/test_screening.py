@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
+from core.errors import ServiceError
 from hardship import screening
 from hardship.models import Candidate, CaseEvent, PushRow, ScreeningRule, WarmthRosterEntry
 from members.models import Member
-from members.services import ServiceError
 from tests.factories import MemberFactory, id_number
 
 P = "2025-03"

@@ -10,7 +10,6 @@ from rest_framework.test import APIClient
 from core.models import AuditEntry
 from core.services import api_key_create, api_key_revoke
 from members import services
-from members.api import _api_error
 from members.models import Member, MembershipApplication
 from members.validators import id_check_char
 from tests.factories import MemberFactory, UserFactory, id_number
@@ -458,18 +457,3 @@ def test_a_staff_session_must_send_the_csrf_token_to_decide(tree, staff):
     assert resp.status_code == 403
     app.refresh_from_db()
     assert app.status == "pending"
-
-
-@pytest.mark.parametrize(
-    ("code", "status"),
-    [
-        ("forbidden", 403),
-        ("not_pending", 409),
-        ("already_member", 409),
-        ("mobile_taken", 409),
-        ("reason_required", 400),
-    ],
-)
-def test_service_refusals_map_to_http_statuses(code, status):
-    exc = _api_error(services.ServiceError(code, "message"))
-    assert (exc.status_code, exc.get_codes()) == (status, code)

@@ -10,10 +10,11 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 from openpyxl import Workbook
 
+from core.errors import ServiceError
 from core.models import AuditEntry
 from members.imports import members_import
 from members.models import Member
-from members.services import ServiceError, member_number
+from members.services import member_number
 from tests.factories import EnterpriseFactory, StaffFactory, UserFactory, id_number
 
 HEADER = ["姓名", "身份证号", "手机号", "工会编码", "单位统一社会信用代码", "用工形式", "入会日期"]

@@ -7,10 +7,10 @@ from django.db import connection
 from django.utils import timezone
 
 from core import sms
+from core.errors import ServiceError
 from core.models import AuditEntry, Notification
 from members import services
 from members.models import Member, MembershipApplication, MutualAidEnrolment, SmsCode, Transfer
-from members.services import ServiceError
 from tests.factories import UserFactory, id_number
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from core import sms
+from core.errors import ServiceError
 from members import services
 from members.models import SmsCode
-from members.services import ServiceError
 
 pytestmark = pytest.mark.django_db
 

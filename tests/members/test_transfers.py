@@ -2,10 +2,10 @@
 
 import pytest
 
+from core.errors import ServiceError
 from core.models import AuditEntry
 from members import services
 from members.models import Member, Transfer
-from members.services import ServiceError
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.errors import ServiceError
 from members.models import Member
-from members.services import ServiceError
 from tests.factories import MemberFactory, UserFactory
 from vouchers import claims, redis_stock
 from vouchers.claims import (

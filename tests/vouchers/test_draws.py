@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from core.errors import ServiceError
 from core.models import AuditEntry
 from members.models import Member
-from members.services import ServiceError
 from tests.vouchers.test_claims import new_campaign, new_member
 from vouchers.draws import draw_register, draw_run, draw_winners
 from vouchers.models import Campaign, DrawEntry, Voucher

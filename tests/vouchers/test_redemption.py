@@ -4,8 +4,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from core.errors import ServiceError
 from core.models import AuditEntry
-from members.services import ServiceError
 from vouchers import redemption as rd
 from vouchers.models import Redemption, RedemptionItem, Voucher, VoucherSettings
 

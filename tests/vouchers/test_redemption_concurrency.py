@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from members.services import ServiceError
+from core.errors import ServiceError
 from vouchers import redemption as rd
 from vouchers.models import RedemptionItem, Voucher
 

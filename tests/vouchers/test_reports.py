@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from members.services import ServiceError
+from core.errors import ServiceError
 from tests.factories import MemberFactory, StaffFactory
 from vouchers import reports
 from vouchers.models import Campaign, Merchant, Redemption, RedemptionItem, Voucher

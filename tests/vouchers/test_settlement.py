@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from core.errors import ServiceError
 from core.models import AuditEntry
-from members.services import ServiceError
 from vouchers import redemption as rd
 from vouchers.models import Redemption, Settlement
 from vouchers.settlement import settlement_build, settlement_export_xlsx, settlement_mark_paid

@@ -2,10 +2,10 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.errors import ServiceError
 from hardship.cycle import cycle_run
 from hardship.models import CycleRun
 from hardship.screening import previous_month
-from members.services import ServiceError
 
 
 class Command(BaseCommand):
