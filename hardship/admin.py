@@ -17,7 +17,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -25,6 +25,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core import xlsx
 from core.errors import ServiceError
 from core.paginator import LargeTablePaginator
 from hardship import admin_views, selectors
@@ -675,9 +676,7 @@ class WarmthBatchAdmin(HardshipAdmin):
         except ServiceError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return None
-        response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = f'attachment; filename="warmth-batch-{batch.pk}-{batch.period}.xlsx"'
-        return response
+        return xlsx.response(data, f"warmth-batch-{batch.pk}-{batch.period}.xlsx")
 
 
 @admin.register(Referral)

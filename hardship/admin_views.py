@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core import xlsx
 from core.errors import ServiceError
 from core.models import Agency
 from hardship import reports, selectors
@@ -677,6 +678,4 @@ def report_page(model_admin, request) -> TemplateResponse:
 def report_export(model_admin, request) -> HttpResponse:
     period, union, _unions = _report_args(request)
     data = reports.report_export_xlsx(user=request.user, period=period, union=union)
-    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="hardship-report-{period}.xlsx"'
-    return response
+    return xlsx.response(data, f"hardship-report-{period}.xlsx")

@@ -1,13 +1,11 @@
 """XLSX files built for staff (openpyxl). Only masked names and masked ID numbers go in them."""
 
-import io
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
+from core import xlsx
 from hardship.models import Aid, WarmthBatch
 
 MONEY_FORMAT = "#,##0.00"
@@ -15,16 +13,16 @@ MONEY_FORMAT = "#,##0.00"
 
 def warmth_batch_workbook(batch: WarmthBatch) -> bytes:
     """One row per recipient: member number, masked name, masked ID, union, amount; then a total row."""
-    wb = Workbook()
+    wb = xlsx.workbook()
     ws = wb.active
     ws.title = _("Recipients")[:31]
-    ws.append([batch.name])
-    ws.append([_("Period"), batch.period, _("State"), str(batch.get_state_display())])
-    ws.append([])
+    xlsx.append(ws, [batch.name])
+    xlsx.append(ws, [_("Period"), batch.period, _("State"), str(batch.get_state_display())])
+    xlsx.append(ws, [])
     header = [_("Member number"), _("Name"), _("ID number"), _("Union"), _("Amount (CNY)")]
-    ws.append(header)
+    xlsx.append(ws, header)
     for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
+        cell.font = xlsx.Font(bold=True)
     total = Decimal("0")
     count = 0
     rows = (
@@ -35,24 +33,26 @@ def warmth_batch_workbook(batch: WarmthBatch) -> bytes:
         .order_by("member__member_no", "pk")
     )
     for aid in rows:
-        ws.append([aid.member.member_no, aid.member.masked_name, aid.member.id_masked, aid.union.name, aid.amount])
+        xlsx.append(
+            ws, [aid.member.member_no, aid.member.masked_name, aid.member.id_masked, aid.union.name, aid.amount]
+        )
         ws.cell(row=ws.max_row, column=5).number_format = MONEY_FORMAT
         total += aid.amount
         count += 1
-    ws.append(
+    xlsx.append(
+        ws,
         [
             _("Total"),
             ngettext("%(count)d recipient", "%(count)d recipients", count) % {"count": count},
             None,
             None,
             total,
-        ]
+        ],
     )
     for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
+        cell.font = xlsx.Font(bold=True)
     ws.cell(row=ws.max_row, column=5).number_format = MONEY_FORMAT
     for column, width in zip("ABCDE", (16, 12, 22, 30, 14), strict=True):
         ws.column_dimensions[column].width = width
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    content = xlsx.to_bytes(wb)
+    return content

@@ -12,7 +12,6 @@ other figure is limited to the user's union subtree, or to the chosen union with
 
 import calendar
 import datetime as dt
-import io
 import re
 from decimal import Decimal
 
@@ -21,6 +20,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import xlsx
 from core.errors import ErrorKind, ServiceError
 from core.models import Agency
 from hardship import screening
@@ -329,8 +329,6 @@ def trend(*, user, months: int = 12, end: str | None = None, union=None) -> list
 
 def report_export_xlsx(*, user, period: str, union=None) -> bytes:
     """The report's figures and trend as an XLSX workbook; the export is written to the access log."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     from hardship.services import access_log
 
@@ -338,16 +336,16 @@ def report_export_xlsx(*, user, period: str, union=None) -> bytes:
         raise ServiceError("forbidden", _("You cannot export hardship reports."), kind=ErrorKind.FORBIDDEN)
     figures = period_figures(user=user, period=period, union=union)
     months = trend(user=user, end=period, union=union)
-    bold = Font(bold=True)
-    wb = Workbook()
+    bold = xlsx.Font(bold=True)
+    wb = xlsx.workbook()
 
     def sheet(ws, title, header, rows):
         ws.title = title[:31]
-        ws.append(header)
+        xlsx.append(ws, header)
         for cell in ws[1]:
             cell.font = bold
         for row in rows:
-            ws.append(row)
+            xlsx.append(ws, row)
         for col in ws.columns:
             width = max(len(str(c.value or "")) for c in col)
             ws.column_dimensions[col[0].column_letter].width = min(max(10, width * 1.6), 50)
@@ -410,7 +408,6 @@ def report_export_xlsx(*, user, period: str, union=None) -> bytes:
         ],
         [(m["month"], m["received"], m["matched"], m["candidates"], m["filed"], float(m["aid"])) for m in months],
     )
-    out = io.BytesIO()
-    wb.save(out)
+    content = xlsx.to_bytes(wb)
     access_log(user=user, action="export", case=None, detail=f"report {period} {union.code if union else ''}".strip())
-    return out.getvalue()
+    return content

@@ -7,11 +7,12 @@ has them all; staff without them are refused (403). Actions are doors to the ser
 
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core import xlsx
 from core.errors import ServiceError
 from core.paginator import LargeTablePaginator
 from members.admin import MAX_ACTION_ROWS, ReasonActionsMixin, ServiceActionsMixin, mask_mobile
@@ -362,9 +363,7 @@ class SettlementAdmin(ServiceActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin)
         except ServiceError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return None
-        response = HttpResponse(data, content_type=admin_views.XLSX)
-        response["Content-Disposition"] = f'attachment; filename="settlement-{months[0]}.xlsx"'
-        return response
+        return xlsx.response(data, f"settlement-{months[0]}.xlsx")
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -13,10 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core import xlsx
 from core.errors import ServiceError
 from vouchers import reports
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def render(model_admin, request, template: str, **extra) -> TemplateResponse:
@@ -87,9 +86,7 @@ def figures_export(model_admin, request) -> HttpResponse:
     _require(request, "vouchers.view_campaign")
     month = _month_arg(request)
     data = reports.figures_export_xlsx(user=request.user, month=month or None)
-    response = HttpResponse(data, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="voucher-figures-{month or "all"}.xlsx"'
-    return response
+    return xlsx.response(data, f"voucher-figures-{month or 'all'}.xlsx")
 
 
 # --- Fraud signals ----------------------------------------------------------------------------

@@ -7,7 +7,6 @@ Every figure is a grouped query; the union roll-up is done in Python over the pa
 """
 
 import datetime as dt
-import io
 import re
 from collections import defaultdict
 from decimal import Decimal
@@ -16,6 +15,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import xlsx
 from core.errors import ServiceError
 from members import selectors as member_selectors
 from vouchers.models import Campaign, MerchantCategory, RedemptionItem, Voucher
@@ -180,13 +180,11 @@ def union_figures(*, user, month: str | None = None, campaign=None, max_depth: i
 
 def figures_export_xlsx(*, user, month: str | None = None) -> bytes:
     """The three tables of the figures page as one workbook (no personal data in it)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
 
-    wb = Workbook()
+    wb = xlsx.workbook()
     ws = wb.active
     ws.title = _("Campaigns")[:31]
-    ws.append(
+    xlsx.append(ws,
         [
             _("Campaign"), _("Month"), _("State"), _("Total stock"), _("Claimed"), _("Used"), _("Expired"),
             _("Redemption rate (%)"), _("Face value used (CNY)"), _("Order value driven (CNY)"), _("Leverage"),
@@ -194,7 +192,7 @@ def figures_export_xlsx(*, user, month: str | None = None) -> bytes:
         ]
     )  # fmt: skip
     for r in campaign_figures(month=month):
-        ws.append(
+        xlsx.append(ws,
             [
                 r["name"], r["month"], r["state_label"], r["total_stock"], r["claimed"], r["used"], r["expired"],
                 r["redemption_rate"], r["face_value_used"], r["order_value"], r["leverage"], r["budget"],
@@ -202,18 +200,20 @@ def figures_export_xlsx(*, user, month: str | None = None) -> bytes:
             ]
         )  # fmt: skip
     ws2 = wb.create_sheet(_("By merchant category")[:31])
-    ws2.append([_("Category"), _("Used"), _("Face value used (CNY)"), _("Order value driven (CNY)"), _("Leverage")])
+    xlsx.append(
+        ws2, [_("Category"), _("Used"), _("Face value used (CNY)"), _("Order value driven (CNY)"), _("Leverage")]
+    )
     for r in category_figures(month=month):
-        ws2.append([r["label"], r["used"], r["face_value_used"], r["order_value"], r["leverage"]])
+        xlsx.append(ws2, [r["label"], r["used"], r["face_value_used"], r["order_value"], r["leverage"]])
     ws3 = wb.create_sheet(_("By union")[:31])
-    ws3.append(
+    xlsx.append(ws3,
         [
             _("Union"), _("Claimed"), _("Used"), _("Redemption rate (%)"), _("Face value used (CNY)"),
             _("Order value driven (CNY)"), _("Leverage"),
         ]
     )  # fmt: skip
     for r in union_figures(user=user, month=month):
-        ws3.append(
+        xlsx.append(ws3,
             [
                 "  " * r["depth"] + r["name"], r["claimed"], r["used"], r["redemption_rate"], r["face_value_used"],
                 r["order_value"], r["leverage"],
@@ -221,7 +221,6 @@ def figures_export_xlsx(*, user, month: str | None = None) -> bytes:
         )  # fmt: skip
     for sheet in wb.worksheets:
         for cell in sheet[1]:
-            cell.font = Font(bold=True)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+            cell.font = xlsx.Font(bold=True)
+    content = xlsx.to_bytes(wb)
+    return content

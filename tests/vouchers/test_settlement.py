@@ -188,3 +188,13 @@ def test_it_refuses_to_build_or_pay_a_month_that_has_not_ended(
     time_machine.move_to(dt.datetime(2026, 11, 30, 16, 0, tzinfo=dt.UTC))
     settlement_build(month="2026-11")
     assert settlement_mark_paid(settlement=running, actor=staff).paid_at is not None
+
+
+def test_a_merchant_name_written_like_a_formula_is_exported_as_text(november, food_merchant):
+    food_merchant.name = '=HYPERLINK("http://evil.example/","点我")'
+    food_merchant.save(update_fields=["name"])
+    settlement_build(month="2026-11")
+    ws = load_workbook(io.BytesIO(settlement_export_xlsx(month="2026-11"))).active
+    names = [row[0].value for row in ws.iter_rows(min_row=2)]
+    assert "'" + food_merchant.name in names
+    assert not any(cell.data_type == "f" for row in ws.iter_rows() for cell in row)
