@@ -8,6 +8,7 @@ case's timeline, and queues notifications to be sent once the transaction commit
 """
 
 import datetime as dt
+import re
 import uuid
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -136,10 +137,10 @@ def period_of(day: dt.date) -> str:
 
 
 def _parse_month(period: str) -> dt.date:
-    try:
-        return dt.datetime.strptime(period or "", "%Y-%m").date()
-    except ValueError:
-        raise ServiceError("bad_period", _("A period is a month such as 2025-03.")) from None
+    match = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", period or "", re.ASCII)
+    if match is None:
+        raise ServiceError("bad_period", _("A period is a month such as 2025-03."))
+    return dt.date(int(match[1]), int(match[2]), 1)
 
 
 # --- The ACFTU category ---------------------------------------------------------------------------

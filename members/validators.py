@@ -3,10 +3,10 @@ codes (GB 32100) and mainland mobile numbers."""
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -28,14 +28,23 @@ class IdNumberInfo:
     gender: str  # "M" or "F"
 
 
+# Fullwidth digits and Latin letters (Chinese input methods, agencies' spreadsheets) and their ASCII.
+# Nothing else: NFKC would also read ⑥, ⁶ or Ⅹ as a digit or an X, which no one types for a number.
+FULLWIDTH_TO_ASCII = str.maketrans(
+    {chr(code): chr(code - 0xFEE0) for start, end in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+     for code in range(start, end + 1)}
+)  # fmt: skip
+
+
 def normalize_digits(value) -> str:
-    """Typed or pasted identifiers as ASCII: fullwidth digits and letters (Chinese input methods,
-    agencies' spreadsheets) become 0-9 and A-Z (Unicode NFKC), and the ends are stripped.
+    """Typed or pasted identifiers as ASCII: fullwidth digits and letters become 0-9, A-Z and a-z
+    (and only those: circled, superscript or Roman numerals stay what they are, and are refused
+    by the validators), and the ends are stripped.
 
     Input is normalised where it enters (forms, API serializers, the services behind them); the
     validators below accept ASCII alone, so one person or number never has two spellings."""
     text = "" if value is None else str(value)
-    return (text if text.isascii() else unicodedata.normalize("NFKC", text)).strip()
+    return (text if text.isascii() else text.translate(FULLWIDTH_TO_ASCII)).strip()
 
 
 def normalize_id_number(value) -> str:
@@ -65,7 +74,7 @@ def parse_id_number(value: str, *, today: dt.date | None = None, min_age: int = 
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise ValidationError(_("The ID number's birth date is not a real date."), code="id_birth_date") from None
-    today = today or dt.date.today()
+    today = today or timezone.localdate()
     if birth.year < 1900 or birth > today:
         raise ValidationError(_("The ID number's birth date is not a real date."), code="id_birth_date")
     if id_check_char(number[:17]) != number[17]:

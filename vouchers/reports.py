@@ -29,8 +29,9 @@ def month_parse(month: str) -> tuple[dt.datetime, dt.datetime]:
     if not MONTH_RE.fullmatch(month or ""):
         raise ServiceError("bad_month", _("Give a month as YYYY-MM, e.g. 2026-11."))
     year, mon = int(month[:4]), int(month[5:])
-    start = timezone.make_aware(dt.datetime(year, mon, 1))
-    end = timezone.make_aware(dt.datetime(year + (mon == 12), mon % 12 + 1, 1))
+    zone = timezone.get_current_timezone()
+    start = dt.datetime(year, mon, 1, tzinfo=zone)
+    end = dt.datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=zone)
     return start, end
 
 

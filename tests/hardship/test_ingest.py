@@ -9,6 +9,7 @@ import json
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from core.errors import ServiceError
 from core.models import AuditEntry
@@ -170,7 +171,7 @@ def test_it_reads_english_headers_and_headers_with_units(nhsa, push_rows):
 
 def test_it_reads_an_xlsx_file_with_numbers_and_dates(nhsa, push_rows):
     rows = push_rows("work_injury", 2)
-    rows[0].update(grade=3, injury_date=dt.datetime(2024, 5, 6))
+    rows[0].update(grade=3, injury_date=dt.datetime(2024, 5, 6))  # noqa: DTZ001 (a spreadsheet cell has no zone)
     rows[1].update(grade="十级", id_number=rows[1]["id_number"])
     content = xlsx_bytes(rows)
     push = ingest.push_receive_file(
@@ -298,7 +299,7 @@ def test_it_rejects_unknown_grades_values_and_bad_dates(nhsa, push_rows):
     injury[0]["grade"] = "11"
     injury[1]["grade"] = "重度"
     injury[2]["injury_date"] = "2024-02-30"
-    injury[3]["injury_date"] = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    injury[3]["injury_date"] = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
     push = send_json(nhsa, "work_injury", injury)
     assert errors_of(push) == [(1, "unknown_grade"), (2, "unknown_grade"), (3, "bad_date"), (4, "bad_date")]
 

@@ -51,6 +51,16 @@ def test_normalising_turns_fullwidth_digits_and_x_into_ascii():
     assert normalize_mobile("１３９００００００01 ") == "13900000001"
 
 
+@pytest.mark.parametrize("lookalike", ["⑥", "⁶", "₆", "Ⅹ", "٦", "六"])
+def test_normalising_leaves_other_digit_lookalikes_to_be_refused(lookalike):
+    number = id_number()
+    typed = number[:16] + lookalike + number[17]
+    assert normalize_id_number(typed) == typed.upper()
+    with pytest.raises(ValidationError) as exc:
+        parse_id_number(normalize_id_number(typed))
+    assert exc.value.code == "id_format"
+
+
 # --- Joining -------------------------------------------------------------------------------------
 
 

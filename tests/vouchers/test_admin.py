@@ -353,7 +353,7 @@ def test_building_a_month_for_real_creates_its_settlements(client, voucher_staff
 
     shop.state = Merchant.State.APPROVED
     shop.save(update_fields=["state"])
-    october = timezone.make_aware(dt.datetime(2026, 10, 21, 15, 0))
+    october = dt.datetime(2026, 10, 21, 15, 0, tzinfo=timezone.get_current_timezone())
     voucher = Voucher.objects.create(
         campaign=draft_campaign, member=member, code="ACDEF33333", claim_month="2026-10", state="used",
         expires_at=october + dt.timedelta(days=30), used_at=october,

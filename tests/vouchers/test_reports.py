@@ -17,7 +17,7 @@ from vouchers.models import Campaign, Merchant, Redemption, RedemptionItem, Vouc
 
 D = Decimal
 BUDGET = D("10000")
-OPENS = timezone.make_aware(dt.datetime(2026, 10, 20, 10, 0))
+OPENS = dt.datetime(2026, 10, 20, 10, 0, tzinfo=timezone.get_current_timezone())
 
 
 def make_merchant(category: str, code: str) -> Merchant:
