@@ -7,8 +7,7 @@ A redemption of another merchant answers 404, as one that does not exist.
 """
 
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import JSONParser
@@ -16,9 +15,9 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import idempotency
 from core.api_auth import ApiKeyAuthentication, scope_required
 from core.api_errors import error_responses
-from core.errors import ServiceError
 from core.models import ApiKey
 from core.throttles import ApiKeyRateThrottle
 from vouchers import redemption
@@ -33,16 +32,6 @@ from vouchers.serializers import (
 
 REDEEM_SCOPE = "vouchers:redeem"
 TAGS = ["vouchers"]
-
-
-def _idempotency_header(attempt: str) -> OpenApiParameter:
-    return OpenApiParameter(
-        "Idempotency-Key",
-        OpenApiTypes.STR,
-        OpenApiParameter.HEADER,
-        required=True,
-        description=f"A unique key per {attempt} (e.g. a UUID), at most 100 characters.",
-    )
 
 
 REDEEM_ERRORS = (
@@ -104,7 +93,7 @@ class RedemptionCreateView(MerchantApiView):
             "first result again (without using anything twice); the same key with a different body answers "
             "409 `idempotency_conflict`. " + REDEEM_ERRORS
         ),
-        parameters=[_idempotency_header("order attempt")],
+        parameters=[idempotency.header_parameter("order attempt")],
         request=RedemptionInputSerializer,
         responses={201: RedemptionOutputSerializer, **error_responses(400, 401, 403, 409, 429)},
         examples=[
@@ -135,9 +124,7 @@ class RedemptionCreateView(MerchantApiView):
         ],
     )
     def post(self, request):
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if not key:
-            raise ServiceError("idempotency_key_required", _("Send an Idempotency-Key header with each redemption."))
+        key = idempotency.key_from_request(request)
         data = RedemptionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = redemption.redemption_create(
@@ -168,14 +155,12 @@ class RedemptionRefundView(MerchantApiView):
             "a refund with the same key answers the first refund again (it is recorded once); the same key with a "
             "different amount answers 409 `idempotency_conflict`."
         ),
-        parameters=[_idempotency_header("refund attempt")],
+        parameters=[idempotency.header_parameter("refund attempt")],
         request=RefundInputSerializer,
         responses={201: RefundOutputSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
     )
     def post(self, request, pk: int):
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if not key:
-            raise ServiceError("idempotency_key_required", _("Send an Idempotency-Key header with each refund."))
+        key = idempotency.key_from_request(request)
         data = RefundInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         target = Redemption.objects.filter(pk=pk, merchant=self.merchant()).first()

@@ -25,8 +25,6 @@ Voucher codes come from ``new_voucher_code`` (used by the claim when it creates 
 """
 
 import datetime as dt
-import hashlib
-import json
 import secrets
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
@@ -37,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core import idempotency
 from core.errors import ErrorKind, ServiceError
 from core.services import audit_log
 from members.models import Member, User
@@ -253,36 +252,6 @@ def redemption_quote(*, merchant: Merchant, codes, order_amount) -> dict:
 # --- Redemption -------------------------------------------------------------------------------------
 
 
-# Idempotency: redemptions and refunds store the client's Idempotency-Key with a hash of the request
-# body, unique within a scope (a redemption's key per merchant, a refund's per redemption).
-
-
-def _request_hash(**fields) -> str:
-    body = json.dumps(fields, sort_keys=True)
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
-def _clean_key(idempotency_key: str) -> str:
-    key = (idempotency_key or "").strip()
-    if len(key) > 100:
-        raise ServiceError("invalid_idempotency_key", _("The Idempotency-Key is too long (at most 100 characters)."))
-    return key
-
-
-def _replay(scope, key: str, request_hash: str):
-    """The earlier row of ``scope`` (a queryset) with this idempotency key, if any (409 if its body differed)."""
-    if not key:
-        return None
-    earlier = scope.filter(idempotency_key=key).first()
-    if earlier is not None and earlier.request_hash != request_hash:
-        raise ServiceError(
-            "idempotency_conflict",
-            _("This Idempotency-Key was already used for a different request."),
-            kind=ErrorKind.CONFLICT,
-        )
-    return earlier
-
-
 def _audit_actor(actor, merchant: Merchant) -> dict:
     """audit_log's actor arguments: a portal user, or a label for an API client (a merchant's key)."""
     if isinstance(actor, User):
@@ -311,17 +280,17 @@ def redemption_create(
     order_ref = (order_ref or "").strip()
     if not order_ref or len(order_ref) > 64:
         raise ServiceError("invalid_order_ref", _("Give the order reference (at most 64 characters)."))
-    key = _clean_key(idempotency_key)
-    request_hash = _request_hash(codes=sorted(codes), order_amount=str(amount), order_ref=order_ref)
+    key = idempotency.clean_key(idempotency_key)
+    request_hash = idempotency.request_hash(codes=sorted(codes), order_amount=str(amount), order_ref=order_ref)
     earlier_of_merchant = Redemption.objects.filter(merchant=merchant)
-    earlier = _replay(earlier_of_merchant, key, request_hash)
+    earlier = idempotency.replay(earlier_of_merchant, key, request_hash)
     if earlier is not None:
         return earlier
     try:
         with transaction.atomic():
             vouchers = _vouchers_by_code(codes, lock=True)
             # A concurrent twin of this request may have committed while we waited for the locks.
-            earlier = _replay(earlier_of_merchant, key, request_hash)
+            earlier = idempotency.replay(earlier_of_merchant, key, request_hash)
             if earlier is not None:
                 return earlier
             if Redemption.objects.filter(merchant=merchant, order_ref=order_ref).exists():
@@ -360,7 +329,7 @@ def redemption_create(
             )
     except IntegrityError:
         # The constraints caught a race the locks did not (e.g. a twin request with the same key).
-        earlier = _replay(earlier_of_merchant, key, request_hash)
+        earlier = idempotency.replay(earlier_of_merchant, key, request_hash)
         if earlier is not None:
             return earlier
         if Redemption.objects.filter(merchant=merchant, order_ref=order_ref).exists():
@@ -398,17 +367,17 @@ def redemption_refund(*, redemption: Redemption, amount, idempotency_key: str = 
     The same idempotency key (per redemption) answers the first refund again, as for redemptions.
     """
     amount = _clean_amount(amount)
-    key = _clean_key(idempotency_key)
-    request_hash = _request_hash(amount=str(amount))
+    key = idempotency.clean_key(idempotency_key)
+    request_hash = idempotency.request_hash(amount=str(amount))
     earlier_of_order = Refund.objects.filter(redemption_id=redemption.pk)
-    earlier = _replay(earlier_of_order, key, request_hash)
+    earlier = idempotency.replay(earlier_of_order, key, request_hash)
     if earlier is not None:
         return earlier
     try:
         return _refund(redemption=redemption, amount=amount, key=key, request_hash=request_hash, actor=actor)
     except IntegrityError:
         # A twin request with the same key committed first (the lock on the redemption normally catches it).
-        earlier = _replay(earlier_of_order, key, request_hash)
+        earlier = idempotency.replay(earlier_of_order, key, request_hash)
         if earlier is None:
             raise
         return earlier
@@ -426,7 +395,7 @@ def _refund(*, redemption: Redemption, amount: Decimal, key: str, request_hash: 
         paid = settlement is not None and settlement.paid_at is not None
         redemption = Redemption.objects.select_for_update().get(pk=redemption.pk)
         # A twin of this request may have committed while we waited for the lock.
-        earlier = _replay(Refund.objects.filter(redemption=redemption), key, request_hash)
+        earlier = idempotency.replay(Refund.objects.filter(redemption=redemption), key, request_hash)
         if earlier is not None:
             return earlier
         already = redemption.refunds.aggregate(s=Sum("amount"))["s"] or Decimal("0")
