@@ -14,7 +14,10 @@ logger = logging.getLogger("core.sms")
 outbox: list[dict] = []
 
 
-def mask_mobile(mobile: str) -> str:
+def mask_mobile(mobile: str | None) -> str:
+    """13900000001 -> 139****0001; any other non-empty text -> *** (never shown in clear); none -> ""."""
+    if not mobile:
+        return ""
     return mobile[:3] + "****" + mobile[-4:] if len(mobile) == 11 else "***"
 
 

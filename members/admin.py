@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.paginator import LargeTablePaginator
+from core.sms import mask_mobile
 from members import admin_views, selectors
 from members.admin_scope import ScopedAdminMixin, ScopedHistoryMixin, visible_enterprises
 from members.models import (
@@ -52,11 +53,6 @@ MEMBER_NO_RE = re.compile(r"[A-Za-z]{2}[0-9]{10}")
 INDEX_SEARCH_RE = re.compile(r"id:[0-9a-f]{64}")
 # An action works on at most this many rows at once, so a request never runs for minutes.
 MAX_ACTION_ROWS = 500
-
-
-def mask_mobile(mobile: str) -> str:
-    """13900000001 -> 139****0001."""
-    return f"{mobile[:3]}****{mobile[-4:]}" if mobile and len(mobile) == 11 else (mobile or "")
 
 
 def identity_search(queryset, search_term: str):

@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from core import xlsx
 from core.errors import ServiceError
 from core.paginator import LargeTablePaginator
-from members.admin import MAX_ACTION_ROWS, ReasonActionsMixin, ServiceActionsMixin, mask_mobile
+from core.sms import mask_mobile
+from members.admin import MAX_ACTION_ROWS, ReasonActionsMixin, ServiceActionsMixin
 from members.models import EmploymentForm
 from vouchers import admin_views
 from vouchers.merchants import merchant_api_key_create, merchant_approve, merchant_suspend

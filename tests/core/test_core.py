@@ -11,6 +11,7 @@ from cryptography.fernet import Fernet
 from core import sms
 from core.models import AuditEntry, Notification
 from core.services import audit_log, notification_send
+from core.sms import mask_mobile
 from core.tasks import deliver_notification
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,3 +158,11 @@ def test_the_console_sms_backend_logs_the_masked_number_and_keeps_nothing_in_mem
     sms.ConsoleSmsBackend().send("13900000001", "code 123456")
     assert sms.outbox == []  # the outbox is the test backend's; a long-running process would grow it
     assert "139****0001" in caplog.text and "13900000001" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("mobile", "shown"),
+    [("13900000001", "139****0001"), ("0572-2123456", "***"), ("1390000", "***"), ("", ""), (None, "")],
+)
+def test_a_mobile_is_never_shown_in_clear_whatever_its_length(mobile, shown):
+    assert mask_mobile(mobile) == shown
