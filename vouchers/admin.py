@@ -23,7 +23,6 @@ from vouchers.merchants import merchant_api_key_create, merchant_approve, mercha
 from vouchers.models import (
     Campaign,
     CampaignTemplate,
-    Distribution,
     Merchant,
     MerchantCategory,
     MerchantStaff,
@@ -205,12 +204,7 @@ class CampaignAdmin(ServiceActionsMixin, admin.ModelAdmin):
     def draw(self, request, queryset):
         from vouchers import draws
 
-        def run(campaign):
-            if campaign.distribution != Distribution.DRAW:
-                raise ServiceError("not_a_draw", gettext("This campaign is not handed out by a draw."))
-            return draws.draw_run(campaign=campaign, actor=request.user)
-
-        self.run_each(request, queryset, run)
+        self.run_each(request, queryset, lambda c: draws.draw_run(campaign=c, actor=request.user))
 
     @admin.action(description=_("Settle the selected campaigns"), permissions=["change"])
     def settle(self, request, queryset):
