@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from core import xlsx
 from core.errors import ServiceError
 from core.paginator import LargeTablePaginator
-from hardship import admin_views, selectors
+from hardship import admin_views, selectors, services
 from hardship.admin_views import cny, evidence_items, evidence_text
 from hardship.models import (
     AccessLog,
@@ -459,7 +459,7 @@ class CaseAdmin(HardshipAdmin):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
         pk = unquote(object_id)
-        case = selectors.case_open_for_view(user=request.user, case_id=int(pk)) if str(pk).isdigit() else None
+        case = services.case_open_for_view(user=request.user, case_id=int(pk)) if str(pk).isdigit() else None
         if case is None:
             raise Http404
         return admin_views.case_page(self, request, case)

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from core.models import Agency
 from hardship.models import (
-    AccessLog,
     Aid,
     Candidate,
     Case,
@@ -136,26 +135,19 @@ def cases_listable_by(user, query: str = "") -> QuerySet[Case]:
     return case_search(user=user, query=query)
 
 
-def case_open_for_view(*, user, case_id: int) -> Case | None:
-    """The case, if the user may see it, recording the opening in the access log; None otherwise."""
-    case = cases_visible_to(user).select_related("head", "union").filter(pk=case_id).first()
-    if case is not None:
-        AccessLog.objects.create(user=user, action=AccessLog.Action.OPEN, case=case)
-    return case
+def case_visible(*, user, case_id: int) -> Case | None:
+    """The case, if the user may see it; None otherwise. (Opening it for a person to read is
+    `hardship.services.case_open`, which also writes the access log.)"""
+    return cases_visible_to(user).select_related("head", "union").filter(pk=case_id).first()
 
 
-def document_open_for_view(*, user, document_id: int) -> CaseDocument | None:
-    """A case document, if the user may see its case, recording the access; None otherwise."""
-    doc = (
+def document_visible(*, user, document_id: int) -> CaseDocument | None:
+    """A case document, if the user may see its case; None otherwise (`services.document_open`)."""
+    return (
         CaseDocument.objects.select_related("case")
         .filter(pk=document_id, case__in=cases_visible_to(user).values("pk"))
         .first()
     )
-    if doc is not None:
-        AccessLog.objects.create(
-            user=user, action=AccessLog.Action.OPEN, case=doc.case, detail=f"document {doc.pk}"[:200]
-        )
-    return doc
 
 
 def overdue_reviews(user, *, today: dt.date | None = None) -> QuerySet[Case]:

@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from core.errors import ErrorKind, ServiceError
 from core.models import Agency
 from core.services import audit_log, notification_send, recipients_language
-from hardship import documents, exports
+from hardship import documents, exports, selectors
 from hardship.models import (
     AccessLog,
     Aid,
@@ -80,6 +80,22 @@ def access_log(*, user, action: str, case: Case | None = None, detail: str = "")
     if action not in AccessLog.Action.values:
         raise ValueError(f"unknown access action {action!r}")
     return AccessLog.objects.create(user=user, action=action, case=case, detail=detail[:200])
+
+
+def case_open_for_view(*, user, case_id: int) -> Case | None:
+    """The case opened for `user` to read, recorded in the access log; None if they may not see it."""
+    case = selectors.case_visible(user=user, case_id=case_id)
+    if case is not None:
+        access_log(user=user, action=AccessLog.Action.OPEN, case=case)
+    return case
+
+
+def document_open_for_view(*, user, document_id: int) -> CaseDocument | None:
+    """A case document opened for `user`, recorded in the access log; None if they may not see its case."""
+    doc = selectors.document_visible(user=user, document_id=document_id)
+    if doc is not None:
+        access_log(user=user, action=AccessLog.Action.OPEN, case=doc.case, detail=f"document {doc.pk}")
+    return doc
 
 
 def _case_staff_ids(case: Case, *, exclude=()) -> list[int]:

@@ -93,16 +93,22 @@ def test_only_supervisors_list_all_cases_without_a_query(tree, open_case, other_
 
 
 def test_opening_a_case_is_logged(open_case, case_staff):
-    case = selectors.case_open_for_view(user=case_staff, case_id=open_case.pk)
+    case = services.case_open_for_view(user=case_staff, case_id=open_case.pk)
     assert case == open_case
     log = AccessLog.objects.get()
     assert (log.user, log.action, log.case) == (case_staff, "open", open_case)
 
 
+def test_the_selectors_only_read_the_case_and_its_documents(open_case, case_staff):
+    assert selectors.case_visible(user=case_staff, case_id=open_case.pk) == open_case
+    assert selectors.document_visible(user=case_staff, document_id=0) is None
+    assert not AccessLog.objects.exists()
+
+
 def test_the_outsider_cannot_open_a_case_and_nothing_is_logged(open_case, case_outsider, tree):
     plain = StaffFactory(username="g1plain", union=tree.g1)
-    assert selectors.case_open_for_view(user=case_outsider, case_id=open_case.pk) is None
-    assert selectors.case_open_for_view(user=plain, case_id=open_case.pk) is None
+    assert services.case_open_for_view(user=case_outsider, case_id=open_case.pk) is None
+    assert services.case_open_for_view(user=plain, case_id=open_case.pk) is None
     assert not AccessLog.objects.exists()
 
 
