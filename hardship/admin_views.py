@@ -163,9 +163,9 @@ class PushUploadForm(forms.Form):
 def count_data_rows(content: bytes, kind: str) -> int:
     """The data rows of a CSV or XLSX file as the manifest's row count declares them (the header
     and blank lines not counted), read the way the ingestion reads it; a bad header is refused."""
-    from hardship.ingest import _detect
+    from hardship.ingest import detect_format
 
-    return _detect(io.BytesIO(content), kind)[1]
+    return detect_format(io.BytesIO(content), kind)[1]
 
 
 def push_upload(model_admin, request) -> TemplateResponse:

@@ -53,7 +53,7 @@ from core.services import audit_log
 from hardship import pushformats
 from hardship.models import DataPush, PushRow
 from hardship.pushformats import RowRejected
-from members.imports import _xlsx_records
+from members.imports import xlsx_records
 from members.models import Member
 
 log = logging.getLogger(__name__)
@@ -150,14 +150,14 @@ def _csv_records(stream: BinaryIO, encoding: str) -> Iterator[tuple[int, list[st
 
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     try:
-        for line, cells in _xlsx_records(data):
+        for line, cells in xlsx_records(data):
             if line == 1 or any(c not in ("", None) for c in cells):
                 yield line, cells
     except ServiceError:
         raise _unreadable() from None
 
 
-def _detect(stream: BinaryIO, kind: str) -> tuple[str, int]:
+def detect_format(stream: BinaryIO, kind: str) -> tuple[str, int]:
     """The file's format ("xlsx" or the CSV's encoding) and its data rows; checks the header.
 
     GBK files are read as GB18030, its superset.
@@ -784,7 +784,7 @@ def push_receive_file(
         )
     try:
         _check_sha(manifest, _sha256(stream))
-        fmt, count = _detect(stream, manifest["kind"])
+        fmt, count = detect_format(stream, manifest["kind"])
         _check_count(manifest, count)
     except ServiceError as exc:
         raise _refuse(agency, manifest, exc, actor) from None

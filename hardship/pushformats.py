@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
 from hardship.models import FundLine, PushKind
-from members.imports import _date
+from members.imports import parse_date
 from members.validators import ID_CHECK, ID_WEIGHTS, PROVINCES, normalize_digits, normalize_id_number, parse_id_number
 
 PERIOD_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2]|Q[1-4])", re.ASCII)
@@ -432,7 +432,7 @@ def _converter(col: Column, today: dt.date) -> Callable[[Any], str | None]:
             if value is None or value == "":
                 return empty()
             day = value.date() if isinstance(value, dt.datetime) else value
-            day = day if isinstance(day, dt.date) else _date(_text(value))
+            day = day if isinstance(day, dt.date) else parse_date(_text(value))
             if day is None or day.year < 1900:
                 raise RowRejected("bad_date", name, _("Enter a date such as 2024-03-01."))
             if day > today:

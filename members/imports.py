@@ -168,7 +168,7 @@ def _records(rows_or_file) -> Iterable[tuple[int, list[Any]]]:
         return
     data = _read_bytes(rows_or_file)
     if data.startswith(b"PK\x03\x04"):
-        yield from _xlsx_records(data)
+        yield from xlsx_records(data)
         return
     if data.startswith(b"\xd0\xcf\x11\xe0"):  # a legacy .xls workbook
         raise _unreadable()
@@ -186,7 +186,7 @@ def _records(rows_or_file) -> Iterable[tuple[int, list[Any]]]:
         yield i, [_cell(v) for v in row]
 
 
-def _xlsx_records(data: bytes) -> Iterable[tuple[int, list[Any]]]:
+def xlsx_records(data: bytes) -> Iterable[tuple[int, list[Any]]]:
     import zipfile
 
     from openpyxl import load_workbook
@@ -254,7 +254,7 @@ def _employment_form(value: str) -> str | None:
     return None
 
 
-def _date(value: Any) -> dt.date | None:
+def parse_date(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     text = str(value).strip()
@@ -333,7 +333,7 @@ class _Checker:
         c["employment_form"] = form
         raw_date = self.required(row, "joined_on")
         if raw_date:
-            joined = _date(raw_date)
+            joined = parse_date(raw_date)
             if joined is None:
                 self.fail(row, "joined_on", "date", _("Enter a date such as 2024-03-01."))
             elif joined > today:

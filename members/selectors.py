@@ -108,10 +108,10 @@ def participation_rates(*, user, year: int) -> list[dict]:
     )
     totals = {p: [0, 0] for p in by_path}
     for path, n in active.items():
-        for anc in _ancestors(path, by_path):
+        for anc in ancestor_paths(path, by_path):
             totals[anc][0] += n
     for path, n in enrolled.items():
-        for anc in _ancestors(path, by_path):
+        for anc in ancestor_paths(path, by_path):
             totals[anc][1] += n
     rows = []
     for u in unions:
@@ -128,7 +128,7 @@ def participation_rates(*, user, year: int) -> list[dict]:
     return rows
 
 
-def _ancestors(path: str, by_path: dict) -> list[str]:
+def ancestor_paths(path: str, by_path: dict) -> list[str]:
     parts = path.split("/")[:-1]
     prefixes = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
     return [p for p in prefixes if p in by_path]

@@ -66,7 +66,7 @@ def figures_page(model_admin, request) -> TemplateResponse:
         "face": sum((r["face_value_used"] for r in rows), reports.ZERO),
         "orders": sum((r["order_value"] for r in rows), reports.ZERO),
     }
-    totals["rate"] = reports._rate(totals["used"], totals["claimed"])
+    totals["rate"] = reports.redemption_rate(totals["used"], totals["claimed"])
     totals["leverage"] = reports._leverage(totals["orders"], totals["face"])
     return render(
         model_admin,

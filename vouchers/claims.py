@@ -119,7 +119,7 @@ def _result(outcome: str, voucher: Voucher | None = None, message_key: str = "")
     return ClaimResult(outcome=outcome, voucher=voucher, message=_message(message_key or outcome))
 
 
-def _use_redis() -> bool:
+def redis_stock_in_use() -> bool:
     backend = getattr(settings, "VOUCHER_CLAIM_BACKEND", "auto")
     if backend == "redis":
         return True
@@ -274,14 +274,14 @@ def _month_count(member_id: int, month: str) -> int:
 # --- the durable write, shared by both paths and by draws ------------------------------------------
 
 
-class _DbSoldOut(Exception):
+class DbSoldOut(Exception):
     pass
 
 
 def _take_db_stock(campaign_id: int) -> int:
     """Take one from Campaign.remaining with a conditional UPDATE; return what is left.
 
-    Raises _DbSoldOut when the database has none left. Marks the campaign sold out at 0."""
+    Raises DbSoldOut when the database has none left. Marks the campaign sold out at 0."""
     table = Campaign._meta.db_table
     with connection.cursor() as cur:
         cur.execute(
@@ -292,14 +292,14 @@ def _take_db_stock(campaign_id: int) -> int:
         )
         row = cur.fetchone()
     if row is None:
-        raise _DbSoldOut
+        raise DbSoldOut
     return row[0]
 
 
 def voucher_insert(*, campaign_id: int, member_id: int, seq: int, facts: dict, now: dt.datetime) -> tuple[Voucher, int]:
     """Take one from the database stock and write the voucher; call inside a transaction.
 
-    Returns the voucher and the stock left. Raises _DbSoldOut or IntegrityError."""
+    Returns the voucher and the stock left. Raises DbSoldOut or IntegrityError."""
     left = _take_db_stock(campaign_id)
     return _voucher_write(campaign_id=campaign_id, member_id=member_id, seq=seq, facts=facts, now=now), left
 
@@ -335,7 +335,7 @@ def remaining_sync(campaign_id: int) -> None:
     campaign whose stock is kept in Redis. Only ever lowered: vouchers never give stock back, and
     a statement that counted before it waited for the row lock must not raise what a later count
     wrote. Not for the database path, whose conditional UPDATE keeps the row exact."""
-    if not _use_redis():
+    if not redis_stock_in_use():
         return
     written = Voucher.objects.filter(campaign_id=campaign_id).count()
     left = Greatest(F("total_stock") - written, Value(0))
@@ -372,7 +372,7 @@ def voucher_claim(*, campaign_id: int, member: "Member | Claimant", ip: str = ""
 
 
 def _voucher_claim(campaign_id: int, member: "Member | Claimant", ip: str) -> ClaimResult:
-    use_redis = _use_redis()
+    use_redis = redis_stock_in_use()
     # Once sold out, the flag answers: no database, no campaign facts, no rate-limit counters
     # (the flag costs less than the counters it would protect). On the Redis path the claim
     # script reads the flag itself, so only this process's memo of it is consulted here.
@@ -445,7 +445,7 @@ def _claim_db(facts: dict, member, now: dt.datetime) -> ClaimResult:
             voucher, left = voucher_insert(
                 campaign_id=cid, member_id=member.pk, seq=(last.seq + 1 if last else 1), facts=facts, now=now
             )
-        except _DbSoldOut:
+        except DbSoldOut:
             _mark_sold_out(cid, False)
             return _result("sold_out")
     if left == 0:
@@ -552,7 +552,7 @@ def _claim_redis(facts: dict, member, now: dt.datetime, retry: bool = True, rate
 def campaign_stock_hint(campaign_id: int) -> int | None:
     """Approximate stock left, for display: Redis when loaded, else the database value cached
     for a few seconds. Never a count of vouchers."""
-    if _use_redis():
+    if redis_stock_in_use():
         try:
             stock = redis_stock.client().get(redis_stock.keys(campaign_id)[0])
         except Exception:  # noqa: BLE001 - a hint is allowed to fall back
@@ -584,7 +584,7 @@ def campaign_prepare(*, campaign: Campaign) -> None:
     _sold_out_seen.pop(campaign.pk, None)
     if campaign.remaining <= 0:
         cache.set(_soldout_key(campaign.pk), True, None)
-    if not _use_redis() or campaign.distribution == Distribution.DRAW:
+    if not redis_stock_in_use() or campaign.distribution == Distribution.DRAW:
         return
     remaining, total = Campaign.objects.filter(pk=campaign.pk).values_list("remaining", "total_stock").get()
     counts = _member_counts(campaign.pk)
@@ -617,7 +617,7 @@ def reconcile_campaign(*, campaign_id: int) -> dict:
             f"database: total_stock - remaining = {campaign.total_stock - campaign.remaining}, "
             f"vouchers = {report['vouchers']}"
         )
-    if not _use_redis():
+    if not redis_stock_in_use():
         return report
     report["redis"] = True
     before = redis_stock.snapshot(campaign_id)

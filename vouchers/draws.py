@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
 from core.services import audit_log, notification_send, recipients_language
-from vouchers.claims import _DbSoldOut, campaign_facts, member_is_eligible, members_at_month_limit, voucher_insert
+from vouchers.claims import DbSoldOut, campaign_facts, member_is_eligible, members_at_month_limit, voucher_insert
 from vouchers.models import Campaign, Distribution, DrawEntry
 
 
@@ -79,7 +79,7 @@ def draw_run(*, campaign: Campaign, actor, seed: str | None = None) -> dict:
         for member_id in winners:  # in draw order
             try:
                 voucher_insert(campaign_id=campaign.pk, member_id=member_id, seq=1, facts=facts, now=now)
-            except _DbSoldOut:  # cannot happen: k <= remaining under the row lock
+            except DbSoldOut:  # cannot happen: k <= remaining under the row lock
                 break
             vouchers += 1
         DrawEntry.objects.filter(campaign=campaign, member_id__in=winner_set).update(won=True)

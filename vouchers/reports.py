@@ -45,7 +45,7 @@ def _campaigns(*, month: str | None, campaign) -> list[Campaign]:
     return list(qs.order_by("claim_opens_at", "pk"))
 
 
-def _rate(part, whole) -> float | None:
+def redemption_rate(part, whole) -> float | None:
     return round(part / whole * 100, 2) if whole else None
 
 
@@ -95,7 +95,7 @@ def campaign_figures(*, month: str | None = None, campaign=None) -> list[dict]:
                 "claimed": claimed,
                 "used": used,
                 "expired": by_state.get(Voucher.State.EXPIRED, 0),
-                "redemption_rate": _rate(used, claimed),
+                "redemption_rate": redemption_rate(used, claimed),
                 "face_value_used": face_used,
                 "order_value": order_value,
                 "leverage": _leverage(order_value, face_used),
@@ -158,7 +158,7 @@ def union_figures(*, user, month: str | None = None, campaign=None, max_depth: i
     totals = {p: {"claimed": 0, "used": 0, "face": ZERO, "orders": ZERO} for p in by_path}
     for source, field in ((claimed, "claimed"), (used, "used"), (face, "face"), (orders, "orders")):
         for path, value in source.items():
-            for anc in member_selectors._ancestors(path, by_path):
+            for anc in member_selectors.ancestor_paths(path, by_path):
                 totals[anc][field] += value
     rows = []
     for u in unions:
@@ -170,7 +170,7 @@ def union_figures(*, user, month: str | None = None, campaign=None, max_depth: i
                 "depth": _depth(u) - root_depth,
                 "claimed": t["claimed"],
                 "used": t["used"],
-                "redemption_rate": _rate(t["used"], t["claimed"]),
+                "redemption_rate": redemption_rate(t["used"], t["claimed"]),
                 "face_value_used": t["face"],
                 "order_value": t["orders"],
                 "leverage": _leverage(t["orders"], t["face"]),

@@ -55,7 +55,7 @@ def campaigns_for_member(member: Member | None) -> list[Campaign]:
 
     # With Redis the hint comes from there; on the database path it is the row just read (no query
     # per campaign, so the list costs the same however many campaigns there are).
-    use_redis = claims._use_redis()
+    use_redis = claims.redis_stock_in_use()
     for campaign in campaigns:
         if campaign.state == Campaign.State.SOLD_OUT:
             campaign.stock_hint = 0
