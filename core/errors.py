@@ -8,13 +8,11 @@ A service refuses by raising ``ServiceError(code, message, kind=…)``:
   exception handler maps it), never from a table in an API module;
 - ``details``: extra JSON-safe facts a caller may need (``declared``/``received`` of a manifest).
 
-Doors never catch it to rebuild it: the API's exception handler answers it, the admin shows its
-message with ``core.admin_kit`` and the worker views with ``refusal_message``.
+API views never catch it to rebuild it: the API's exception handler answers it. The admin and the
+worker views catch it and show its ``message``.
 """
 
 from enum import StrEnum
-
-from django.utils.translation import gettext as _
 
 
 class ErrorKind(StrEnum):
@@ -50,10 +48,3 @@ class ServiceError(Exception):
 
     def __repr__(self) -> str:
         return f"ServiceError({self.code!r}, kind={self.kind.value!r})"
-
-
-def forbidden_scope() -> ServiceError:
-    """The refusal of an act outside the caller's part of the union tree."""
-    return ServiceError(
-        "forbidden", _("You may only act for your own union and the unions under it."), kind=ErrorKind.FORBIDDEN
-    )
