@@ -7,13 +7,13 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_kit import LargeTableMixin
 from core.models import Agency, ApiKey, AuditEntry, Notification
-from core.paginator import LargeTablePaginator
 from core.services import api_key_create, api_key_revoke
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(LargeTableMixin, admin.ModelAdmin):
     """Read-only for everyone. Staff see the actions of staff in their own subtree; a superuser all."""
 
     list_display = ("created_at", "actor_label", "action", "object_type", "object_id", "object_repr")
@@ -21,10 +21,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
     search_fields = ("=object_id", "object_repr")
     search_help_text = _("An object id, or words from the object's name.")
     date_hierarchy = None
-    list_per_page = 100
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-    paginator = LargeTablePaginator
     fields = ("created_at", "actor", "actor_label", "action", "object_type", "object_id", "object_repr", "old", "new")
     readonly_fields = fields
 

@@ -26,8 +26,17 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import xlsx
+from core.admin_kit import (
+    ID_SEARCH_RE,
+    INDEX_SEARCH_RE,
+    MAX_ACTION_ROWS,
+    LargeTableMixin,
+    ReadOnlyMixin,
+    ReasonActionsMixin,
+    ScopedAdminMixin,
+    UnionSubtreeFilter,
+)
 from core.errors import ServiceError
-from core.paginator import LargeTablePaginator
 from hardship import admin_views, selectors, services
 from hardship.admin_views import cny, evidence_items, evidence_text
 from hardship.models import (
@@ -45,8 +54,6 @@ from hardship.models import (
     WarmthRosterEntry,
 )
 from members import selectors as member_selectors
-from members.admin import ID_SEARCH_RE, INDEX_SEARCH_RE, MAX_ACTION_ROWS, ReasonActionsMixin, UnionSubtreeFilter
-from members.admin_scope import ScopedAdminMixin
 from members.models import Union
 from members.services import id_number_index
 from members.validators import normalize_digits
@@ -70,17 +77,6 @@ class HardshipAdmin(ReasonActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
             context={"title": title, "action": action, "label": label, "button": button},
             run=run,
         )
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _member_label(member) -> str:
@@ -401,7 +397,7 @@ class ReviewOverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Case)
-class CaseAdmin(HardshipAdmin):
+class CaseAdmin(LargeTableMixin, HardshipAdmin):
     """Search first: staff find a case by its number, a member number, an ID number or a name;
     supervisors may also list. Opening a case file writes an access log row."""
 
@@ -413,7 +409,7 @@ class CaseAdmin(HardshipAdmin):
     search_fields = ("case_no",)  # the search itself is `hardship.selectors.case_search`
     search_help_text = _("A case number, a member number, a whole ID number or a member's full name.")
     ordering = ("-opened_at",)
-    paginator = LargeTablePaginator
+    list_per_page = 50  # as every hardship list
     actions = None
 
     def get_queryset(self, request):
@@ -488,7 +484,7 @@ class CaseAdmin(HardshipAdmin):
 
 
 @admin.register(Aid)
-class AidAdmin(HardshipAdmin):
+class AidAdmin(LargeTableMixin, HardshipAdmin):
     """Aid entered under cases and warmth batches. Approval is maker–checker, after the double-aid check."""
 
     list_defer = ("member__id_number",)
@@ -513,7 +509,7 @@ class AidAdmin(HardshipAdmin):
         "-paid_on",
         "-id",
     )
-    paginator = LargeTablePaginator
+    list_per_page = 50  # as every hardship list
     actions = ["approve", "reject"]
     fields = (
         "member_label",
@@ -609,7 +605,7 @@ class AidAdmin(HardshipAdmin):
 
 
 @admin.register(WarmthRosterEntry)
-class WarmthRosterEntryAdmin(ReadOnlyMixin, HardshipAdmin):
+class WarmthRosterEntryAdmin(ReadOnlyMixin, LargeTableMixin, HardshipAdmin):
     """The regular recipients of holiday and seasonal aid (常态化送温暖), refreshed by the monthly cycle."""
 
     list_defer = ("member__id_number",)
@@ -619,7 +615,7 @@ class WarmthRosterEntryAdmin(ReadOnlyMixin, HardshipAdmin):
     search_fields = ("=member__member_no",)
     search_help_text = _("A member number.")
     ordering = ("-year", "union__path", "id")
-    paginator = LargeTablePaginator
+    list_per_page = 50  # as every hardship list
     fields = ("member_label", "union", "year", "source", "reason", "is_active", "added_at")
     readonly_fields = fields
 
@@ -796,7 +792,7 @@ class CycleRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class AccessLogAdmin(ReadOnlyMixin, LargeTableMixin, admin.ModelAdmin):
     """Who opened or exported which case file. Read-only for everyone, superusers included;
     visible to supervisors (`hardship.list_all_cases`) for their subtree."""
 
@@ -806,10 +802,6 @@ class AccessLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("=case__case_no", "=user__username")
     search_help_text = _("A case number or a username.")
     ordering = ("-at",)
-    paginator = LargeTablePaginator
-    list_per_page = 100
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
     fields = ("at", "user", "action", "case", "detail")
     readonly_fields = fields
 

@@ -492,8 +492,8 @@ class OpenCaseForm(forms.Form):
 
 def case_add(model_admin, request) -> TemplateResponse | HttpResponseRedirect:
     """Open a case for a member who came forward (not found by screening)."""
+    from core.admin_kit import identity_search
     from hardship import services
-    from members.admin import identity_search
 
     if not model_admin.has_add_permission(request):
         raise PermissionDenied

@@ -1,4 +1,4 @@
-"""Hardship demo data for `manage.py seed_demo` (see `members.seed.registry`).
+"""Hardship demo data for `manage.py seed_demo` (see `core.seed`).
 
 - `hardship.setup`: the four partner agencies, the default screening rules, the settings row, the
   local minimum living standards, and the hardship staff groups given to the demo staff.
@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.models import Agency
+from core.seed import SeedContext, seed_step
 from hardship.models import (
     AccessLog,
     Aid,
@@ -48,7 +49,6 @@ from members.models import Enterprise, Member, Union, User
 from members.seed import data
 from members.seed.generate import EnterpriseSpec, MemberSpec, Tree, UnionSpec
 from members.seed.load import insert_members, insert_tree
-from members.seed.registry import SeedContext, seed_step
 
 TZ = ZoneInfo("Asia/Shanghai")
 D = Decimal

@@ -1,27 +1,29 @@
-"""The staff admin for membership, scoped by union (see members.admin_scope)."""
-
-import re
+"""The staff admin for membership, scoped by union (see core.admin_kit and members.admin_scope)."""
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.admin.views.main import SEARCH_VAR
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Case, Q, Value, When
-from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.paginator import LargeTablePaginator
+from core.admin_kit import (
+    MAX_ACTION_ROWS,
+    IdentitySearchMixin,
+    LargeTableMixin,
+    ReasonActionsMixin,
+    ScopedAdminMixin,
+    ScopedHistoryMixin,
+    UnionSubtreeFilter,
+)
 from core.sms import mask_mobile
 from members import admin_views, selectors
-from members.admin_scope import ScopedAdminMixin, ScopedHistoryMixin, visible_enterprises
+from members.admin_scope import visible_enterprises
 from members.models import (
     Enterprise,
     Member,
@@ -33,178 +35,19 @@ from members.models import (
     User,
 )
 from members.services import (
-    ServiceError,
     application_approve,
     application_reject,
-    id_number_index,
     member_mobile_change,
     mutual_aid_enrol,
     transfer_accept,
     transfer_reject,
     transfer_release,
 )
-from members.validators import normalize_digits, normalize_mobile, validate_credit_code
-
-ID_SEARCH_RE = re.compile(r"[0-9]{17}[0-9Xx]")
-MOBILE_SEARCH_RE = re.compile(r"1[3-9][0-9]{9}")
-MEMBER_NO_RE = re.compile(r"[A-Za-z]{2}[0-9]{10}")
-# A searched ID number is replaced in the URL by its blind index, so the number itself never
-# stays in the page, its links, the browser history or the access log of later requests.
-INDEX_SEARCH_RE = re.compile(r"id:[0-9a-f]{64}")
-# An action works on at most this many rows at once, so a request never runs for minutes.
-MAX_ACTION_ROWS = 500
-
-
-def identity_search(queryset, search_term: str):
-    """Search people by exact ID number (through its blind index), mobile, member number or name."""
-    name = search_term.strip()
-    if not name:
-        return queryset
-    # Numbers typed or pasted with fullwidth digits match their ASCII form.
-    term = normalize_digits(name)
-    if ID_SEARCH_RE.fullmatch(term):
-        return queryset.filter(id_index=id_number_index(term.upper()))
-    if INDEX_SEARCH_RE.fullmatch(term):
-        return queryset.filter(id_index=term[3:])
-    if MOBILE_SEARCH_RE.fullmatch(term):
-        return queryset.filter(mobile=term)
-    if MEMBER_NO_RE.fullmatch(term) and hasattr(queryset.model, "member_no"):
-        return queryset.filter(member_no=term.upper())
-    return queryset.filter(name__startswith=name)
-
-
-class IdentitySearchMixin:
-    """The search box takes an exact ID number, mobile, member number or the start of a name."""
-
-    search_fields = ("name",)
-
-    def get_search_results(self, request, queryset, search_term):
-        return identity_search(queryset, search_term), False
-
-    def changelist_view(self, request, extra_context=None):
-        term = normalize_digits(request.GET.get(SEARCH_VAR, ""))
-        if ID_SEARCH_RE.fullmatch(term):
-            params = request.GET.copy()
-            params[SEARCH_VAR] = "id:" + id_number_index(term.upper())
-            return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
-        return super().changelist_view(request, extra_context)
-
-
-class UnionSubtreeFilter(admin.SimpleListFilter):
-    """Filter by a union and everything under it; offers the visible non-grassroots unions."""
-
-    title = _("union (with the unions under it)")
-    parameter_name = "in_union"
-    union_field = "union"
-
-    def lookups(self, request, model_admin):
-        # The staff member's own union and the level under it: a short list that renders fast
-        # (city staff get the districts and counties); deeper unions are a search away.
-        top = selectors.scope_prefix(request.user) or ""
-        max_depth = top.count("/") + 1 if top else 2
-        unions = (
-            selectors.unions_visible_to(request.user)
-            .exclude(kind__in=Union.MEMBER_KINDS)
-            .only("id", "name", "path")
-            .order_by("path")
-        )
-        return [(str(u.pk), "— " * (u.path.count("/") - 1) + u.name) for u in unions if u.path.count("/") <= max_depth]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        union = selectors.unions_visible_to(request.user).filter(pk=value).first() if value.isdigit() else None
-        if union is None:
-            return queryset.none()
-        return queryset.filter(**{f"{self.union_field}__path__startswith": union.path})
+from members.validators import normalize_mobile, validate_credit_code
 
 
 class MemberUnionSubtreeFilter(UnionSubtreeFilter):
     union_field = "member__union"
-
-
-class ServiceActionsMixin:
-    """Admin actions that run a service on each selected row (at most MAX_ACTION_ROWS)."""
-
-    def too_many(self, request) -> None:
-        self.message_user(
-            request,
-            gettext("Select at most %(count)d rows for this action.") % {"count": MAX_ACTION_ROWS},
-            messages.WARNING,
-        )
-
-    def run_each(self, request, objects, run) -> int:
-        """Run a service on each object; report each refusal and the number done."""
-        objects = list(objects[: MAX_ACTION_ROWS + 1])
-        if len(objects) > MAX_ACTION_ROWS:
-            self.too_many(request)
-            return 0
-        done = 0
-        for obj in objects:
-            try:
-                run(obj)
-            except ServiceError as exc:
-                self.message_user(
-                    request,
-                    gettext("%(object)s: %(message)s") % {"object": obj, "message": exc.message},
-                    messages.ERROR,
-                )
-            else:
-                done += 1
-        if done:
-            self.message_user(
-                request,
-                ngettext("%(count)d row done.", "%(count)d rows done.", done) % {"count": done},
-                messages.SUCCESS,
-            )
-        return done
-
-
-class ReasonActionsMixin(ServiceActionsMixin):
-    """Actions that need a reason: an intermediate page asks for it, then a service runs per row."""
-
-    reason_template = "admin/members/reason_form.html"
-
-    def reason_action(
-        self, request, queryset, *, action: str, title: str, run, missing: str = ""
-    ) -> TemplateResponse | None:
-        return self.text_action(
-            request,
-            queryset,
-            field="reason",
-            template=self.reason_template,
-            missing=missing or gettext("Give a reason for the rejection."),
-            context={"title": title, "action": action},
-            run=run,
-        )
-
-    def text_action(
-        self, request, queryset, *, field: str, template: str, missing: str, context: dict, run
-    ) -> TemplateResponse | None:
-        """An intermediate page asks for a text (POST `field`), then `run(obj, text)` per row;
-        `missing` is the error shown when it is left empty."""
-        objects = list(queryset[: MAX_ACTION_ROWS + 1])
-        if len(objects) > MAX_ACTION_ROWS:
-            self.too_many(request)
-            return None
-        error = ""
-        text = (request.POST.get(field) or "").strip()
-        if "apply" in request.POST:
-            if text:
-                self.run_each(request, objects, lambda obj: run(obj, text))
-                return None
-            error = missing
-        context = {
-            **self.admin_site.each_context(request),
-            **context,
-            "objects": objects,
-            "opts": self.model._meta,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            field: text,
-            "error": error,
-        }
-        return TemplateResponse(request, template, context)
 
 
 # --- Organisations --------------------------------------------------------------------------
@@ -333,7 +176,7 @@ class MemberForm(forms.ModelForm):
 
 
 @admin.register(Member)
-class MemberAdmin(IdentitySearchMixin, ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class MemberAdmin(LargeTableMixin, IdentitySearchMixin, ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     form = MemberForm
     list_defer = ("id_number",)
     history_excluded_fields = ("id_number", "id_index")
@@ -354,9 +197,6 @@ class MemberAdmin(IdentitySearchMixin, ScopedHistoryMixin, ScopedAdminMixin, Sim
     search_help_text = _("An exact ID number, mobile or member number, or the beginning of a name.")
     # 25 rows a page: the admin's row rendering, not the SQL, dominates a page of this table.
     list_per_page = 25
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-    paginator = LargeTablePaginator
     ordering = ("-pk",)
     autocomplete_fields = ("union", "employer", "station")
     readonly_fields = (
@@ -425,7 +265,10 @@ class ApplicationForm(forms.ModelForm):
 
 
 @admin.register(MembershipApplication)
-class MembershipApplicationAdmin(IdentitySearchMixin, ReasonActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
+class MembershipApplicationAdmin(
+    LargeTableMixin, IdentitySearchMixin, ReasonActionsMixin, ScopedAdminMixin, admin.ModelAdmin
+):
+    reason_template = "admin/members/reason_form.html"
     list_defer = ("id_number",)
     form = ApplicationForm
     list_display = (
@@ -444,9 +287,6 @@ class MembershipApplicationAdmin(IdentitySearchMixin, ReasonActionsMixin, Scoped
     search_help_text = _("An exact ID number or mobile, or the beginning of a name.")
     ordering = (Case(When(status="pending", then=Value(0)), default=Value(1)).asc(), "-submitted_at")
     list_per_page = 50
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-    paginator = LargeTablePaginator
     actions = ["approve", "reject"]
     autocomplete_fields = ("employer",)
     fieldsets = (
@@ -504,6 +344,7 @@ class MembershipApplicationAdmin(IdentitySearchMixin, ReasonActionsMixin, Scoped
 
 @admin.register(Transfer)
 class TransferAdmin(ReasonActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
+    reason_template = "admin/members/reason_form.html"
     list_defer = ("member__id_number",)
     list_display = ("member_label", "from_union", "to_union", "status", "requested_at", "released_at", "completed_at")
     list_select_related = ("member", "from_union", "to_union")
@@ -589,7 +430,7 @@ class EnrolmentForm(forms.ModelForm):
 
 
 @admin.register(MutualAidEnrolment)
-class MutualAidEnrolmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class MutualAidEnrolmentAdmin(LargeTableMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_field = "member__union"
     list_defer = ("member__id_number",)
     form = EnrolmentForm
@@ -600,9 +441,6 @@ class MutualAidEnrolmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ("member",)
     # 25 rows a page: the admin's row rendering, not the SQL, dominates a page of this table.
     list_per_page = 25
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-    paginator = LargeTablePaginator
     ordering = ("-pk",)
 
     def get_fields(self, request, obj=None):
@@ -640,15 +478,12 @@ class MutualAidEnrolmentAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
+class UserAdmin(LargeTableMixin, ScopedAdminMixin, DjangoUserAdmin):
     list_display = ("username", "full_name", "mobile_masked", "union", "is_staff", "is_superuser", "is_active")
     list_select_related = ("union",)
     list_filter = ("is_staff", "is_superuser", "is_active")
     search_fields = ("username", "first_name", "last_name", "=mobile")
     autocomplete_fields = ("union",)
-    show_facets = admin.ShowFacets.NEVER
-    show_full_result_count = False
-    paginator = LargeTablePaginator
     fieldsets = (
         *DjangoUserAdmin.fieldsets[:1],
         (_("Union and mobile"), {"fields": ("union", "mobile")}),

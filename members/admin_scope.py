@@ -1,16 +1,16 @@
-"""The staff scope rule, applied to every ModelAdmin.
+"""What the shared admin building blocks (`core.admin_kit`) need to know of membership.
 
-A superuser sees everything; other staff see and change only their union's subtree; staff
-with no union see nothing. The rule itself lives in `members.selectors`; this mixin applies it
-to the admin's querysets, foreign-key choices and per-object permissions.
+The staff scope rule lives in `members.selectors`; `MembersAdminHooks` hands it, the union tree
+and the blind index of ID numbers to `core.admin_kit`, registered in `MembersConfig.ready`.
 """
 
-from django.contrib.admin.views.main import ChangeList
-from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.db.models import Q, QuerySet
 
+from core.admin_kit import AdminHooks
 from members import selectors
 from members.models import Enterprise, Member, Station, Union, User
+from members.services import id_number_index
+from members.validators import normalize_digits
 
 
 def visible_enterprises(user) -> QuerySet[Enterprise]:
@@ -38,119 +38,42 @@ def choices_for(model, user) -> QuerySet | None:
     return None
 
 
-class DeferringChangeList(ChangeList):
-    """A list that leaves out the columns named by the admin's `list_defer` (e.g. the encrypted
-    ID number, never shown: no decryption per row)."""
-
-    def get_queryset(self, request, exclude_parameters=None):
-        qs = super().get_queryset(request, exclude_parameters)
-        deferred = getattr(self.model_admin, "list_defer", ())
-        return qs.defer(*deferred) if deferred else qs
-
-
-class ScopedAdminMixin:
-    """Restrict an admin to the requesting user's union subtree.
-
-    `scope_field` names the foreign key (a `__` path) leading to the union a row belongs to;
-    None means the row is a Union itself.
-    """
-
-    scope_field: str | None = "union"
-    list_defer: tuple[str, ...] = ()
-
-    def get_changelist(self, request, **kwargs):
-        return DeferringChangeList
-
-    # --- rows ---------------------------------------------------------------------------------
-
-    def scope_queryset(self, request, qs: QuerySet) -> QuerySet:
-        if self.scope_field is None:
-            prefix = selectors.scope_prefix(request.user)
+class MembersAdminHooks(AdminHooks):
+    def scope(self, qs, user, union_field):
+        if union_field is None:  # the rows are unions
+            prefix = selectors.scope_prefix(user)
             if prefix is None:
                 return qs.none()
             return qs.filter(path__startswith=prefix) if prefix else qs
-        return selectors.scoped(qs, request.user, self.scope_field)
+        return selectors.scoped(qs, user, union_field)
 
-    def get_queryset(self, request):
-        return self.scope_queryset(request, super().get_queryset(request))
+    def can_manage(self, user, union):
+        return selectors.user_can_manage(user, union)
 
-    def union_of(self, obj) -> Union | None:
-        if self.scope_field is None:
-            return obj
-        target = obj
-        for part in self.scope_field.split("__"):
-            target = getattr(target, part, None)
-            if target is None:
-                return None
-        return target
+    def choices_for(self, model, user):
+        return choices_for(model, user)
 
-    def in_scope(self, request, obj) -> bool:
-        union = self.union_of(obj)
+    def subtree_choices(self, user):
+        # The staff member's own union and the level under it: a short list that renders fast
+        # (city staff get the districts and counties); deeper unions are a search away.
+        top = selectors.scope_prefix(user) or ""
+        max_depth = top.count("/") + 1 if top else 2
+        unions = (
+            selectors.unions_visible_to(user)
+            .exclude(kind__in=Union.MEMBER_KINDS)
+            .only("id", "name", "path")
+            .order_by("path")
+        )
+        return [(str(u.pk), "— " * (u.path.count("/") - 1) + u.name) for u in unions if u.path.count("/") <= max_depth]
+
+    def in_subtree(self, qs, user, union_field, union_pk):
+        union = selectors.unions_visible_to(user).filter(pk=union_pk).first() if union_pk.isdigit() else None
         if union is None:
-            return bool(request.user.is_superuser)
-        return selectors.user_can_manage(request.user, union)
+            return qs.none()
+        return qs.filter(**{f"{union_field}__path__startswith": union.path})
 
-    # --- permissions ----------------------------------------------------------------------------
+    def normalize_digits(self, text):
+        return normalize_digits(text)
 
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and (obj is None or self.in_scope(request, obj))
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and (obj is None or self.in_scope(request, obj))
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and (obj is None or self.in_scope(request, obj))
-
-    # --- choices --------------------------------------------------------------------------------
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        widget = getattr(field, "widget", None)
-        if isinstance(widget, RelatedFieldWidgetWrapper):
-            # Related rows are added, changed and deleted on their own pages, under their own scope.
-            widget.can_add_related = widget.can_change_related = widget.can_delete_related = False
-        return field
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if "queryset" not in kwargs:
-            qs = choices_for(db_field.related_model, request.user)
-            if qs is not None:
-                kwargs["queryset"] = qs
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-class ScopedHistoryMixin:
-    """For SimpleHistoryAdmin: history only of rows in scope, never reverting, never showing
-    the encrypted columns in a change delta."""
-
-    history_excluded_fields: tuple[str, ...] = ()
-
-    def revert_disabled(self, request, obj=None):
-        return True
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        from django.contrib.admin.utils import unquote
-        from django.core.exceptions import PermissionDenied
-        from django.http import Http404
-
-        if request.method != "GET":
-            raise PermissionDenied
-        obj = self.get_object(request, unquote(object_id))
-        if obj is None:
-            raise Http404
-        if not self.has_view_permission(request, obj):
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
-        previous = None
-        for current in historical_records:
-            if previous is not None:
-                delta = previous.diff_against(
-                    current,
-                    excluded_fields=self.history_excluded_fields,
-                    foreign_keys_are_objs=foreign_keys_are_objs,
-                )
-                helper = self.get_historical_record_context_helper(request, previous)
-                previous.history_delta_changes = helper.context_for_delta_changes(delta)
-            previous = current
+    def id_number_index(self, number):
+        return id_number_index(number)

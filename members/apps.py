@@ -7,4 +7,9 @@ class MembersConfig(AppConfig):
     verbose_name = _("Membership")
 
     def ready(self):
+        from core.admin_kit import admin_hooks_register
         from members import auth  # noqa: F401 - connects the cache invalidation of workers' user rows
+        from members.admin_scope import MembersAdminHooks
+
+        # The shared admin pieces of core read the union scope and the ID number index from here.
+        admin_hooks_register(MembersAdminHooks())

@@ -13,10 +13,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import xlsx
+from core.admin_kit import MAX_ACTION_ROWS, LargeTableMixin, ReadOnlyMixin, ReasonActionsMixin, ServiceActionsMixin
 from core.errors import ServiceError
-from core.paginator import LargeTablePaginator
 from core.sms import mask_mobile
-from members.admin import MAX_ACTION_ROWS, ReasonActionsMixin, ServiceActionsMixin
 from members.models import EmploymentForm
 from vouchers import admin_views
 from vouchers.merchants import merchant_api_key_create, merchant_approve, merchant_suspend
@@ -33,18 +32,6 @@ from vouchers.models import (
     Voucher,
     VoucherSettings,
 )
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 # --- Merchants --------------------------------------------------------------------------------
 
@@ -231,16 +218,12 @@ class CampaignAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
 
 @admin.register(Voucher)
-class VoucherAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class VoucherAdmin(ReadOnlyMixin, LargeTableMixin, admin.ModelAdmin):
     list_display = ("code", "campaign", "member_masked", "state", "claimed_at", "expires_at", "used_at")
     list_filter = ("state",)
     search_fields = ("=code",)
     search_help_text = _("An exact voucher code.")
     list_select_related = ("campaign", "member")
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-    paginator = LargeTablePaginator
-    list_per_page = 100
     fields = ("code", "campaign", "member_masked", "seq", "state", "claimed_at", "claim_month", "expires_at", "used_at")
     readonly_fields = fields
 
@@ -259,14 +242,14 @@ class VoucherAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return obj.member.masked_name
 
 
-class RedemptionItemInline(ReadOnlyAdminMixin, admin.TabularInline):
+class RedemptionItemInline(ReadOnlyMixin, admin.TabularInline):
     model = RedemptionItem
     fields = ("voucher", "discount", "reversed_at")
     readonly_fields = fields
     extra = 0
 
 
-class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
+class RefundInline(ReadOnlyMixin, admin.TabularInline):
     model = Refund
     fields = ("amount", "full", "vouchers_restored", "created_at")
     readonly_fields = fields
@@ -274,7 +257,7 @@ class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Redemption)
-class RedemptionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RedemptionAdmin(ReadOnlyMixin, LargeTableMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "merchant",
@@ -289,10 +272,6 @@ class RedemptionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("=order_ref",)
     search_help_text = _("The merchant's exact order reference.")
     list_select_related = ("merchant", "member")
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-    paginator = LargeTablePaginator
-    list_per_page = 100
     inlines = [RedemptionItemInline, RefundInline]
     fields = (
         "merchant", "member_masked", "order_ref", "order_amount", "discount", "payable", "state", "created_at",
@@ -323,7 +302,7 @@ class RedemptionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Settlement)
-class SettlementAdmin(ServiceActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class SettlementAdmin(ServiceActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("month", "merchant", "vouchers", "amount", "paid_at", "paid_by")
     list_filter = ("month",)
     search_fields = ("merchant__name", "=merchant__credit_code")

@@ -1,4 +1,4 @@
-"""Voucher demo data for `manage.py seed_demo` (see `members.seed.registry`).
+"""Voucher demo data for `manage.py seed_demo` (see `core.seed`).
 
 - `vouchers.merchants`: 320 merchants of the demo city in the 22 categories, most approved, the
   voucher staff group (given to the city's demo staff), and the demo merchant login `merchant`
@@ -18,11 +18,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import ApiKey
+from core.seed import SeedContext, seed_step
 from core.services import api_key_create, api_key_revoke
 from members.idgen import make_credit_code, make_mobile
 from members.models import Member, User
 from members.seed import data
-from members.seed.registry import SeedContext, seed_step
 from vouchers.models import (
     Campaign,
     CampaignKind,

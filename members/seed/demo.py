@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
 
 from core.models import Agency, ApiKey
+from core.seed import SeedContext, seed_step
 from core.services import api_key_create, api_key_revoke
 from members.models import (
     Enterprise,
@@ -25,7 +26,6 @@ from members.seed.generate import (
     iter_members,
 )
 from members.seed.load import check_member_columns, insert_members, insert_tree
-from members.seed.registry import SeedContext, seed_step
 
 # Development only: every demo staff account has this password (see README, "Demo logins").
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105

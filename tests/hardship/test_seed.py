@@ -8,10 +8,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from core.seed import SeedContext
 from hardship import reports, seed
 from hardship.models import Aid, Candidate, Case, CycleRun, DataPush, PushRow, Referral, WarmthBatch
 from members.models import Member, Union, User
-from members.seed.registry import SeedContext
 
 D = Decimal
 

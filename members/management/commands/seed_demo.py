@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from members.seed import SeedContext, seed_run
+from core.seed import SeedContext, seed_run
 
 
 class Command(BaseCommand):

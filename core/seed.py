@@ -1,15 +1,18 @@
-"""The steps of `manage.py seed_demo`. Each app adds its own with `@seed_step`.
+"""The steps of `manage.py seed_demo`, and the run of them. Each app adds its own with `@seed_step`.
 
-An app registers steps in its `<app>/seed.py` (or `<app>/seed/__init__.py`), which the command
-imports for every installed app. A step runs once: it is skipped when its `done` check says its
-demo data already exists, so `seed_demo` can run at every `make run`. Steps run in `order`;
-`--reset` undoes them in reverse order first. Each step draws from its own random stream,
-`ctx.rng(name)`, so adding a step never changes the data of the others.
+An app registers steps in its `<app>/seed.py` (or `<app>/seed/__init__.py`), which `seed_run`
+imports for every installed app (`autodiscover_modules("seed")`, which also finds this module as
+core's). A step runs once: it is skipped when its `done` check says its demo data already exists,
+so `seed_demo` can run at every `make run`. Steps run in `order`; `--reset` undoes them in reverse
+order first. Each step draws from its own random stream, `ctx.rng(name)`, so adding a step never
+changes the data of the others.
 """
 
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from django.utils.module_loading import autodiscover_modules
 
 
 @dataclass
@@ -58,3 +61,21 @@ def seed_step(
 
 def registered_steps() -> list[Step]:
     return sorted(_STEPS.values(), key=lambda s: (s.order, s.name))
+
+
+def seed_run(ctx: SeedContext, *, reset: bool = False) -> list[str]:
+    """Run every registered step that has not run yet (all of them after `reset`); return their names."""
+    autodiscover_modules("seed")
+    steps = registered_steps()
+    if reset:
+        for step in reversed(steps):
+            if step.reset is not None:
+                step.reset(ctx)
+    ran = []
+    for step in steps:
+        if step.done(ctx):
+            continue
+        ctx.log(f"Seeding {step.name} …")
+        step.run(ctx)
+        ran.append(step.name)
+    return ran
