@@ -67,7 +67,7 @@ def figures_page(model_admin, request) -> TemplateResponse:
         "orders": sum((r["order_value"] for r in rows), reports.ZERO),
     }
     totals["rate"] = reports.redemption_rate(totals["used"], totals["claimed"])
-    totals["leverage"] = reports._leverage(totals["orders"], totals["face"])
+    totals["leverage"] = reports.leverage(totals["orders"], totals["face"])
     return render(
         model_admin,
         request,

@@ -49,7 +49,7 @@ def redemption_rate(part, whole) -> float | None:
     return round(part / whole * 100, 2) if whole else None
 
 
-def _leverage(order_value: Decimal, face_used: Decimal) -> float | None:
+def leverage(order_value: Decimal, face_used: Decimal) -> float | None:
     return round(float(order_value / face_used), 2) if face_used else None
 
 
@@ -98,7 +98,7 @@ def campaign_figures(*, month: str | None = None, campaign=None) -> list[dict]:
                 "redemption_rate": redemption_rate(used, claimed),
                 "face_value_used": face_used,
                 "order_value": order_value,
-                "leverage": _leverage(order_value, face_used),
+                "leverage": leverage(order_value, face_used),
                 "budget": c.budget,
                 "budget_left": c.budget - face_used,
             }
@@ -125,7 +125,7 @@ def category_figures(*, month: str | None = None, campaign=None) -> list[dict]:
                 "used": n,
                 "face_value_used": s,
                 "order_value": orders.get(cat, ZERO),
-                "leverage": _leverage(orders.get(cat, ZERO), s),
+                "leverage": leverage(orders.get(cat, ZERO), s),
             }
         )
     return rows
@@ -173,7 +173,7 @@ def union_figures(*, user, month: str | None = None, campaign=None, max_depth: i
                 "redemption_rate": redemption_rate(t["used"], t["claimed"]),
                 "face_value_used": t["face"],
                 "order_value": t["orders"],
-                "leverage": _leverage(t["orders"], t["face"]),
+                "leverage": leverage(t["orders"], t["face"]),
             }
         )
     return rows
