@@ -8,8 +8,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_kit import LargeTableMixin
+from core.errors import ServiceError
 from core.models import Agency, ApiKey, AuditEntry, Notification
-from core.services import api_key_create, api_key_revoke
+from core.services import api_key_create, api_key_revoke, api_key_validate
 
 
 @admin.register(AuditEntry)
@@ -118,8 +119,15 @@ class AgencyAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
 
 
 class ApiKeyCreateForm(forms.ModelForm):
+    """Parses the scopes; the rules are the service's (`core.services.api_key_validate`), whose
+    refusal is shown on the form before anything is written."""
+
+    # Plain fields: the rules (an active agency, the name's length, known scopes) are the service's.
+    agency = forms.ModelChoiceField(label=_("agency"), queryset=Agency.objects.all(), required=False)
+    name = forms.CharField(label=_("name"), required=False)
     scopes_text = forms.CharField(
         label=_("scopes"),
+        required=False,
         help_text=_("Separated by spaces or commas, e.g. members:verify"),
     )
 
@@ -128,10 +136,19 @@ class ApiKeyCreateForm(forms.ModelForm):
         fields = ("agency", "name")
 
     def clean_scopes_text(self):
-        scopes = [s for s in self.cleaned_data["scopes_text"].replace(",", " ").split() if s]
-        if not scopes:
-            raise forms.ValidationError(gettext("Give at least one scope."))
-        return scopes
+        return self.cleaned_data["scopes_text"].replace(",", " ").split()
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors:
+            try:
+                api_key_validate(agency=data["agency"], scopes=data["scopes_text"], name=data["name"])
+            except ServiceError as exc:
+                raise forms.ValidationError(exc.message, code=exc.code) from None
+        return data
+
+    def _post_clean(self):
+        pass  # the key is built by the service, not from this form
 
 
 @admin.register(ApiKey)

@@ -1,4 +1,14 @@
-"""API keys sent as `Authorization: Bearer <key>`, and scope checks."""
+"""API keys sent as `Authorization: Bearer <key>`, scope checks, and the registries the apps fill.
+
+core knows agencies only. An app whose callers hold keys of their own (vouchers: merchants) links
+its owners to keys itself, and tells core two things in its AppConfig.ready:
+
+- `register_scopes(...)`: the scopes its endpoints check; `api_key_create` refuses any other.
+- `register_key_check(check)`: `check(key) -> bool`, False when the key must not be used now (a
+  suspended merchant's key). A key failing any check is refused as revoked.
+"""
+
+from collections.abc import Callable
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -7,9 +17,33 @@ from rest_framework import authentication, exceptions, permissions
 
 from core.models import ApiKey
 
+_known_scopes: set[str] = set()
+_key_checks: list[Callable[[ApiKey], bool]] = []
+
+
+def register_scopes(*scopes: str) -> None:
+    """Make scopes known: a key can be given only scopes some app registered."""
+    _known_scopes.update(scopes)
+
+
+def known_scopes() -> list[str]:
+    return sorted(_known_scopes)
+
+
+def register_key_check(check: Callable[[ApiKey], bool]) -> None:
+    """Add a check every key must pass on each request (besides not being revoked)."""
+    if check not in _key_checks:
+        _key_checks.append(check)
+
+
+def key_usable(key: ApiKey) -> bool:
+    """Not revoked, its agency (if any) active, and every app's check passed."""
+    return key.is_active and all(check(key) for check in _key_checks)
+
 
 class ApiClient:
-    """The caller behind an API key: an agency (or, later, a merchant)."""
+    """The caller behind an API key. An app that links keys to owners of its own (vouchers:
+    merchants) finds the owner from `request.auth`, the key."""
 
     is_authenticated = True
     is_anonymous = False
@@ -19,11 +53,10 @@ class ApiClient:
     def __init__(self, key: ApiKey):
         self.key = key
         self.agency = key.agency
-        self.merchant = key.merchant
         self.pk = None
 
     def __str__(self):
-        return str(self.agency or self.merchant or self.key)
+        return str(self.agency or self.key)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -39,12 +72,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if len(parts) != 3 or parts[0] != ApiKey.PREFIX:
             raise exceptions.AuthenticationFailed(_("Invalid API key."), code="invalid_key")
         _prefix, key_id, secret = parts
-        key = ApiKey.objects.select_related("agency", "merchant").filter(key_id=key_id).first()
+        key = ApiKey.objects.select_related("agency").filter(key_id=key_id).first()
         import hmac
 
         if key is None or not hmac.compare_digest(key.key_hash, ApiKey.digest(secret)):
             raise exceptions.AuthenticationFailed(_("Invalid API key."), code="invalid_key")
-        if not key.is_active:
+        if not key_usable(key):
             raise exceptions.AuthenticationFailed(_("This API key has been revoked."), code="revoked_key")
         now = timezone.now()
         if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:

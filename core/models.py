@@ -86,17 +86,17 @@ class Agency(models.Model):
 
 
 class ApiKey(models.Model):
-    """An API key: shown once, stored as a SHA-256 digest, with scopes, revocable."""
+    """An API key: shown once, stored as a SHA-256 digest, with scopes, revocable.
+
+    It belongs to a partner agency, or to an owner another app links to it (vouchers'
+    MerchantApiKey): core knows no other owner. Created only by `core.services.api_key_create`.
+    """
 
     PREFIX = "upk"
 
     agency = models.ForeignKey(
         Agency, verbose_name=_("agency"), null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys"
     )
-    merchant = models.ForeignKey(
-        "vouchers.Merchant", verbose_name=_("merchant"), null=True, blank=True, on_delete=models.CASCADE,
-        related_name="api_keys",
-    )  # fmt: skip
     name = models.CharField(_("name"), max_length=100, blank=True)
     key_id = models.CharField(_("key id"), max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
@@ -116,9 +116,7 @@ class ApiKey(models.Model):
     def is_active(self) -> bool:
         if self.revoked_at is not None:
             return False
-        if self.agency_id and not self.agency.is_active:
-            return False
-        return not (self.merchant_id and self.merchant.state != "approved")
+        return not (self.agency_id and not self.agency.is_active)
 
     @staticmethod
     def digest(secret: str) -> str:

@@ -1,11 +1,13 @@
 """Shared services: the audit log, notifications and API keys."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core.errors import ServiceError
 from core.models import Agency, ApiKey, AuditEntry
 
 
@@ -87,23 +89,68 @@ def notification_send(
         transaction.on_commit(lambda rid=rid, key=key: deliver_notification.delay(rid, payload, key))
 
 
+def api_key_validate(
+    *, agency: Agency | None, scopes: Iterable[str], name: str = "", other_owner: bool = False
+) -> tuple[list[str], str]:
+    """The rules for a new key, in one place: `api_key_create` applies them, and the admin's form
+    calls this to show a refusal beside the fields before anything is written.
+
+    Returns the scopes (stripped, sorted, without repeats) and the name (stripped). A key belongs
+    to exactly one owner: a partner agency, active, or an owner another app links to it
+    (`other_owner`, e.g. vouchers' merchants). Its scopes are at least one, each registered by an
+    app (`core.api_auth.register_scopes`); its name is at most 100 characters.
+    """
+    from core.api_auth import known_scopes
+
+    if agency is None and not other_owner:
+        raise ServiceError("owner_required", _("Choose the partner agency the key is for."))
+    if agency is not None and other_owner:
+        raise ServiceError("two_owners", _("A key belongs to one owner: a partner agency or another, not both."))
+    if agency is not None and not agency.is_active:
+        raise ServiceError("agency_inactive", _("The agency %(agency)s is inactive.") % {"agency": agency})
+    cleaned = sorted({s.strip() for s in scopes if s and s.strip()})
+    known = known_scopes()
+    if not cleaned:
+        raise ServiceError(
+            "scopes_required", _("Give at least one scope. Known scopes: %(known)s.") % {"known": ", ".join(known)}
+        )
+    unknown = [s for s in cleaned if s not in known]
+    if unknown:
+        raise ServiceError(
+            "unknown_scope",
+            _("Unknown scope(s): %(scopes)s. Known scopes: %(known)s.")
+            % {"scopes": ", ".join(unknown), "known": ", ".join(known)},
+        )
+    name = (name or "").strip()
+    max_length = ApiKey._meta.get_field("name").max_length
+    if len(name) > max_length:
+        raise ServiceError("name_too_long", _("A key's name has at most %(max)d characters.") % {"max": max_length})
+    return cleaned, name
+
+
 def api_key_create(
-    *, agency: Agency | None, scopes: list[str], name: str = "", actor=None, merchant=None
+    *,
+    agency: Agency | None,
+    scopes: Iterable[str],
+    name: str = "",
+    actor=None,
+    attach_owner: Callable[[ApiKey], dict] | None = None,
 ) -> tuple[ApiKey, str]:
-    """Create a key and return it with its secret, which is never stored and shown only now."""
+    """Create a key and return it with its secret, which is never stored and shown only now.
+
+    Refuses what `api_key_validate` refuses. An app that owns the key instead of an agency passes
+    `attach_owner`: called with the new key in the same transaction, it links the key to its owner
+    and returns what the audit entry should say of the owner (e.g. ``{"merchant": 7}``).
+    """
+    scopes, name = api_key_validate(agency=agency, scopes=scopes, name=name, other_owner=attach_owner is not None)
     full, key_id, secret = ApiKey.new_secret()
     with transaction.atomic():
         key = ApiKey.objects.create(
-            agency=agency,
-            merchant=merchant,
-            name=name,
-            key_id=key_id,
-            key_hash=ApiKey.digest(secret),
-            scopes=sorted(set(scopes)),
+            agency=agency, name=name, key_id=key_id, key_hash=ApiKey.digest(secret), scopes=scopes
         )
         new = {"scopes": key.scopes, "agency": agency}
-        if merchant is not None:
-            new["merchant"] = merchant
+        if attach_owner is not None:
+            new.update(attach_owner(key))
         audit_log(action="core.api_key.created", obj=key, actor=actor, new=new)
     return key, full
 

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class HardshipConfig(AppConfig):
     name = "hardship"
     verbose_name = _("Hardship assistance")
+
+    def ready(self):
+        from core.api_auth import register_scopes
+        from hardship.api_outbound import PUSH_SCOPE
+        from hardship.api_referrals import REFERRALS_SCOPE
+
+        register_scopes(PUSH_SCOPE, REFERRALS_SCOPE)

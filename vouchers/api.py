@@ -1,8 +1,8 @@
 """The vouchers API for merchants (核销): check a voucher, redeem vouchers against an order, refund.
 
 Callers are merchants with an API key carrying the scope `vouchers:redeem` (issued with
-`manage.py create_api_key --merchant CREDIT_CODE --scopes vouchers:redeem`). A suspended
-merchant's key is refused (401 `revoked_key`); an agency's key is refused (403 `merchant_only`).
+`manage.py create_merchant_api_key CREDIT_CODE` or the merchant admin's action). A suspended
+merchant's key is refused (401 `revoked_key`, vouchers' key check); an agency's key is refused (403 `merchant_only`).
 A redemption of another merchant answers 404, as one that does not exist.
 """
 
@@ -21,7 +21,9 @@ from core.api_errors import error_responses
 from core.models import ApiKey
 from core.throttles import ApiKeyRateThrottle
 from vouchers import redemption
+from vouchers.merchants import REDEEM_SCOPE
 from vouchers.models import Redemption
+from vouchers.selectors import merchant_of_key
 from vouchers.serializers import (
     RedemptionInputSerializer,
     RedemptionOutputSerializer,
@@ -30,7 +32,6 @@ from vouchers.serializers import (
     VoucherCheckOutputSerializer,
 )
 
-REDEEM_SCOPE = "vouchers:redeem"
 TAGS = ["vouchers"]
 
 
@@ -48,7 +49,7 @@ class IsMerchantKey(BasePermission):
 
     def has_permission(self, request, view):
         self.message = _("This endpoint is for merchants' API keys.")
-        return isinstance(request.auth, ApiKey) and request.auth.merchant_id is not None
+        return isinstance(request.auth, ApiKey) and merchant_of_key(request.auth) is not None
 
 
 class MerchantApiView(APIView):
@@ -58,7 +59,7 @@ class MerchantApiView(APIView):
     parser_classes = [JSONParser]
 
     def merchant(self):
-        return self.request.auth.merchant
+        return merchant_of_key(self.request.auth)
 
 
 class VoucherCheckView(MerchantApiView):

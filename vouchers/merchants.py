@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from core.errors import ServiceError
 from core.models import ApiKey
 from core.services import api_key_create, audit_log
-from vouchers.models import Merchant
+from vouchers.models import Merchant, MerchantApiKey
 
 REDEEM_SCOPE = "vouchers:redeem"
 
@@ -36,7 +36,7 @@ def merchant_approve(*, merchant: Merchant, actor) -> Merchant:
 
 
 def merchant_suspend(*, merchant: Merchant, actor, reason: str) -> Merchant:
-    """→ suspended: its API keys are refused at once (ApiKey.is_active) and its staff page closes."""
+    """→ suspended: its API keys are refused at once (selectors.merchant_key_usable) and its staff page closes."""
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("reason_required", _("Give a reason for suspending the merchant."))
@@ -46,8 +46,17 @@ def merchant_suspend(*, merchant: Merchant, actor, reason: str) -> Merchant:
     )  # fmt: skip
 
 
-def merchant_api_key_create(*, merchant: Merchant, actor, name: str = "") -> tuple[ApiKey, str]:
-    """A key with the scope vouchers:redeem for an approved merchant; the secret is returned only now."""
+def merchant_api_key_create(
+    *, merchant: Merchant, actor, name: str = "", scopes: list[str] | None = None
+) -> tuple[ApiKey, str]:
+    """A key for an approved merchant (by default with the scope vouchers:redeem), linked to it by a
+    MerchantApiKey in the same transaction; the secret is returned only now. The key's own rules
+    (scopes, name, one owner) are core's `api_key_create`'s."""
     if merchant.state != Merchant.State.APPROVED:
         raise ServiceError("merchant_not_approved", _("Approve the merchant before giving it an API key."))
-    return api_key_create(agency=None, merchant=merchant, scopes=[REDEEM_SCOPE], name=name, actor=actor)
+
+    def link(key: ApiKey) -> dict:
+        MerchantApiKey.objects.create(key=key, merchant=merchant)
+        return {"merchant": merchant.pk}
+
+    return api_key_create(agency=None, scopes=scopes or [REDEEM_SCOPE], name=name, actor=actor, attach_owner=link)

@@ -87,6 +87,30 @@ class MerchantStaff(models.Model):
         return f"{self.user} @ {self.merchant}"
 
 
+class MerchantApiKey(models.Model):
+    """A merchant's API key: vouchers links the merchant to the key (core's ApiKey knows no merchant).
+
+    The key works only while its merchant is approved (`vouchers.selectors.merchant_key_usable`,
+    checked by core's key authentication on every request). Created by
+    `vouchers.merchants.merchant_api_key_create`.
+    """
+
+    key = models.OneToOneField(
+        "core.ApiKey", verbose_name=_("API key"), on_delete=models.CASCADE, related_name="merchant_link"
+    )
+    # PROTECT: a merchant's keys are deleted before it (or, as usual, revoked and the merchant suspended).
+    merchant = models.ForeignKey(
+        Merchant, verbose_name=_("merchant"), on_delete=models.PROTECT, related_name="api_key_links"
+    )
+
+    class Meta:
+        verbose_name = _("merchant API key")
+        verbose_name_plural = _("merchant API keys")
+
+    def __str__(self):
+        return f"{self.key} @ {self.merchant}"
+
+
 class CampaignKind(models.TextChoices):
     DISCOUNT = "discount", _("Spend-threshold discount (满减)")
     TRADE_IN = "trade_in", _("Appliance trade-in (以旧换新)")

@@ -253,10 +253,12 @@ def redemption_quote(*, merchant: Merchant, codes, order_amount) -> dict:
 
 
 def _audit_actor(actor, merchant: Merchant) -> dict:
-    """audit_log's actor arguments: a portal user, or a label for an API client (a merchant's key)."""
+    """audit_log's actor arguments: a portal user, or a label for an API client: the merchant and
+    which of its keys (core's API client knows the key, not the merchant)."""
     if isinstance(actor, User):
         return {"actor": actor}
-    return {"actor": None, "actor_label": str(actor or merchant)[:100]}
+    label = f"{merchant} ({actor})" if actor is not None else str(merchant)
+    return {"actor": None, "actor_label": label[:100]}
 
 
 def _duplicate_order() -> ServiceError:

@@ -19,10 +19,11 @@ from django.utils import timezone
 
 from core.models import ApiKey
 from core.seed import SeedContext, seed_step
-from core.services import api_key_create, api_key_revoke
+from core.services import api_key_revoke
 from members.idgen import make_credit_code, make_mobile
 from members.models import Member, User
 from members.seed import data
+from vouchers.merchants import merchant_api_key_create
 from vouchers.models import (
     Campaign,
     CampaignKind,
@@ -160,7 +161,9 @@ def _reset_merchants(ctx: SeedContext) -> None:
     with transaction.atomic():
         MerchantStaff.objects.filter(user__username=MERCHANT_USERNAME).delete()
         Settlement.objects.filter(merchant__credit_code__in=codes, redemptions__isnull=True).delete()
-        Merchant.objects.filter(credit_code__in=codes, redemptions__isnull=True, settlements__isnull=True).delete()
+        unused = Merchant.objects.filter(credit_code__in=codes, redemptions__isnull=True, settlements__isnull=True)
+        ApiKey.objects.filter(merchant_link__merchant__in=unused).delete()  # a merchant's keys go with it
+        unused.delete()
     ctx.log("Deleted the demo merchants.")
 
 
@@ -195,14 +198,15 @@ def seed_merchants(ctx: SeedContext) -> None:
 
 
 def demo_merchant_api_key() -> tuple[Merchant | None, str]:
-    """A fresh demo key (scope vouchers:redeem) of the demo merchant; earlier demo keys are revoked."""
+    """A fresh demo key (scope vouchers:redeem) of the demo merchant; earlier demo keys are revoked.
+    None while the demo merchant is missing or not approved (a key would not work)."""
     merchant = demo_merchant()
-    if merchant is None:
+    if merchant is None or merchant.state != Merchant.State.APPROVED:
         return None, ""
     with transaction.atomic():
-        for key in ApiKey.objects.filter(merchant=merchant, name=DEMO_KEY_NAME, revoked_at__isnull=True):
+        for key in ApiKey.objects.filter(merchant_link__merchant=merchant, name=DEMO_KEY_NAME, revoked_at__isnull=True):
             api_key_revoke(key=key)
-        _key, secret = api_key_create(agency=None, merchant=merchant, scopes=["vouchers:redeem"], name=DEMO_KEY_NAME)
+        _key, secret = merchant_api_key_create(merchant=merchant, actor=None, name=DEMO_KEY_NAME)
     return merchant, secret
 
 

@@ -6,11 +6,33 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models import ApiKey
 from members.models import Member
-from vouchers.models import Campaign, DrawEntry, RedemptionItem, Voucher
+from vouchers.models import Campaign, DrawEntry, Merchant, MerchantApiKey, RedemptionItem, Voucher
 
 # What a member sees: campaigns before and during their window (sold out ones say so).
 VISIBLE_STATES = (Campaign.State.SCHEDULED, Campaign.State.OPEN, Campaign.State.SOLD_OUT)
+
+
+def merchant_of_key(key: ApiKey) -> Merchant | None:
+    """The merchant an API key belongs to, or None (an agency's key).
+
+    Read through the key's reverse one-to-one accessor, which Django caches on the key: the key
+    check and the API view of one request share the two lookups.
+    """
+    try:
+        return key.merchant_link.merchant
+    except MerchantApiKey.DoesNotExist:
+        return None
+
+
+def merchant_key_usable(key: ApiKey) -> bool:
+    """A merchant's key works only while its merchant is approved; other keys are not vouchers' to judge.
+
+    Registered with core (`core.api_auth.register_key_check`) by VouchersConfig.ready.
+    """
+    merchant = merchant_of_key(key)
+    return merchant is None or merchant.state == Merchant.State.APPROVED
 
 
 def _ancestor_paths(path: str) -> list[str]:

@@ -176,7 +176,14 @@ def test_a_key_without_the_scope_is_refused_403(agency_key, push_rows):
 
 
 def test_a_key_without_an_agency_is_refused_403(db, push_rows):
-    _key, secret = api_key_create(agency=None, scopes=["hardship:push"])
+    from vouchers.merchants import merchant_api_key_create
+    from vouchers.models import Merchant
+
+    shop = Merchant.objects.create(
+        name="太湖电器", category="appliances", address="湖州市吴兴区人民路8号", credit_code="91330502MA2B3C4D5E",
+        contact_name="李明", contact_mobile="13700000000", state=Merchant.State.APPROVED,
+    )  # fmt: skip
+    _key, secret = merchant_api_key_create(merchant=shop, actor=None, scopes=["hardship:push"])  # a merchant's key
     rows = push_rows("medical", 1)
     response = post_json(api(secret), {"manifest": manifest_of(rows), "rows": rows})
     assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"

@@ -18,6 +18,7 @@ from core.models import ApiKey, AuditEntry
 from tests.factories import MemberFactory, StaffFactory
 from vouchers import merchants as merchant_services
 from vouchers.models import Campaign, Merchant, MerchantStaff, Settlement, Voucher, VoucherSettings
+from vouchers.selectors import merchant_of_key
 
 D = Decimal
 CHANGELISTS = ("merchant", "campaigntemplate", "campaign", "voucher", "redemption", "settlement")
@@ -98,7 +99,8 @@ def test_suspending_asks_for_a_reason_and_then_refuses_the_merchants_key(client,
     merchant_services.merchant_approve(merchant=shop, actor=voucher_staff)
     _key, secret = merchant_services.merchant_api_key_create(merchant=shop, actor=voucher_staff)
     auth = ApiKeyAuthentication()
-    assert auth.authenticate(RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {secret}"))[0].merchant == shop
+    key = auth.authenticate(RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {secret}"))[1]
+    assert merchant_of_key(key) == shop
 
     client.force_login(voucher_staff)
     page = act(client, "merchant", "suspend", [shop])
@@ -120,12 +122,12 @@ def test_a_merchant_key_is_shown_once_with_the_redeem_scope(client, voucher_staf
     client.force_login(voucher_staff)
     refused = act(client, "merchant", "create_api_key", [shop])
     assert refused.status_code == 302  # back to the list with the refusal
-    assert not ApiKey.objects.filter(merchant=shop).exists()  # not approved yet
+    assert not ApiKey.objects.filter(merchant_link__merchant=shop).exists()  # not approved yet
 
     merchant_services.merchant_approve(merchant=shop, actor=voucher_staff)
     response = act(client, "merchant", "create_api_key", [shop])
 
-    key = ApiKey.objects.get(merchant=shop)
+    key = ApiKey.objects.get(merchant_link__merchant=shop)
     assert key.scopes == ["vouchers:redeem"] and key.agency is None
     body = response.content.decode()
     assert f"upk_{key.key_id}_" in body and "no-store" in response["Cache-Control"]

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from core.models import ApiKey
 from core.services import api_key_create
+from vouchers.merchants import merchant_api_key_create
 from vouchers.models import Redemption, RedemptionItem, Voucher
 
 URL = "/api/v1/vouchers/redemptions"
@@ -23,12 +24,12 @@ def _client(key: str | None = None) -> APIClient:
 
 @pytest.fixture
 def food_key(food_merchant):
-    return api_key_create(agency=None, merchant=food_merchant, scopes=["vouchers:redeem"])[1]
+    return merchant_api_key_create(merchant=food_merchant, actor=None)[1]
 
 
 @pytest.fixture
 def digital_key(digital_merchant):
-    return api_key_create(agency=None, merchant=digital_merchant, scopes=["vouchers:redeem"])[1]
+    return merchant_api_key_create(merchant=digital_merchant, actor=None)[1]
 
 
 @pytest.fixture
@@ -103,7 +104,7 @@ def test_no_key_is_401(three):
 
 
 def test_a_merchant_key_without_the_scope_is_403(food_merchant, three):
-    key = api_key_create(agency=None, merchant=food_merchant, scopes=["members:verify"])[1]
+    key = merchant_api_key_create(merchant=food_merchant, actor=None, scopes=["members:verify"])[1]
     resp = _redeem(key, [three[0].code])
     assert resp.status_code == 403 and resp.json()["error"]["code"] == "missing_scope"
 
@@ -181,25 +182,25 @@ def test_another_merchants_redemption_is_404_for_refund(food_key, digital_key, t
 # --- The key command --------------------------------------------------------------------------------
 
 
-def test_create_api_key_issues_a_merchant_key_that_works(food_merchant, three):
+def test_create_merchant_api_key_issues_a_merchant_key_that_works(food_merchant, three):
     out = io.StringIO()
-    call_command("create_api_key", "--merchant", food_merchant.credit_code, "--scopes", "vouchers:redeem", stdout=out)
+    call_command("create_merchant_api_key", food_merchant.credit_code, stdout=out)
     key = out.getvalue().strip().splitlines()[-1]
-    stored = ApiKey.objects.get(merchant=food_merchant)
+    stored = ApiKey.objects.get(merchant_link__merchant=food_merchant)
     assert stored.agency is None and stored.scopes == ["vouchers:redeem"]
     assert _redeem(key, [three[0].code], amount="1000").status_code == 201
     assert Redemption.objects.get().discount == Decimal("100.00")
 
 
-def test_create_api_key_refuses_an_unknown_or_unapproved_merchant(food_merchant):
+def test_create_merchant_api_key_refuses_an_unknown_or_unapproved_merchant(food_merchant):
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError):
-        call_command("create_api_key", "--merchant", "91330502DD272HD1TD", "--scopes", "vouchers:redeem")
+        call_command("create_merchant_api_key", "91330502DD272HD1TD")
     food_merchant.state = "applied"
     food_merchant.save()
     with pytest.raises(CommandError):
-        call_command("create_api_key", "--merchant", food_merchant.credit_code, "--scopes", "vouchers:redeem")
+        call_command("create_merchant_api_key", food_merchant.credit_code)
     assert not ApiKey.objects.exists()
 
 

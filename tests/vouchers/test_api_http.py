@@ -6,14 +6,14 @@ import urllib.request
 
 import pytest
 
-from core.services import api_key_create
+from vouchers.merchants import merchant_api_key_create
 from vouchers.models import Voucher
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_redemption_over_http(live_server, food_merchant, stack_campaign, member, voucher_factory):
-    key = api_key_create(agency=None, merchant=food_merchant, scopes=["vouchers:redeem"])[1]
+    key = merchant_api_key_create(merchant=food_merchant, actor=None)[1]
     vouchers = [voucher_factory(stack_campaign, member) for _i in range(3)]
     body = {"codes": [v.code for v in vouchers], "order_amount": "2350.00", "order_ref": "POS-42"}
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}", "Idempotency-Key": "h-1"}

@@ -115,12 +115,12 @@ def test_demo_logins_print_the_merchant_login_and_a_fresh_merchant_key(city):
     text = out.getvalue()
 
     merchant = seed.demo_merchant()
-    key = ApiKey.objects.get(merchant=merchant, revoked_at__isnull=True)
+    key = ApiKey.objects.get(merchant_link__merchant=merchant, revoked_at__isnull=True)
     assert key.scopes == ["vouchers:redeem"]
     assert "merchant" in text and "13900000000" in text and f"upk_{key.key_id}_" in text
 
     call_command("demo_logins", stdout=StringIO())
-    assert ApiKey.objects.filter(merchant=merchant, revoked_at__isnull=True).count() == 1
+    assert ApiKey.objects.filter(merchant_link__merchant=merchant, revoked_at__isnull=True).count() == 1
 
 
 def test_benefit_days_are_the_last_and_the_next_20th():
