@@ -420,7 +420,8 @@ class EnrolmentForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["year"].initial = timezone.localdate().year
+        if "year" in self.fields:  # the change page shows every field read-only: no form fields
+            self.fields["year"].initial = timezone.localdate().year
 
     def clean_member(self):
         member = self.cleaned_data["member"]

@@ -52,6 +52,11 @@ def _test_settings(settings):
 @pytest.fixture
 def tree(db):
     """市总工会 HZ → 吴兴区 WX → 织里镇 WX-S1 → G1 ; HZ → 南浔区 NX → G2."""
+    return make_tree()
+
+
+def make_tree():
+    """The tree of the `tree` fixture (also made once per module by the permission matrix)."""
     city = UnionFactory(name="湖州市总工会", kind="city", code="HZ")
     wx = UnionFactory(name="吴兴区总工会", kind="district", code="WX", parent=city)
     street = UnionFactory(name="织里镇总工会", kind="street", code="WX-S1", parent=wx)

@@ -50,13 +50,9 @@ def case_supervisor(district_staff):
 @pytest.fixture
 def local_standard(tree):
     """吴兴区's minimum living standard this year: 1,200.00 CNY a month."""
-    from django.utils import timezone
+    from tests.hardship.factories import LocalStandardFactory
 
-    from hardship.models import LocalStandard
-
-    return LocalStandard.objects.create(
-        union=tree.wx, year=timezone.localdate().year, monthly_amount=_Decimal("1200.00")
-    )
+    return LocalStandardFactory(union=tree.wx, monthly_amount=_Decimal("1200.00"))
 
 
 @pytest.fixture
