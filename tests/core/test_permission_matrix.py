@@ -765,11 +765,10 @@ class World:
 
 
 def merchant_key(merchant, scopes=("vouchers:redeem",)) -> str:
-    """A merchant's API key. The one place merchant keys are made (the ApiKey→Merchant link is
-    moving from core to vouchers: adapt here)."""
-    from core.services import api_key_create
+    """A merchant's API key, made as the admin makes it (vouchers owns the key's link to its merchant)."""
+    from vouchers.merchants import merchant_api_key_create
 
-    return api_key_create(agency=None, merchant=merchant, scopes=list(scopes))[1]
+    return merchant_api_key_create(merchant=merchant, actor=None, scopes=list(scopes))[1]
 
 
 def agency_key(agency, scopes) -> str:
