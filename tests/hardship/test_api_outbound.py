@@ -13,6 +13,8 @@ from core.services import api_key_create
 from hardship import cycle, services
 from hardship.models import Aid, Case, CycleRun, PushRow
 from tests.factories import AgencyFactory, MemberFactory
+from tests.vouchers.factories import MerchantFactory
+from vouchers.merchants import merchant_api_key_create
 
 URL = "/api/v1/hardship/outbound"
 
@@ -271,7 +273,10 @@ def test_it_refuses_a_key_without_the_push_scope(client, agency_key, published):
 
 
 def test_it_refuses_a_key_of_no_agency(client, published):
-    resp = get(client, key_for(None))
+    """A merchant's key given the push scope is still no agency's: the outbound data is refused."""
+    merchant = MerchantFactory()
+    _key, secret = merchant_api_key_create(merchant=merchant, actor=None, scopes=["hardship:push"])
+    resp = get(client, secret)
     assert resp.status_code == 403 and resp.json()["error"]["code"] == "forbidden"
 
 
