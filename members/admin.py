@@ -16,6 +16,7 @@ from core.admin_kit import (
     MAX_ACTION_ROWS,
     IdentitySearchMixin,
     LargeTableMixin,
+    OneVersionPerSaveMixin,
     ReasonActionsMixin,
     ScopedAdminMixin,
     ScopedHistoryMixin,
@@ -479,7 +480,10 @@ class MutualAidEnrolmentAdmin(LargeTableMixin, ScopedAdminMixin, admin.ModelAdmi
 
 
 @admin.register(User)
-class UserAdmin(LargeTableMixin, ScopedAdminMixin, DjangoUserAdmin):
+class UserAdmin(LargeTableMixin, OneVersionPerSaveMixin, ScopedAdminMixin, SimpleHistoryAdmin, DjangoUserAdmin):
+    """Logins, scoped by union; a staff login's history (union, flags, groups and permissions) is
+    kept with who changed it, one version per saved form."""
+
     list_display = ("username", "full_name", "mobile_masked", "union", "is_staff", "is_superuser", "is_active")
     list_select_related = ("union",)
     list_filter = ("is_staff", "is_superuser", "is_active")
