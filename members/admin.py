@@ -38,6 +38,7 @@ from members.models import (
 from members.services import (
     application_approve,
     application_reject,
+    application_update,
     member_mobile_change,
     mutual_aid_enrol,
     transfer_accept,
@@ -104,7 +105,7 @@ class EnterpriseForm(forms.ModelForm):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class EnterpriseAdmin(ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     form = EnterpriseForm
     list_display = ("name", "credit_code", "union", "industry")
     list_select_related = ("union",)
@@ -129,7 +130,7 @@ class EnterpriseAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Station)
-class StationAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class StationAdmin(ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("code", "name", "union", "joins", "poster_link", "is_active")
     list_select_related = ("union",)
     list_filter = ("is_active",)
@@ -326,6 +327,15 @@ class MembershipApplicationAdmin(
         if obj is not None and obj.status != MembershipApplication.Status.PENDING:
             return False  # a decided application is read-only
         return super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        app = application_update(
+            application=obj,
+            actor=request.user,
+            employer=form.cleaned_data["employer"],
+            employment_form=form.cleaned_data["employment_form"],
+        )
+        obj.employer, obj.employment_form = app.employer, app.employment_form
 
     @admin.action(description=_("Approve the selected applications"), permissions=["change"])
     def approve(self, request, queryset):

@@ -72,6 +72,8 @@ class Enterprise(models.Model):
     )  # fmt: skip
     address = models.CharField(_("address"), max_length=200, blank=True)
     industry = models.CharField(_("industry"), max_length=50, blank=True)
+    # Every version, with who changed it (core.history); the admin shows it.
+    history = History()
 
     class Meta:
         verbose_name = _("enterprise")
@@ -95,6 +97,7 @@ class Station(models.Model):
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    history = History()
 
     class Meta:
         verbose_name = _("union station")

@@ -233,7 +233,8 @@ MATRIX: dict[str, Row] = {
     "admin:members_enterprise_change": get("enterprise",              "login login 200   302   200"),
     "admin:members_enterprise_changelist": get(None,                  "login login 200   200   200"),
     "admin:members_enterprise_delete": get("enterprise",              "login login 200   302   200"),
-    "admin:members_enterprise_history": get("enterprise",             "login login 200   302   200"),
+    "admin:members_enterprise_history": get("enterprise",             "login login 200   403   200"),
+    "admin:members_enterprise_simple_history": get("enterprise_version", "login login 200   404   200"),
     "admin:members_member_add": get(None,                             "login login 403   403   403"),
     "admin:members_member_change": get("member",                      "login login login 200   302   200   200   200   login login"),
     "admin:members_member_changelist": get(None,                      "login login login 200   200   200   200   200   login login"),
@@ -257,7 +258,8 @@ MATRIX: dict[str, Row] = {
     "admin:members_station_change": get("station",                    "login login 200   302   200"),
     "admin:members_station_changelist": get(None,                     "login login 200   200   200"),
     "admin:members_station_delete": get("station",                    "login login 200   302   200"),
-    "admin:members_station_history": get("station",                   "login login 200   302   200"),
+    "admin:members_station_history": get("station",                   "login login 200   403   200"),
+    "admin:members_station_simple_history": get("station_version",    "login login 200   404   200"),
     "admin:members_transfer_add": get(None,                           "login login 403   403   403"),
     "admin:members_transfer_change": get("transfer",                  "login login login 200   200   200   200   200   login login"),
     "admin:members_transfer_changelist": get(None,                    "login login login 200   200   200   200   200   login login"),
@@ -453,6 +455,12 @@ class World:
         return {"object_id": EnterpriseFactory(union=self.t.tree.g1).pk}
 
     @functools.cached_property
+    def enterprise_version(self):
+        from members.models import Enterprise
+
+        return self.version(Enterprise, self.enterprise["object_id"])
+
+    @functools.cached_property
     def station_obj(self):
         from tests.factories import StationFactory
 
@@ -461,6 +469,12 @@ class World:
     @functools.cached_property
     def station(self):
         return {"object_id": self.station_obj.pk}
+
+    @functools.cached_property
+    def station_version(self):
+        from members.models import Station
+
+        return self.version(Station, self.station_obj.pk)
 
     @functools.cached_property
     def station_code(self):
