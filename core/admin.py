@@ -1,13 +1,17 @@
-"""The admin for the shared services: the audit log, inboxes, partner agencies and API keys."""
+"""The admin for the shared services: the audit log, inboxes, partner agencies, API keys and staff
+groups (with the history of each change of a group or an agency)."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
+from django.contrib.auth.models import Group
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_kit import LargeTableMixin
+from core.admin_kit import LargeTableMixin, OneVersionPerSaveMixin, ScopedHistoryMixin
 from core.errors import ServiceError
 from core.models import Agency, ApiKey, AuditEntry, Notification
 from core.services import api_key_create, api_key_revoke, api_key_validate
@@ -112,7 +116,7 @@ class SuperuserOnlyMixin:
 
 
 @admin.register(Agency)
-class AgencyAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
+class AgencyAdmin(SuperuserOnlyMixin, ScopedHistoryMixin, SimpleHistoryAdmin):
     list_display = ("code", "name", "is_active")
     list_filter = ("is_active",)
     search_fields = ("code", "name")
@@ -211,3 +215,13 @@ class ApiKeyAdmin(SuperuserOnlyMixin, admin.ModelAdmin):
                 api_key_revoke(key=key, actor=request.user)
                 n += 1
         self.message_user(request, gettext("Keys revoked: %(count)d") % {"count": n}, messages.SUCCESS)
+
+
+# Staff groups: Django's admin, with the history of every change (its permissions included).
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(OneVersionPerSaveMixin, SimpleHistoryAdmin, DjangoGroupAdmin):
+    """Who may see a group's history is who may see the group (superusers, or staff with
+    `auth.view_group`); one saved form is one version, its permissions included."""

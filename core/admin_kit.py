@@ -1,7 +1,8 @@
 """The admin building blocks every app's admin uses.
 
 - the union scope: `ScopedAdminMixin` (rows, choices and permissions of a staff user's subtree),
-  `ScopedHistoryMixin` (simple-history under the same scope), `DeferringChangeList` and
+  `ScopedHistoryMixin` (simple-history under the same scope; `OneVersionPerSaveMixin` for rows
+  with many-to-many fields), `DeferringChangeList` and
   `UnionSubtreeFilter`;
 - the identity search: `identity_search` and `IdentitySearchMixin` (an exact ID number through
   its blind index, a mobile, a member number or the start of a name);
@@ -27,6 +28,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
+from core.history import history_record_write
 from core.paginator import LargeTablePaginator
 
 # --- What the owning app tells the admin ------------------------------------------------------
@@ -197,6 +199,23 @@ class ScopedHistoryMixin:
                 helper = self.get_historical_record_context_helper(request, previous)
                 previous.history_delta_changes = helper.context_for_delta_changes(delta)
             previous = current
+
+
+class OneVersionPerSaveMixin(ScopedHistoryMixin):
+    """For SimpleHistoryAdmin of a row with many-to-many fields (a group's permissions): one saved
+    form is one version in the history, written after the row and its links, by the acting user,
+    instead of one for the row and one for each change of its links."""
+
+    def save_model(self, request, obj, form, change):
+        obj.skip_history_when_saving = True  # simple-history's switch, for the row and its links
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        if hasattr(obj, "skip_history_when_saving"):
+            del obj.skip_history_when_saving
+        history_record_write(obj, user=request.user, created=not change)
 
 
 class UnionSubtreeFilter(admin.SimpleListFilter):

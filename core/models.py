@@ -2,9 +2,13 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history import register
+
+from core.history import History
 
 
 class AuditEntry(models.Model):
@@ -75,6 +79,8 @@ class Agency(models.Model):
     code = models.SlugField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=100)
     is_active = models.BooleanField(_("active"), default=True)
+    # Deactivating an agency stops all its keys: every change is kept, with who made it.
+    history = History()
 
     class Meta:
         verbose_name = _("partner agency")
@@ -128,3 +134,8 @@ class ApiKey(models.Model):
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         return f"{cls.PREFIX}_{key_id}_{secret}", key_id, secret
+
+
+# Staff groups and the permissions they give: every change (the group's permissions included) is
+# kept with old and new values and who made it (core.history); the admin shows it (core.admin).
+register(Group, app="core", records_class=History, m2m_fields=["permissions"])

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from core import xlsx
 from core.admin_kit import (
@@ -34,6 +35,7 @@ from core.admin_kit import (
     ReadOnlyMixin,
     ReasonActionsMixin,
     ScopedAdminMixin,
+    ScopedHistoryMixin,
     UnionSubtreeFilter,
 )
 from core.errors import ServiceError
@@ -195,7 +197,7 @@ class ScreeningRuleForm(forms.ModelForm):
 
 
 @admin.register(ScreeningRule)
-class ScreeningRuleAdmin(admin.ModelAdmin):
+class ScreeningRuleAdmin(ScopedHistoryMixin, SimpleHistoryAdmin):
     """The screening rules are records staff edit; each hit becomes a candidate for review."""
 
     form = ScreeningRuleForm
@@ -212,7 +214,7 @@ class ScreeningRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(LocalStandard)
-class LocalStandardAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class LocalStandardAdmin(ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     """The local minimum living standard (低保标准) per district or county and year."""
 
     list_display = ("union", "year", "monthly")
@@ -250,7 +252,7 @@ class HardshipSettingsForm(forms.ModelForm):
 
 
 @admin.register(HardshipSettings)
-class HardshipSettingsAdmin(admin.ModelAdmin):
+class HardshipSettingsAdmin(ScopedHistoryMixin, SimpleHistoryAdmin):
     """One row for the whole city: change only, by city-level staff (others see it read-only); the
     second-approval threshold also needs `hardship.change_second_approval`. Saved through
     `hardship.services.settings_change`, which writes the audit entry."""

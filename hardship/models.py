@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.crypto import AeadJSONField, AeadTextField, EncryptedJSONField, EncryptedTextField
+from core.history import History
 from core.models import Agency
 from members.models import Member, Union
 
@@ -177,6 +178,8 @@ class ScreeningRule(models.Model):
         default=False,
         help_text=_("Confirmed hits of this rule join the warmth roster."),
     )
+    # Every version, with who changed it (core.history); the admin shows it.
+    history = History()
 
     class Meta:
         verbose_name = _("screening rule")
@@ -237,6 +240,7 @@ class LocalStandard(models.Model):
     monthly_amount = models.DecimalField(
         _("monthly amount (CNY)"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY
     )
+    history = History()
 
     class Meta:
         verbose_name = _("local minimum living standard")
@@ -263,6 +267,8 @@ class HardshipSettings(models.Model):
         **MONEY,
     )
     document_max_bytes = models.PositiveIntegerField(_("largest document (bytes)"), default=10 * 1024 * 1024)
+    # Each version besides the audit entry, for the admin's history page.
+    history = History()
 
     class Meta:
         verbose_name = _("hardship settings")

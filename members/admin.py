@@ -16,6 +16,7 @@ from core.admin_kit import (
     MAX_ACTION_ROWS,
     IdentitySearchMixin,
     LargeTableMixin,
+    OneVersionPerSaveMixin,
     ReasonActionsMixin,
     ScopedAdminMixin,
     ScopedHistoryMixin,
@@ -37,6 +38,7 @@ from members.models import (
 from members.services import (
     application_approve,
     application_reject,
+    application_update,
     member_mobile_change,
     mutual_aid_enrol,
     transfer_accept,
@@ -103,7 +105,7 @@ class EnterpriseForm(forms.ModelForm):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class EnterpriseAdmin(ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     form = EnterpriseForm
     list_display = ("name", "credit_code", "union", "industry")
     list_select_related = ("union",)
@@ -128,7 +130,7 @@ class EnterpriseAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Station)
-class StationAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class StationAdmin(ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = ("code", "name", "union", "joins", "poster_link", "is_active")
     list_select_related = ("union",)
     list_filter = ("is_active",)
@@ -326,6 +328,15 @@ class MembershipApplicationAdmin(
             return False  # a decided application is read-only
         return super().has_change_permission(request, obj)
 
+    def save_model(self, request, obj, form, change):
+        app = application_update(
+            application=obj,
+            actor=request.user,
+            employer=form.cleaned_data["employer"],
+            employment_form=form.cleaned_data["employment_form"],
+        )
+        obj.employer, obj.employment_form = app.employer, app.employment_form
+
     @admin.action(description=_("Approve the selected applications"), permissions=["change"])
     def approve(self, request, queryset):
         objects = list(queryset.select_related("union", "applicant")[: MAX_ACTION_ROWS + 1])
@@ -479,7 +490,10 @@ class MutualAidEnrolmentAdmin(LargeTableMixin, ScopedAdminMixin, admin.ModelAdmi
 
 
 @admin.register(User)
-class UserAdmin(LargeTableMixin, ScopedAdminMixin, DjangoUserAdmin):
+class UserAdmin(LargeTableMixin, OneVersionPerSaveMixin, ScopedAdminMixin, SimpleHistoryAdmin, DjangoUserAdmin):
+    """Logins, scoped by union; a staff login's history (union, flags, groups and permissions) is
+    kept with who changed it, one version per saved form."""
+
     list_display = ("username", "full_name", "mobile_masked", "union", "is_staff", "is_superuser", "is_active")
     list_select_related = ("union",)
     list_filter = ("is_staff", "is_superuser", "is_active")

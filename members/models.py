@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.crypto import EncryptedTextField
+from core.history import History
 from members.validators import validate_credit_code, validate_mobile
 
 
@@ -71,6 +72,8 @@ class Enterprise(models.Model):
     )  # fmt: skip
     address = models.CharField(_("address"), max_length=200, blank=True)
     industry = models.CharField(_("industry"), max_length=50, blank=True)
+    # Every version, with who changed it (core.history); the admin shows it.
+    history = History()
 
     class Meta:
         verbose_name = _("enterprise")
@@ -94,6 +97,7 @@ class Station(models.Model):
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    history = History()
 
     class Meta:
         verbose_name = _("union station")
@@ -114,6 +118,14 @@ class User(AbstractUser):
         Union, verbose_name=_("union (staff scope)"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="staff", help_text=_("Staff see and change only this union and the unions under it."),
     )  # fmt: skip
+    # Staff logins keep every version: union, staff and superuser flags, groups and permissions, with
+    # who changed them (core.history). Workers' logins are not kept (a change to one in the admin is);
+    # the password hash and the last login never are.
+    history = History(
+        excluded_fields=["password", "last_login"],
+        m2m_fields=["groups", "user_permissions"],
+        record_if=lambda user: user.is_staff or user.is_superuser,
+    )
 
     class Meta:
         verbose_name = _("user")

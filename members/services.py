@@ -264,6 +264,35 @@ def application_reject(*, application: MembershipApplication, actor: User, reaso
     return app
 
 
+def application_update(
+    *, application: MembershipApplication, actor: User, employer: Enterprise | None, employment_form: str
+) -> MembershipApplication:
+    """Staff correct a pending application's employer and form of employment before deciding it
+    (the member is made from them on approval); audited with the old and new values."""
+    _require_scope(actor, application.union)
+    if employment_form not in EmploymentForm.values:
+        raise ServiceError("employment_form", _("Choose a form of employment."))
+    with transaction.atomic():
+        app = MembershipApplication.objects.select_for_update().get(pk=application.pk)
+        if app.status != MembershipApplication.Status.PENDING:
+            raise ServiceError("not_pending", _("This application has already been decided."), kind=ErrorKind.CONFLICT)
+        old = {"employer": app.employer_id, "employment_form": app.employment_form}
+        new = {"employer": employer.pk if employer else None, "employment_form": employment_form}
+        changed = [field for field in old if old[field] != new[field]]
+        if not changed:
+            return app
+        app.employer, app.employment_form = employer, employment_form
+        app.save(update_fields=changed)
+        audit_log(
+            action="members.application.changed",
+            obj=app,
+            actor=actor,
+            old={field: old[field] for field in changed},
+            new={field: new[field] for field in changed},
+        )
+    return app
+
+
 def member_number(pk: int) -> str:
     """A member number that never changes: the city prefix and the row id, zero-padded."""
     return f"HZ{pk:010d}"

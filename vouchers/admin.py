@@ -11,9 +11,18 @@ from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 from core import xlsx
-from core.admin_kit import MAX_ACTION_ROWS, LargeTableMixin, ReadOnlyMixin, ReasonActionsMixin, ServiceActionsMixin
+from core.admin_kit import (
+    MAX_ACTION_ROWS,
+    LargeTableMixin,
+    OneVersionPerSaveMixin,
+    ReadOnlyMixin,
+    ReasonActionsMixin,
+    ScopedHistoryMixin,
+    ServiceActionsMixin,
+)
 from core.errors import ServiceError
 from core.sms import mask_mobile
 from members.models import EmploymentForm
@@ -44,7 +53,10 @@ class MerchantStaffInline(admin.TabularInline):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(ReasonActionsMixin, admin.ModelAdmin):
+class MerchantAdmin(ReasonActionsMixin, ScopedHistoryMixin, SimpleHistoryAdmin):
+    """Merchants: the state changes through the audited services (actions); every other change
+    is kept in the merchant's history, with who made it."""
+
     reason_template = "admin/vouchers/merchant/suspend.html"
 
     list_display = ("name", "category", "state", "contact_name", "contact_mobile_masked", "address", "created_at")
@@ -120,7 +132,9 @@ class RulesForm(forms.ModelForm):
 
 
 @admin.register(CampaignTemplate)
-class CampaignTemplateAdmin(admin.ModelAdmin):
+class CampaignTemplateAdmin(OneVersionPerSaveMixin, SimpleHistoryAdmin):
+    """Every change of a template (its accepted merchants included) is kept in its history."""
+
     form = RulesForm
     list_display = ("name", "kind", "face_value", "threshold", "total_stock", "budget", "opens_day", "is_active")
     list_filter = ("is_active", "kind")
@@ -130,7 +144,10 @@ class CampaignTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(ServiceActionsMixin, admin.ModelAdmin):
+class CampaignAdmin(ServiceActionsMixin, OneVersionPerSaveMixin, SimpleHistoryAdmin):
+    """A draft's rules are edited here (each version kept in its history); the lifecycle steps are
+    actions that run the audited services."""
+
     list_display = (
         "name", "state", "claim_opens_at", "claim_closes_at", "total_stock", "remaining", "claimed", "distribution",
     )  # fmt: skip
@@ -356,8 +373,8 @@ class SettlementAdmin(ServiceActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(VoucherSettings)
-class VoucherSettingsAdmin(admin.ModelAdmin):
-    """A single row: the list opens it."""
+class VoucherSettingsAdmin(ScopedHistoryMixin, SimpleHistoryAdmin):
+    """A single row: the list opens it. Every change is kept in its history."""
 
     fields = ("refund_window_hours",)
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.history import History
 from members.models import Member, Union
 from members.validators import validate_credit_code, validate_mobile
 
@@ -63,6 +64,9 @@ class Merchant(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.APPLIED)
     # Redemptions per day in a normal month, for the fraud signal "far above its usual rate".
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Every version, with who changed it (core.history); the state changes through the audited
+    # services of vouchers.merchants. The contact's mobile is kept as this table keeps it.
+    history = History()
 
     class Meta:
         verbose_name = _("merchant")
@@ -78,6 +82,8 @@ class MerchantStaff(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_staff")
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="staff")
+    # Who was given (or lost) a merchant's redemption page, when and by whom (core.history).
+    history = History()
 
     class Meta:
         verbose_name = _("merchant staff")
@@ -171,6 +177,8 @@ class CampaignTemplate(CampaignRules):
     )
     is_active = models.BooleanField(_("active"), default=True)
     accepted_merchants = models.ManyToManyField(Merchant, verbose_name=_("accepted merchants"), blank=True)
+    # Every version, its accepted merchants included, with who changed it (core.history).
+    history = History(m2m_fields=["accepted_merchants"])
 
     class Meta:
         verbose_name = _("monthly campaign template")
@@ -207,6 +215,9 @@ class Campaign(CampaignRules):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Every version of the rules staff edit while a draft, and of each step of the (audited)
+    # lifecycle, with who made it (core.history). The stock left is not kept: claims change it.
+    history = History(excluded_fields=["remaining"], m2m_fields=["accepted_merchants"])
 
     class Meta:
         verbose_name = _("voucher campaign")
@@ -391,6 +402,7 @@ class VoucherSettings(models.Model):
         validators=[MaxValueValidator(REFUND_WINDOW_MAX_HOURS)],
         help_text=_("At most 8760 hours (one year)."),
     )
+    history = History()
 
     class Meta:
         verbose_name = _("voucher settings")

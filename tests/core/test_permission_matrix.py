@@ -110,6 +110,7 @@ MATRIX: dict[str, Row] = {
     "admin:auth_group_changelist": get(None,                          "login login 403   403   200"),
     "admin:auth_group_delete": get("group",                           "login login 403   403   200"),
     "admin:auth_group_history": get("group",                          "login login 403   403   200"),
+    "admin:auth_group_simple_history": get("group_version",           "login login 403   403   200"),
     "admin:auth_user_password_change": get("user_id",                 "login login login 200   404   200   200   200   login login"),
     # --- axes (login attempts: superusers only) ---------------------------------------------------------
     "admin:axes_accessattempt_add": get(None,                         "login login 403   403   403"),
@@ -143,6 +144,7 @@ MATRIX: dict[str, Row] = {
     "admin:core_agency_changelist": get(None,                         "login login 403   403   200"),
     "admin:core_agency_delete": get("agency",                         "login login 403   403   403"),
     "admin:core_agency_history": get("agency",                        "login login 403   403   200"),
+    "admin:core_agency_simple_history": get("agency_version",         "login login 403   403   200"),
     "admin:core_apikey_add": get(None,                                "login login 403   403   200"),
     "admin:core_apikey_change": get("apikey",                         "login login 403   403   200"),
     "admin:core_apikey_changelist": get(None,                         "login login 403   403   200"),
@@ -196,11 +198,13 @@ MATRIX: dict[str, Row] = {
     "admin:hardship_hardshipsettings_changelist": get(None,           "login login 302   302   302"),
     "admin:hardship_hardshipsettings_delete": get("hardshipsettings", "login login 403   403   403"),
     "admin:hardship_hardshipsettings_history": get("hardshipsettings", "login login 200   200   200"),
+    "admin:hardship_hardshipsettings_simple_history": get("hardshipsettings_version", "login login 200   200   200"),
     "admin:hardship_localstandard_add": get(None,                     "login login 200   200   200"),
     "admin:hardship_localstandard_change": get("localstandard",       "login login 200   302   200"),
     "admin:hardship_localstandard_changelist": get(None,              "login login 200   200   200"),
     "admin:hardship_localstandard_delete": get("localstandard",       "login login 200   302   200"),
-    "admin:hardship_localstandard_history": get("localstandard",      "login login 200   302   200"),
+    "admin:hardship_localstandard_history": get("localstandard",      "login login 200   403   200"),
+    "admin:hardship_localstandard_simple_history": get("localstandard_version", "login login 200   404   200"),
     "admin:hardship_referral_add": get(None,                          "login login 403   403   403"),
     "admin:hardship_referral_change": get("referral",                 "login login login 200   302   200   200   200   login login"),
     "admin:hardship_referral_changelist": get(None,                   "login login login 200   200   200   200   200   login login"),
@@ -213,6 +217,7 @@ MATRIX: dict[str, Row] = {
     "admin:hardship_screeningrule_changelist": get(None,              "login login 200   200   200"),
     "admin:hardship_screeningrule_delete": get("screeningrule",       "login login 403   403   403"),
     "admin:hardship_screeningrule_history": get("screeningrule",      "login login 200   200   200"),
+    "admin:hardship_screeningrule_simple_history": get("screeningrule_version", "login login 200   200   200"),
     "admin:hardship_warmthbatch_add": get(None,                       "login login 200   200   200"),
     "admin:hardship_warmthbatch_change": get("warmthbatch",           "login login login 200   302   200   200   200   login login"),
     "admin:hardship_warmthbatch_changelist": get(None,                "login login login 200   200   200   200   200   login login"),
@@ -228,7 +233,8 @@ MATRIX: dict[str, Row] = {
     "admin:members_enterprise_change": get("enterprise",              "login login 200   302   200"),
     "admin:members_enterprise_changelist": get(None,                  "login login 200   200   200"),
     "admin:members_enterprise_delete": get("enterprise",              "login login 200   302   200"),
-    "admin:members_enterprise_history": get("enterprise",             "login login 200   302   200"),
+    "admin:members_enterprise_history": get("enterprise",             "login login 200   403   200"),
+    "admin:members_enterprise_simple_history": get("enterprise_version", "login login 200   404   200"),
     "admin:members_member_add": get(None,                             "login login 403   403   403"),
     "admin:members_member_change": get("member",                      "login login login 200   302   200   200   200   login login"),
     "admin:members_member_changelist": get(None,                      "login login login 200   200   200   200   200   login login"),
@@ -252,7 +258,8 @@ MATRIX: dict[str, Row] = {
     "admin:members_station_change": get("station",                    "login login 200   302   200"),
     "admin:members_station_changelist": get(None,                     "login login 200   200   200"),
     "admin:members_station_delete": get("station",                    "login login 200   302   200"),
-    "admin:members_station_history": get("station",                   "login login 200   302   200"),
+    "admin:members_station_history": get("station",                   "login login 200   403   200"),
+    "admin:members_station_simple_history": get("station_version",    "login login 200   404   200"),
     "admin:members_transfer_add": get(None,                           "login login 403   403   403"),
     "admin:members_transfer_change": get("transfer",                  "login login login 200   200   200   200   200   login login"),
     "admin:members_transfer_changelist": get(None,                    "login login login 200   200   200   200   200   login login"),
@@ -268,18 +275,21 @@ MATRIX: dict[str, Row] = {
     "admin:members_user_change": get("user",                          "login login login 200   302   200   200   200   login login"),
     "admin:members_user_changelist": get(None,                        "login login login 200   200   200   200   200   login login"),
     "admin:members_user_delete": get("user",                          "login login login 200   302   200   200   200   login login"),
-    "admin:members_user_history": get("user",                         "login login login 200   302   200   200   200   login login"),
+    "admin:members_user_history": get("user",                         "login login login 200   403   200   200   200   login login"),
+    "admin:members_user_simple_history": get("user_version",          "login login login 200   404   200   200   200   login login"),
     # --- vouchers ---------------------------------------------------------------------------------------
     "admin:vouchers_campaign_add": get(None,                          "login login 200   200   200"),
     "admin:vouchers_campaign_change": get("campaign",                 "login login 200   200   200"),
     "admin:vouchers_campaign_changelist": get(None,                   "login login 200   200   200"),
     "admin:vouchers_campaign_delete": get("campaign",                 "login login 403   403   403"),
     "admin:vouchers_campaign_history": get("campaign",                "login login 200   200   200"),
+    "admin:vouchers_campaign_simple_history": get("campaign_version", "login login 200   200   200"),
     "admin:vouchers_campaigntemplate_add": get(None,                  "login login 200   200   200"),
     "admin:vouchers_campaigntemplate_change": get("campaigntemplate", "login login 200   200   200"),
     "admin:vouchers_campaigntemplate_changelist": get(None,           "login login 200   200   200"),
     "admin:vouchers_campaigntemplate_delete": get("campaigntemplate", "login login 200   200   200"),
     "admin:vouchers_campaigntemplate_history": get("campaigntemplate", "login login 200   200   200"),
+    "admin:vouchers_campaigntemplate_simple_history": get("campaigntemplate_version", "login login 200   200   200"),
     "admin:vouchers_figures": get(None,                               "login login 200   200   200"),
     "admin:vouchers_figures_export": get(None,                        "login login 200   200   200"),
     "admin:vouchers_fraud": get(None,                                 "login login login 200   200   200   200   200   login login"),
@@ -288,6 +298,7 @@ MATRIX: dict[str, Row] = {
     "admin:vouchers_merchant_changelist": get(None,                   "login login login 200   200   200   200   200   login login"),
     "admin:vouchers_merchant_delete": get("merchant",                 "login login login 403   403   403   403   403   login login"),
     "admin:vouchers_merchant_history": get("merchant",                "login login login 200   200   200   200   200   login login"),
+    "admin:vouchers_merchant_simple_history": get("merchant_version", "login login login 200   200   200   200   200   login login"),
     "admin:vouchers_redemption_add": get(None,                        "login login 403   403   403"),
     "admin:vouchers_redemption_change": get("redemption",             "login login login 200   200   200   200   200   login login"),
     "admin:vouchers_redemption_changelist": get(None,                 "login login login 200   200   200   200   200   login login"),
@@ -309,6 +320,7 @@ MATRIX: dict[str, Row] = {
     "admin:vouchers_vouchersettings_changelist": get(None,            "login login 302   302   302"),
     "admin:vouchers_vouchersettings_delete": get("vouchersettings",   "login login 403   403   403"),
     "admin:vouchers_vouchersettings_history": get("vouchersettings",  "login login 200   200   200"),
+    "admin:vouchers_vouchersettings_simple_history": get("vouchersettings_version", "login login 200   200   200"),
     # --- The API (columns: API) -------------------------------------------------------------------------
     "api-docs": get(None,                                             "200   200   200   200   200"),
     "api-hardship-outbound": api_get(None,                            "401   401   401   401   401   401   401   401   403   403   403   404   403   404", "period=2025-03"),
@@ -426,6 +438,11 @@ class World:
     def union(self):
         return {"object_id": self.t.tree.g1.pk}
 
+    def version(self, model, object_id: int) -> dict:
+        """The URL arguments of the latest version of a row in its history."""
+        record = model.history.filter(**{model._meta.pk.attname: object_id}).latest()
+        return {"args": [object_id, record.history_id]}
+
     @functools.cached_property
     def union_history(self):
         record = self.t.tree.g1.history.latest()
@@ -438,6 +455,12 @@ class World:
         return {"object_id": EnterpriseFactory(union=self.t.tree.g1).pk}
 
     @functools.cached_property
+    def enterprise_version(self):
+        from members.models import Enterprise
+
+        return self.version(Enterprise, self.enterprise["object_id"])
+
+    @functools.cached_property
     def station_obj(self):
         from tests.factories import StationFactory
 
@@ -446,6 +469,12 @@ class World:
     @functools.cached_property
     def station(self):
         return {"object_id": self.station_obj.pk}
+
+    @functools.cached_property
+    def station_version(self):
+        from members.models import Station
+
+        return self.version(Station, self.station_obj.pk)
 
     @functools.cached_property
     def station_code(self):
@@ -509,6 +538,12 @@ class World:
         return {"object_id": StaffFactory(username="g1clerk", union=self.t.tree.g1).pk}
 
     @functools.cached_property
+    def user_version(self):
+        from members.models import User
+
+        return self.version(User, self.user["object_id"])
+
+    @functools.cached_property
     def user_id(self):
         return {"id": self.user["object_id"]}
 
@@ -555,6 +590,18 @@ class World:
     @functools.cached_property
     def group(self):
         return {"object_id": Group.objects.create(name="hardship staff").pk}
+
+    @functools.cached_property
+    def group_version(self):
+        return self.version(Group, self.group["object_id"])
+
+    @functools.cached_property
+    def agency_version(self):
+        from core.models import Agency
+
+        agency = Agency.objects.get(pk=self.agency["object_id"])
+        agency.save()  # the agencies of the fixtures were made by a migration, before their history
+        return self.version(Agency, agency.pk)
 
     @functools.cached_property
     def accessattempt(self):
@@ -620,6 +667,24 @@ class World:
         from hardship.models import HardshipSettings
 
         return {"object_id": HardshipSettings.get().pk}
+
+    @functools.cached_property
+    def screeningrule_version(self):
+        from hardship.models import ScreeningRule
+
+        return self.version(ScreeningRule, self.screeningrule["object_id"])
+
+    @functools.cached_property
+    def localstandard_version(self):
+        from hardship.models import LocalStandard
+
+        return self.version(LocalStandard, self.localstandard["object_id"])
+
+    @functools.cached_property
+    def hardshipsettings_version(self):
+        from hardship.models import HardshipSettings
+
+        return self.version(HardshipSettings, self.hardshipsettings["object_id"])
 
     @functools.cached_property
     def candidate(self):
@@ -720,6 +785,24 @@ class World:
         return {"object_id": self.campaign_obj.pk}
 
     @functools.cached_property
+    def merchant_version(self):
+        from vouchers.models import Merchant
+
+        return self.version(Merchant, self.merchant["object_id"])
+
+    @functools.cached_property
+    def campaigntemplate_version(self):
+        from vouchers.models import CampaignTemplate
+
+        return self.version(CampaignTemplate, self.campaigntemplate["object_id"])
+
+    @functools.cached_property
+    def campaign_version(self):
+        from vouchers.models import Campaign
+
+        return self.version(Campaign, self.campaign["object_id"])
+
+    @functools.cached_property
     def campaign_pk(self):
         return {"pk": self.campaign_obj.pk}
 
@@ -762,6 +845,12 @@ class World:
         from vouchers.models import VoucherSettings
 
         return {"object_id": VoucherSettings.get().pk}
+
+    @functools.cached_property
+    def vouchersettings_version(self):
+        from vouchers.models import VoucherSettings
+
+        return self.version(VoucherSettings, self.vouchersettings["object_id"])
 
 
 def merchant_key(merchant, scopes=("vouchers:redeem",)) -> str:
