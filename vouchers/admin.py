@@ -17,8 +17,7 @@ from core.admin_kit import MAX_ACTION_ROWS, LargeTableMixin, ReadOnlyMixin, Reas
 from core.errors import ServiceError
 from core.sms import mask_mobile
 from members.models import EmploymentForm
-from vouchers import admin_views
-from vouchers.merchants import merchant_api_key_create, merchant_approve, merchant_suspend
+from vouchers import admin_views, selectors, services
 from vouchers.models import (
     Campaign,
     CampaignTemplate,
@@ -65,7 +64,7 @@ class MerchantAdmin(ReasonActionsMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Approve the selected merchants"), permissions=["change"])
     def approve(self, request, queryset):
-        self.run_each(request, queryset, lambda m: merchant_approve(merchant=m, actor=request.user))
+        self.run_each(request, queryset, lambda m: services.merchant_approve(merchant=m, actor=request.user))
 
     @admin.action(description=_("Suspend the selected merchants"), permissions=["change"])
     def suspend(self, request, queryset):
@@ -74,7 +73,7 @@ class MerchantAdmin(ReasonActionsMixin, admin.ModelAdmin):
             queryset,
             action="suspend",
             title=gettext("Suspend merchants"),
-            run=lambda m, reason: merchant_suspend(merchant=m, actor=request.user, reason=reason),
+            run=lambda m, reason: services.merchant_suspend(merchant=m, actor=request.user, reason=reason),
             missing=gettext("Give a reason for suspending the merchant."),
         )
 
@@ -85,7 +84,7 @@ class MerchantAdmin(ReasonActionsMixin, admin.ModelAdmin):
             self.message_user(request, gettext("Select exactly one merchant."), messages.WARNING)
             return None
         try:
-            key, secret = merchant_api_key_create(merchant=merchants[0], actor=request.user, name="admin")
+            key, secret = services.merchant_api_key_create(merchant=merchants[0], actor=request.user, name="admin")
         except ServiceError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return None
@@ -177,26 +176,18 @@ class CampaignAdmin(ServiceActionsMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Schedule the selected campaigns"), permissions=["change"])
     def schedule(self, request, queryset):
-        from vouchers import services
-
         self.run_each(request, queryset, lambda c: services.campaign_schedule(campaign=c, actor=request.user))
 
     @admin.action(description=_("Close the selected campaigns"), permissions=["change"])
     def close(self, request, queryset):
-        from vouchers import services
-
         self.run_each(request, queryset, lambda c: services.campaign_close(campaign=c, actor=request.user))
 
     @admin.action(description=_("Run the draw of the selected campaigns"), permissions=["change"])
     def draw(self, request, queryset):
-        from vouchers import draws
-
-        self.run_each(request, queryset, lambda c: draws.draw_run(campaign=c, actor=request.user))
+        self.run_each(request, queryset, lambda c: services.draw_run(campaign=c, actor=request.user))
 
     @admin.action(description=_("Settle the selected campaigns"), permissions=["change"])
     def settle(self, request, queryset):
-        from vouchers import services
-
         self.run_each(request, queryset, lambda c: services.campaign_settle(campaign=c, actor=request.user))
 
     def get_urls(self):
@@ -320,20 +311,16 @@ class SettlementAdmin(ServiceActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Mark the selected settlements paid"), permissions=["mark_paid"])
     def mark_paid(self, request, queryset):
-        from vouchers import settlement
-
-        self.run_each(request, queryset, lambda s: settlement.settlement_mark_paid(settlement=s, actor=request.user))
+        self.run_each(request, queryset, lambda s: services.settlement_mark_paid(settlement=s, actor=request.user))
 
     @admin.action(description=_("Export the month of the selected settlements to XLSX"), permissions=["export"])
     def export_xlsx(self, request, queryset):
-        from vouchers import settlement
-
         months = sorted(set(queryset.values_list("month", flat=True)[: MAX_ACTION_ROWS + 1]))
         if len(months) != 1:
             self.message_user(request, gettext("Select settlements of one month."), messages.WARNING)
             return None
         try:
-            data = settlement.settlement_export_xlsx(month=months[0])
+            data = selectors.settlement_export_xlsx(month=months[0])
         except ServiceError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return None

@@ -27,7 +27,9 @@ def test_it_schedules_a_valid_draft_and_fills_its_stock(
     draft, city_staff, django_capture_on_commit_callbacks, monkeypatch
 ):
     prepared = []
-    monkeypatch.setattr("vouchers.claims.campaign_prepare", lambda *, campaign: prepared.append(campaign.pk))
+    monkeypatch.setattr(
+        "vouchers.services.campaigns.campaign_prepare", lambda *, campaign: prepared.append(campaign.pk)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         services.campaign_schedule(campaign=draft, actor=city_staff)
     draft.refresh_from_db()

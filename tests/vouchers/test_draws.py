@@ -9,8 +9,8 @@ from core.errors import ServiceError
 from core.models import AuditEntry
 from members.models import Member
 from tests.vouchers.test_claims import new_campaign, new_member
-from vouchers.draws import draw_register, draw_run, draw_winners
 from vouchers.models import Campaign, DrawEntry, Voucher
+from vouchers.services.draws import draw_register, draw_run, draw_winners
 
 
 def _close(campaign: Campaign) -> Campaign:

@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 
 from core.errors import ServiceError
 from tests.factories import MemberFactory, StaffFactory
-from vouchers import reports
 from vouchers.models import Campaign, Merchant, Redemption, RedemptionItem, Voucher
+from vouchers.selectors import reports
 
 D = Decimal
 BUDGET = D("10000")

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import UserFactory
-from vouchers.claims import ClaimResult, campaign_prepare
 from vouchers.models import Redemption, RedemptionItem, Voucher
+from vouchers.services import ClaimResult, campaign_prepare
 
 DISABLED = re.compile(r"\sdisabled(?=[\s>])")
 
@@ -159,7 +159,7 @@ def test_the_claim_partial_shows_each_refusal(member_client, campaign_factory, m
         calls.append((campaign_id, member.pk, ip))
         return ClaimResult(outcome=outcome, message=f"answer {outcome}")
 
-    monkeypatch.setattr("vouchers.claims.voucher_claim", fake_claim)
+    monkeypatch.setattr("vouchers.services.voucher_claim", fake_claim)
     response = member_client.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true", REMOTE_ADDR="10.1.2.3")
 
     assert response.status_code == 200
@@ -171,14 +171,14 @@ def test_the_claim_partial_shows_each_refusal(member_client, campaign_factory, m
 
 
 def test_a_failed_claim_write_answers_with_a_message_not_an_error_page(member_client, campaign_factory, monkeypatch):
-    from members.services import ServiceError
+    from core.errors import ServiceError
 
     campaign = campaign_factory()
 
     def failing_claim(**kwargs):
         raise ServiceError("claim_failed", "write failed, nothing taken")
 
-    monkeypatch.setattr("vouchers.claims.voucher_claim", failing_claim)
+    monkeypatch.setattr("vouchers.services.voucher_claim", failing_claim)
     response = member_client.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     html = response.content.decode()

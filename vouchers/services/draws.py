@@ -22,8 +22,9 @@ from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
 from core.services import audit_log, notification_send, recipients_language
-from vouchers.claims import DbSoldOut, campaign_facts, member_is_eligible, members_at_month_limit, voucher_insert
 from vouchers.models import Campaign, Distribution, DrawEntry
+from vouchers.services.claim_facts import campaign_facts
+from vouchers.services.claims import DbSoldOut, member_is_eligible, members_at_month_limit, voucher_insert
 
 
 def draw_winners(member_ids, k: int, seed: str) -> list[int]:
