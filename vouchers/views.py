@@ -73,6 +73,9 @@ def campaign(request, pk: int):
     campaign = _campaign_or_404(request, pk)
     services.claimant_remember(request.user, request.member)  # the claim button then reads no member row
     now = timezone.now()
+    window = services.claim_window(
+        state=campaign.state, opens_at=campaign.claim_opens_at, closes_at=campaign.claim_closes_at, now=now
+    )
     context = {
         "tab": "home",
         "campaign": campaign,
@@ -84,10 +87,10 @@ def campaign(request, pk: int):
         "is_draw": campaign.distribution == Distribution.DRAW,
         "registered": campaign.distribution == Distribution.DRAW
         and selectors.draw_registered(campaign, request.member),
-        "before_window": now < campaign.claim_opens_at,
-        "after_window": now >= campaign.claim_closes_at
-        or campaign.state in (Campaign.State.CLOSED, Campaign.State.SETTLED),
-        "sold_out": campaign.state == Campaign.State.SOLD_OUT,
+        # The claim's own rule (services.claim_window), so the page says what a claim would answer.
+        "before_window": window == "not_open",
+        "after_window": window == "closed",
+        "sold_out": window == "sold_out",
         "stock_hint": selectors.campaign_stock_hint(campaign.pk),
         "now": now,
     }

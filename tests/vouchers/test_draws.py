@@ -55,6 +55,18 @@ def test_it_refuses_registration_outside_the_window(member):
     assert exc.value.code == "closed"
 
 
+def test_it_refuses_registration_for_a_draw_closed_by_staff_before_its_window_as_closed(member):
+    # Registration used to call a closed campaign "not opened yet" before its opening time; it now
+    # follows the claim's window rule (vouchers.services.claims.claim_window): closed is closed.
+    campaign = new_campaign(distribution="draw", claim_opens_at=timezone.now() + dt.timedelta(hours=1))
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.CLOSED)
+    campaign.refresh_from_db()
+    with pytest.raises(ServiceError) as exc:
+        draw_register(campaign=campaign, member=member)
+    assert exc.value.code == "closed"
+    assert not DrawEntry.objects.exists()
+
+
 def test_it_refuses_a_first_come_campaign(member):
     with pytest.raises(ServiceError) as exc:
         draw_register(campaign=new_campaign(), member=member)
