@@ -17,11 +17,12 @@ import re
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -172,10 +173,6 @@ class ScopedHistoryMixin:
         return True
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        from django.contrib.admin.utils import unquote
-        from django.core.exceptions import PermissionDenied
-        from django.http import Http404
-
         if request.method != "GET":
             raise PermissionDenied
         obj = self.get_object(request, unquote(object_id))

@@ -7,6 +7,8 @@ has them all; staff without them are refused (403). Actions are doors to the ser
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.translation import gettext
@@ -143,8 +145,6 @@ class CampaignAdmin(ServiceActionsMixin, admin.ModelAdmin):
     form = RulesForm
 
     def get_queryset(self, request):
-        from django.db.models import F
-
         # The stock taken is the claimed count: no COUNT over the vouchers per row.
         return super().get_queryset(request).annotate(claimed_n=F("total_stock") - F("remaining"))
 
@@ -356,8 +356,6 @@ class VoucherSettingsAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_or_change_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         obj = VoucherSettings.get()
         return HttpResponseRedirect(reverse("admin:vouchers_vouchersettings_change", args=[obj.pk]))

@@ -122,3 +122,10 @@ def worker_user_for_mobile(mobile: str) -> User:
             user.save(update_fields=["password"])
         Member.objects.filter(mobile=mobile, user__isnull=True).update(user=user)
     return user
+
+
+def sms_codes_purge_expired() -> int:
+    """Delete login codes that expired more than a day ago (a day's failures stay countable);
+    return how many. Idempotent."""
+    deleted, _deleted_by_model = SmsCode.objects.filter(expires_at__lt=timezone.now() - dt.timedelta(days=1)).delete()
+    return deleted
