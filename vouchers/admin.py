@@ -162,12 +162,7 @@ class CampaignAdmin(ServiceActionsMixin, admin.ModelAdmin):
         return (*self.get_fields(request, obj), "state", "remaining", "template", "month", "draw_seed", "drawn_at")
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.remaining = obj.total_stock
-            obj.created_by = request.user
-        elif obj.state == Campaign.State.DRAFT and "total_stock" in form.changed_data:
-            obj.remaining = obj.total_stock
-        super().save_model(request, obj, form, change)
+        services.campaign_draft_save(campaign=obj, actor=request.user, created=not change, changed=form.changed_data)
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.state != Campaign.State.DRAFT:

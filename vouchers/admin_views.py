@@ -61,14 +61,7 @@ def figures_page(model_admin, request) -> TemplateResponse:
         "categories": [{"name": c["label"], "value": float(c["face_value_used"])} for c in categories],
         "labels": {"claimed": gettext("Claimed"), "used": gettext("Used")},
     }
-    totals = {
-        "claimed": sum(r["claimed"] for r in rows),
-        "used": sum(r["used"] for r in rows),
-        "face": sum((r["face_value_used"] for r in rows), reports.ZERO),
-        "orders": sum((r["order_value"] for r in rows), reports.ZERO),
-    }
-    totals["rate"] = reports.redemption_rate(totals["used"], totals["claimed"])
-    totals["leverage"] = reports.leverage(totals["orders"], totals["face"])
+    totals = reports.figures_totals(rows)
     return render(
         model_admin,
         request,

@@ -16,6 +16,7 @@ The public names are re-exported here; the reads are in ``vouchers.selectors``.
 from vouchers.services.campaigns import (
     campaign_close,
     campaign_close_due,
+    campaign_draft_save,
     campaign_open_due,
     campaign_schedule,
     campaign_settle,
@@ -48,6 +49,7 @@ __all__ = [
     "Claimant",
     "campaign_close",
     "campaign_close_due",
+    "campaign_draft_save",
     "campaign_open_due",
     "campaign_prepare",
     "campaign_schedule",

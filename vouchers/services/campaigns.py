@@ -54,6 +54,20 @@ def _validate_for_schedule(campaign: Campaign) -> None:
         raise ServiceError("merchants", _("Choose at least one merchant category or merchant that accepts it."))
 
 
+def campaign_draft_save(*, campaign: Campaign, actor, created: bool, changed: list[str]) -> Campaign:
+    """Save a campaign staff added or edited (its rules come from the admin's form): a new one is
+    theirs with its whole stock left, and a draft whose total stock changed has its whole stock left
+    again. Once scheduled a campaign's rules are fixed (the admin shows them read-only) and its
+    stock is the claims'."""
+    if created:
+        campaign.remaining = campaign.total_stock
+        campaign.created_by = actor
+    elif campaign.state == Campaign.State.DRAFT and "total_stock" in changed:
+        campaign.remaining = campaign.total_stock
+    campaign.save()
+    return campaign
+
+
 def campaign_schedule(*, campaign: Campaign, actor) -> Campaign:
     """Draft → scheduled: check the rules, fill the stock, and load it into Redis once committed."""
     with transaction.atomic():
