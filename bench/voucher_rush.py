@@ -135,8 +135,8 @@ def setup(args) -> tuple[list[str], dict[str, int]]:
         items = list(cached.items())
         for start in range(0, len(items), 5000):
             cache.set_many(dict(items[start : start + 5000]), timeout=86400)
-        # and the member facts the campaign page caches for the claim (vouchers.claims.claimant_remember)
-        from vouchers.claims import CLAIMANT_TTL, _claimant_key
+        # and the member facts the campaign page caches for the claim (vouchers.services.claimant_remember)
+        from vouchers.services.claim_facts import CLAIMANT_TTL, _claimant_key
 
         rows = Member.objects.filter(pk__in=ids).values_list(
             "user_id", "pk", "status", "union__path", "employment_form"
@@ -164,8 +164,8 @@ def make_campaign(args, path: str) -> int:
     from django.test import override_settings
     from django.utils import timezone
 
-    from vouchers.claims import campaign_prepare
     from vouchers.models import Campaign
+    from vouchers.services import campaign_prepare
 
     now = timezone.now()
     campaign = Campaign.objects.create(

@@ -8,6 +8,7 @@ its owners to keys itself, and tells core two things in its AppConfig.ready:
   suspended merchant's key). A key failing any check is refused as revoked.
 """
 
+import hmac
 from collections.abc import Callable
 
 from django.utils import timezone
@@ -73,8 +74,6 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid API key."), code="invalid_key")
         _prefix, key_id, secret = parts
         key = ApiKey.objects.select_related("agency").filter(key_id=key_id).first()
-        import hmac
-
         if key is None or not hmac.compare_digest(key.key_hash, ApiKey.digest(secret)):
             raise exceptions.AuthenticationFailed(_("Invalid API key."), code="invalid_key")
         if not key_usable(key):

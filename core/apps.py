@@ -7,4 +7,5 @@ class CoreConfig(AppConfig):
     verbose_name = _("Portal services")
 
     def ready(self):
+        # Inside ready(): the checks read the settings and models once the registry is loaded.
         from core import checks  # noqa: F401 - registers the system checks

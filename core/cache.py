@@ -8,6 +8,7 @@ connection from the pool per command), so one per pool is enough.
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from django.db import connection, transaction
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
@@ -40,8 +41,6 @@ def drop_now_and_on_commit(drop) -> None:
     old one and may cache it again, for the whole TTL. The second run, after COMMIT, removes that.
     Outside a transaction the save has already committed and once is enough.
     """
-    from django.db import connection, transaction
-
     drop()
     if connection.in_atomic_block:
         transaction.on_commit(drop)

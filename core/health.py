@@ -1,8 +1,11 @@
 """/healthz: the state of the database, Redis and Celery."""
 
+import redis
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+
+from unionportal.celery import app
 
 
 def _database() -> str:
@@ -17,8 +20,6 @@ def _database() -> str:
 def _redis() -> str:
     if not settings.REDIS_URL:
         return "not configured"
-    import redis
-
     try:
         redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1).ping()
         return "ok"
@@ -29,8 +30,6 @@ def _redis() -> str:
 def _celery() -> str:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "eager"
-    from unionportal.celery import app
-
     try:
         replies = app.control.ping(timeout=0.5)
     except Exception as exc:  # noqa: BLE001

@@ -44,7 +44,7 @@ def hit_all(limits: list[tuple[str, str]]) -> bool:
 
 def redis_counters(limits: list[tuple[str, str]]) -> list[tuple[str, int, int]]:
     """(Redis key, limit, seconds) of each (bucket, rate), for a Lua script that counts the hits
-    itself in the same round trip as its own work (see vouchers.redis_stock.CLAIM_LUA)."""
+    itself in the same round trip as its own work (see vouchers.services.redis_stock.CLAIM_LUA)."""
     counters = []
     for bucket, rate in limits:
         limit, period = parse_rate(rate)

@@ -3,12 +3,17 @@
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.db import models, transaction
-from django.utils import timezone
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.api_auth import known_scopes
 from core.errors import ServiceError
-from core.models import Agency, ApiKey, AuditEntry
+from core.models import Agency, ApiKey, AuditEntry, Notification
+from core.sms import send_sms
+from core.tasks import deliver_notification
 
 
 def _jsonable(value: Any) -> Any:
@@ -60,9 +65,6 @@ def recipients_language():
     per user, so notifications are written in the portal's language (settings.LANGUAGE_CODE,
     Chinese), for workers and staff alike. Use it around the `_()` calls that build the texts.
     """
-    from django.conf import settings
-    from django.utils import translation
-
     return translation.override(settings.LANGUAGE_CODE)
 
 
@@ -81,12 +83,41 @@ def notification_send(
     Strings should already be in the recipient's language: build them inside `recipients_language()`.
     `dedupe_key` makes delivery idempotent when a task is retried.
     """
-    from core.tasks import deliver_notification
-
     payload = {"kind": kind, "title": str(title), "body": str(body), "link": link, "sms": sms}
     for rid in recipient_ids:
         key = f"{dedupe_key}:{rid}" if dedupe_key else ""
         transaction.on_commit(lambda rid=rid, key=key: deliver_notification.delay(rid, payload, key))
+
+
+def notification_deliver(*, recipient_id: int, payload: dict, dedupe_key: str = "") -> int | None:
+    """Put a notification in the inbox and, if asked and the recipient has a mobile, send an SMS;
+    return the notification's id (None when the recipient is gone). Run by the task that
+    `notification_send` queues.
+
+    Idempotent: a retried delivery with the same dedupe key creates nothing new and sends no
+    second SMS.
+    """
+    user = get_user_model().objects.filter(pk=recipient_id).first()
+    if user is None:
+        return None
+    try:
+        with transaction.atomic():
+            note = Notification.objects.create(
+                recipient=user,
+                kind=payload["kind"],
+                title=payload["title"][:200],
+                body=payload.get("body", ""),
+                link=payload.get("link", ""),
+                dedupe_key=dedupe_key or None,
+            )
+    except IntegrityError:
+        note = Notification.objects.get(dedupe_key=dedupe_key)
+    if payload.get("sms") and getattr(user, "mobile", None) and note.sms_sent_at is None:
+        # Claim the SMS with a conditional update so two deliveries never both send it.
+        claimed = Notification.objects.filter(pk=note.pk, sms_sent_at__isnull=True).update(sms_sent_at=timezone.now())
+        if claimed == 1:
+            send_sms(user.mobile, f"{note.title} {note.body}".strip())
+    return note.pk
 
 
 def api_key_validate(
@@ -100,8 +131,6 @@ def api_key_validate(
     (`other_owner`, e.g. vouchers' merchants). Its scopes are at least one, each registered by an
     app (`core.api_auth.register_scopes`); its name is at most 100 characters.
     """
-    from core.api_auth import known_scopes
-
     if agency is None and not other_owner:
         raise ServiceError("owner_required", _("Choose the partner agency the key is for."))
     if agency is not None and other_owner:
@@ -166,8 +195,6 @@ def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
 
 def notifications_mark_read(*, user, ids: Iterable[int]) -> int:
     """Mark the user's own notifications among `ids` read; return how many changed."""
-    from core.models import Notification
-
     return Notification.objects.filter(recipient=user, pk__in=list(ids), read_at__isnull=True).update(
         read_at=timezone.now()
     )

@@ -53,8 +53,8 @@ from core.services import audit_log
 from hardship import pushformats
 from hardship.models import DataPush, PushRow
 from hardship.pushformats import RowRejected
-from members.imports import xlsx_records
 from members.models import Member
+from members.services.import_files import xlsx_records
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
 from hardship.models import FundLine, PushKind
-from members.imports import parse_date
+from members.services.import_checks import parse_date
 from members.validators import ID_CHECK, ID_WEIGHTS, PROVINCES, normalize_digits, normalize_id_number, parse_id_number
 
 PERIOD_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2]|Q[1-4])", re.ASCII)

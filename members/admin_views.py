@@ -19,8 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from core.errors import ServiceError
-from members.imports import members_import, template_csv
 from members.selectors import participation_rates
+from members.services import members_import, template_csv
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 UPLOAD_TTL_SECONDS = 24 * 3600

@@ -7,6 +7,7 @@ class MembersConfig(AppConfig):
     verbose_name = _("Membership")
 
     def ready(self):
+        # Inside ready(): these modules import models, which load only once the registry is ready.
         from core.admin_kit import admin_hooks_register
         from core.api_auth import register_scopes
         from members import auth  # noqa: F401 - connects the cache invalidation of workers' user rows

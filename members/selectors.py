@@ -3,7 +3,7 @@
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from members.models import Member, MembershipApplication, MutualAidEnrolment, SmsCode, Station, Transfer, Union
+from members.models import Member, MembershipApplication, MutualAidEnrolment, SmsCode, Station, Transfer, Union, User
 
 
 def user_can_manage(user, union: Union) -> bool:
@@ -152,3 +152,13 @@ def sms_code_failures_today(mobile: str) -> int:
     midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     failures = SmsCode.objects.filter(mobile=mobile, created_at__gte=midnight).aggregate(n=Sum("attempts"))["n"]
     return failures or 0
+
+
+def union_staff_ids(union: Union) -> list[int]:
+    """Staff who can act for `union`: its own staff, else the nearest ancestor's."""
+    ids: list[int] = []
+    node: Union | None = union
+    while node is not None and not ids:
+        ids = list(User.objects.filter(union=node, is_staff=True, is_active=True).values_list("pk", flat=True))
+        node = node.parent
+    return ids

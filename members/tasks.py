@@ -1,13 +1,12 @@
-import datetime as dt
+"""Celery tasks of the members app: doors that run a service (imported inside the task, as HackSoft
+does: a service may import this module to queue a task). Idempotent."""
 
 from celery import shared_task
-from django.utils import timezone
-
-from members.models import SmsCode
 
 
 @shared_task(time_limit=120)
 def purge_expired_sms_codes() -> int:
-    """Delete login codes that expired more than a day ago. Idempotent."""
-    deleted, _ = SmsCode.objects.filter(expires_at__lt=timezone.now() - dt.timedelta(days=1)).delete()
-    return deleted
+    """Delete login codes that expired more than a day ago; return how many."""
+    from members.services.sms_login import sms_codes_purge_expired
+
+    return sms_codes_purge_expired()

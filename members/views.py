@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.errors import ServiceError
 from core.ratelimit import client_ip
 from core.sms import mask_mobile
 from members import posters, selectors, services
@@ -94,7 +95,7 @@ def login_view(request):
         if form.is_valid():
             try:
                 user = _sms_authenticate(request, form.cleaned_data["mobile"], form.cleaned_data["sms_code"])
-            except services.ServiceError as exc:
+            except ServiceError as exc:
                 error = exc.message
             else:
                 if user is not None:
@@ -112,7 +113,7 @@ def login_code(request):
     mobile = normalize_mobile(request.POST.get("mobile", ""))
     try:
         services.sms_code_send(mobile=mobile, ip=client_ip(request))
-    except services.ServiceError as exc:
+    except ServiceError as exc:
         return render(request, "members/_code_result.html", {"ok": False, "message": exc.message, "code": exc.code})
     message = _("A code was sent to %(mobile)s. It is valid for %(minutes)d minutes.") % {
         "mobile": mask_mobile(mobile),
@@ -188,7 +189,7 @@ def join(request, station_code: str | None = None):
                 # The SMS code proves the mobile number and logs the worker in.
                 try:
                     worker = _sms_authenticate(request, data["mobile"], data["sms_code"])
-                except services.ServiceError as exc:
+                except ServiceError as exc:
                     form.add_error("sms_code", exc.message)
                 else:
                     if worker is None:
@@ -217,7 +218,7 @@ def join(request, station_code: str | None = None):
                         station=station,
                         privacy_consent=data["privacy_consent"],
                     )
-                except services.ServiceError as exc:
+                except ServiceError as exc:
                     error = exc.message
                 else:
                     messages.success(request, _("Your application was submitted."))
@@ -292,7 +293,7 @@ def transfer(request):
                     reason=form.cleaned_data["reason"],
                     actor=request.user,
                 )
-            except services.ServiceError as exc:
+            except ServiceError as exc:
                 error = exc.message
             else:
                 messages.success(request, _("Your transfer request was sent."))

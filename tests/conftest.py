@@ -34,10 +34,9 @@ def _test_settings(settings):
     from django.core.cache import cache
 
     cache.clear()
-    from vouchers import claims
+    from vouchers.services import claim_facts
 
-    claims._sold_out_seen.clear()  # the process's memos of the cache's sold-out flags and facts
-    claims._facts_seen.clear()
+    claim_facts.process_memos_clear()  # the process's memos of the cache's sold-out flags and facts
     # Tasks run in-process in tests, with or without a broker; tests of the workers themselves
     # start a real worker.
     from unionportal.celery import app

@@ -7,6 +7,8 @@ has them all; staff without them are refused (403). Actions are doors to the ser
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.translation import gettext
@@ -26,8 +28,7 @@ from core.admin_kit import (
 from core.errors import ServiceError
 from core.sms import mask_mobile
 from members.models import EmploymentForm
-from vouchers import admin_views
-from vouchers.merchants import merchant_api_key_create, merchant_approve, merchant_suspend
+from vouchers import admin_views, selectors, services
 from vouchers.models import (
     Campaign,
     CampaignTemplate,
@@ -77,7 +78,7 @@ class MerchantAdmin(ReasonActionsMixin, ScopedHistoryMixin, SimpleHistoryAdmin):
 
     @admin.action(description=_("Approve the selected merchants"), permissions=["change"])
     def approve(self, request, queryset):
-        self.run_each(request, queryset, lambda m: merchant_approve(merchant=m, actor=request.user))
+        self.run_each(request, queryset, lambda m: services.merchant_approve(merchant=m, actor=request.user))
 
     @admin.action(description=_("Suspend the selected merchants"), permissions=["change"])
     def suspend(self, request, queryset):
@@ -86,7 +87,7 @@ class MerchantAdmin(ReasonActionsMixin, ScopedHistoryMixin, SimpleHistoryAdmin):
             queryset,
             action="suspend",
             title=gettext("Suspend merchants"),
-            run=lambda m, reason: merchant_suspend(merchant=m, actor=request.user, reason=reason),
+            run=lambda m, reason: services.merchant_suspend(merchant=m, actor=request.user, reason=reason),
             missing=gettext("Give a reason for suspending the merchant."),
         )
 
@@ -97,7 +98,7 @@ class MerchantAdmin(ReasonActionsMixin, ScopedHistoryMixin, SimpleHistoryAdmin):
             self.message_user(request, gettext("Select exactly one merchant."), messages.WARNING)
             return None
         try:
-            key, secret = merchant_api_key_create(merchant=merchants[0], actor=request.user, name="admin")
+            key, secret = services.merchant_api_key_create(merchant=merchants[0], actor=request.user, name="admin")
         except ServiceError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return None
@@ -161,8 +162,6 @@ class CampaignAdmin(ServiceActionsMixin, OneVersionPerSaveMixin, SimpleHistoryAd
     form = RulesForm
 
     def get_queryset(self, request):
-        from django.db.models import F
-
         # The stock taken is the claimed count: no COUNT over the vouchers per row.
         return super().get_queryset(request).annotate(claimed_n=F("total_stock") - F("remaining"))
 
@@ -179,13 +178,8 @@ class CampaignAdmin(ServiceActionsMixin, OneVersionPerSaveMixin, SimpleHistoryAd
         # Once scheduled the rules are fixed; closing is an action.
         return (*self.get_fields(request, obj), "state", "remaining", "template", "month", "draw_seed", "drawn_at")
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.remaining = obj.total_stock
-            obj.created_by = request.user
-        elif obj.state == Campaign.State.DRAFT and "total_stock" in form.changed_data:
-            obj.remaining = obj.total_stock
-        super().save_model(request, obj, form, change)
+    def save_row(self, request, obj, form, change):
+        services.campaign_draft_save(campaign=obj, actor=request.user, created=not change, changed=form.changed_data)
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and obj.state != Campaign.State.DRAFT:
@@ -194,26 +188,18 @@ class CampaignAdmin(ServiceActionsMixin, OneVersionPerSaveMixin, SimpleHistoryAd
 
     @admin.action(description=_("Schedule the selected campaigns"), permissions=["change"])
     def schedule(self, request, queryset):
-        from vouchers import services
-
         self.run_each(request, queryset, lambda c: services.campaign_schedule(campaign=c, actor=request.user))
 
     @admin.action(description=_("Close the selected campaigns"), permissions=["change"])
     def close(self, request, queryset):
-        from vouchers import services
-
         self.run_each(request, queryset, lambda c: services.campaign_close(campaign=c, actor=request.user))
 
     @admin.action(description=_("Run the draw of the selected campaigns"), permissions=["change"])
     def draw(self, request, queryset):
-        from vouchers import draws
-
-        self.run_each(request, queryset, lambda c: draws.draw_run(campaign=c, actor=request.user))
+        self.run_each(request, queryset, lambda c: services.draw_run(campaign=c, actor=request.user))
 
     @admin.action(description=_("Settle the selected campaigns"), permissions=["change"])
     def settle(self, request, queryset):
-        from vouchers import services
-
         self.run_each(request, queryset, lambda c: services.campaign_settle(campaign=c, actor=request.user))
 
     def get_urls(self):
@@ -337,20 +323,16 @@ class SettlementAdmin(ServiceActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Mark the selected settlements paid"), permissions=["mark_paid"])
     def mark_paid(self, request, queryset):
-        from vouchers import settlement
-
-        self.run_each(request, queryset, lambda s: settlement.settlement_mark_paid(settlement=s, actor=request.user))
+        self.run_each(request, queryset, lambda s: services.settlement_mark_paid(settlement=s, actor=request.user))
 
     @admin.action(description=_("Export the month of the selected settlements to XLSX"), permissions=["export"])
     def export_xlsx(self, request, queryset):
-        from vouchers import settlement
-
         months = sorted(set(queryset.values_list("month", flat=True)[: MAX_ACTION_ROWS + 1]))
         if len(months) != 1:
             self.message_user(request, gettext("Select settlements of one month."), messages.WARNING)
             return None
         try:
-            data = settlement.settlement_export_xlsx(month=months[0])
+            data = selectors.settlement_export_xlsx(month=months[0])
         except ServiceError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return None
@@ -386,8 +368,6 @@ class VoucherSettingsAdmin(ScopedHistoryMixin, SimpleHistoryAdmin):
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_or_change_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         obj = VoucherSettings.get()
         return HttpResponseRedirect(reverse("admin:vouchers_vouchersettings_change", args=[obj.pk]))

@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core import xlsx
 from core.errors import ServiceError
-from vouchers import reports
+from vouchers import selectors, services
+from vouchers.selectors import reports
 
 
 def render(model_admin, request, template: str, **extra) -> TemplateResponse:
@@ -60,14 +61,7 @@ def figures_page(model_admin, request) -> TemplateResponse:
         "categories": [{"name": c["label"], "value": float(c["face_value_used"])} for c in categories],
         "labels": {"claimed": gettext("Claimed"), "used": gettext("Used")},
     }
-    totals = {
-        "claimed": sum(r["claimed"] for r in rows),
-        "used": sum(r["used"] for r in rows),
-        "face": sum((r["face_value_used"] for r in rows), reports.ZERO),
-        "orders": sum((r["order_value"] for r in rows), reports.ZERO),
-    }
-    totals["rate"] = reports.redemption_rate(totals["used"], totals["claimed"])
-    totals["leverage"] = reports.leverage(totals["orders"], totals["face"])
+    totals = reports.figures_totals(rows)
     return render(
         model_admin,
         request,
@@ -100,11 +94,10 @@ SIGNAL_LABELS = {
 
 def fraud_page(model_admin, request) -> TemplateResponse:
     _require(request, "vouchers.view_redemption")
-    from vouchers import fraud
-
     since = timezone.now() - dt.timedelta(days=7)
     signals = [
-        {**s, "label": SIGNAL_LABELS.get(s.get("kind"), s.get("kind", ""))} for s in fraud.fraud_signals(since=since)
+        {**s, "label": SIGNAL_LABELS.get(s.get("kind"), s.get("kind", ""))}
+        for s in selectors.fraud_signals(since=since)
     ]
     return render(
         model_admin, request, "admin/vouchers/fraud.html", title=gettext("Fraud signals"), since=since, signals=signals
@@ -122,14 +115,12 @@ class MonthForm(forms.Form):
 
 def settlement_build_page(model_admin, request):
     _require(request, "vouchers.add_settlement")
-    from vouchers import settlement
-
     last = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     form = MonthForm(request.POST or None, initial={"month": last})
     if request.method == "POST" and form.is_valid():
         month = form.cleaned_data["month"]
         try:
-            result = settlement.settlement_build(month=month, actor=request.user)
+            result = services.settlement_build(month=month, actor=request.user)
         except ServiceError as exc:
             form.add_error(None, exc.message)
         else:

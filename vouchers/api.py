@@ -20,8 +20,6 @@ from core.api_auth import ApiKeyAuthentication, scope_required
 from core.api_errors import error_responses
 from core.models import ApiKey
 from core.throttles import ApiKeyRateThrottle
-from vouchers import redemption
-from vouchers.merchants import REDEEM_SCOPE
 from vouchers.models import Redemption
 from vouchers.selectors import merchant_of_key
 from vouchers.serializers import (
@@ -31,6 +29,7 @@ from vouchers.serializers import (
     RefundOutputSerializer,
     VoucherCheckOutputSerializer,
 )
+from vouchers.services import REDEEM_SCOPE, redemption
 
 TAGS = ["vouchers"]
 

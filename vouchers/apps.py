@@ -7,10 +7,13 @@ class VouchersConfig(AppConfig):
     verbose_name = _("Vouchers")
 
     def ready(self):
+        # Inside ready(): the models these modules import are loaded only once the registry is.
         from core.api_auth import register_key_check, register_scopes
-        from vouchers import claims  # noqa: F401 - connects the campaign cache invalidation
-        from vouchers.merchants import REDEEM_SCOPE
         from vouchers.selectors import merchant_key_usable
+        from vouchers.services import (
+            REDEEM_SCOPE,
+            claim_facts,  # noqa: F401 - connects the campaign cache invalidation
+        )
 
         register_scopes(REDEEM_SCOPE)
         register_key_check(merchant_key_usable)

@@ -15,8 +15,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ServiceError
-from vouchers import redemption
 from vouchers.models import MerchantStaff, Redemption
+from vouchers.services import redemption
 
 SPLIT_RE = re.compile(r"[\s,，;；]+")
 

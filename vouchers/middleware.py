@@ -1,7 +1,7 @@
 """The rush's turned-away claims, answered ahead of the session, locale and CSRF middleware.
 
 On union benefit day most claims arrive after the campaign is sold out. Once this process knows
-it (``vouchers.claims.sold_out_flag``: its memo of the flag, no round trip), a claim's answer is the
+it (``vouchers.services.sold_out_flag``: its memo of the flag, no round trip), a claim's answer is the
 same for everyone and changes nothing, so nothing needs to run for it: no session or user is read,
 no CSRF token checked (there is no state to protect; the answer says only what the campaign page
 shows). Everything else goes on down the stack. Place it after SecurityMiddleware and WhiteNoise.
@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 
-from vouchers import claims
+from vouchers.services import sold_out_flag
+from vouchers.views import sold_out_fragment
 
 
 @cache
@@ -31,13 +32,11 @@ class SoldOutClaimMiddleware:
     def __call__(self, request):
         if request.method == "POST":
             match = _claim_path().fullmatch(request.path_info)
-            if match and claims.sold_out_flag(int(match[1])):
+            if match and sold_out_flag(int(match[1])):
                 return self._sold_out(request)
         return self.get_response(request)
 
     def _sold_out(self, request) -> HttpResponse:
-        from vouchers.views import sold_out_fragment
-
         language = translation.get_language_from_request(request)
         with translation.override(language):
             response = HttpResponse(sold_out_fragment(language))

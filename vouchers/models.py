@@ -98,7 +98,7 @@ class MerchantApiKey(models.Model):
 
     The key works only while its merchant is approved (`vouchers.selectors.merchant_key_usable`,
     checked by core's key authentication on every request). Created by
-    `vouchers.merchants.merchant_api_key_create`.
+    `vouchers.services.merchants.merchant_api_key_create`.
     """
 
     key = models.OneToOneField(

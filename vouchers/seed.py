@@ -23,7 +23,7 @@ from core.services import api_key_revoke
 from members.idgen import make_credit_code, make_mobile
 from members.models import Member, User
 from members.seed import data
-from vouchers.merchants import merchant_api_key_create
+from vouchers import services
 from vouchers.models import (
     Campaign,
     CampaignKind,
@@ -37,6 +37,11 @@ from vouchers.models import (
     Settlement,
     Voucher,
 )
+from vouchers.services.merchants import merchant_api_key_create
+from vouchers.services.redemption import (  # the demo draws its codes from it, deterministically
+    CODE_ALPHABET,
+    CODE_LENGTH,
+)
 
 D = Decimal
 MERCHANTS = 320
@@ -49,10 +54,6 @@ VOUCHER_GROUP = "消费券工作人员"
 DEMO_VOUCHER_STAFF = ("city",)
 ORDER_PREFIX = "DEMO-"
 
-try:  # the codes of real vouchers; the demo draws its own from the same alphabet, deterministically
-    from vouchers.redemption import CODE_ALPHABET, CODE_LENGTH
-except ImportError:  # pragma: no cover
-    CODE_ALPHABET, CODE_LENGTH = "ACDEFGHJKMNPQRTUVWXY34679", 10
 
 # The words ending a merchant's name, per category.
 SHOP_WORDS = {
@@ -283,9 +284,7 @@ def _campaign(tpl: CampaignTemplate, day: dt.date, state: str) -> Campaign:
 
 
 def _prepare(campaign: Campaign) -> None:
-    from vouchers.claims import campaign_prepare
-
-    campaign_prepare(campaign=campaign)
+    services.campaign_prepare(campaign=campaign)
 
 
 def _code(rng, seen: set[str]) -> str:

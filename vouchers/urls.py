@@ -4,7 +4,7 @@ app_name = "vouchers"
 
 urlpatterns = []
 
-# The worker's pages (V3: vouchers/views.py).
+# The worker's pages (vouchers/views.py).
 from vouchers import views as _worker_views  # noqa: E402
 
 urlpatterns += [
@@ -27,7 +27,7 @@ if _settings.BENCH_VIEWS:
 
     urlpatterns += [path("bench/ping/", _bench_ping, name="bench-ping")]
 
-# The merchant's phone page (V2: vouchers/merchant_views.py).
+# The merchant's phone page (vouchers/merchant_views.py).
 from vouchers import merchant_views as _merchant_views  # noqa: E402
 
 urlpatterns += [

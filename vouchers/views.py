@@ -1,8 +1,8 @@
 """The worker's voucher pages (消费券): campaigns, the claim button, my vouchers and a voucher's QR.
 
 Members only (logged in and an active member). Each view reads one selector or calls one service
-and renders the result; the claim and the draw registration are V1's (`vouchers.claims`,
-`vouchers.draws`), the QR token is V2's (`vouchers.redemption.voucher_token`).
+and renders the result: the claim and the draw registration (`vouchers.services.claims`,
+`vouchers.services.draws`), the voucher's QR token (`vouchers.services.redemption.voucher_token`).
 """
 
 from functools import lru_cache, wraps
@@ -24,7 +24,7 @@ from core.ratelimit import client_ip
 from members import posters
 from members.models import Member
 from members.selectors import member_for_user
-from vouchers import selectors
+from vouchers import selectors, services
 from vouchers.models import Campaign, Distribution, VoucherSettings
 
 
@@ -70,11 +70,12 @@ def campaigns(request):
 @never_cache
 @member_required
 def campaign(request, pk: int):
-    from vouchers.claims import claimant_remember
-
     campaign = _campaign_or_404(request, pk)
-    claimant_remember(request.user, request.member)  # the claim button then reads no member row
+    services.claimant_remember(request.user, request.member)  # the claim button then reads no member row
     now = timezone.now()
+    window = services.claim_window(
+        state=campaign.state, opens_at=campaign.claim_opens_at, closes_at=campaign.claim_closes_at, now=now
+    )
     context = {
         "tab": "home",
         "campaign": campaign,
@@ -86,10 +87,10 @@ def campaign(request, pk: int):
         "is_draw": campaign.distribution == Distribution.DRAW,
         "registered": campaign.distribution == Distribution.DRAW
         and selectors.draw_registered(campaign, request.member),
-        "before_window": now < campaign.claim_opens_at,
-        "after_window": now >= campaign.claim_closes_at
-        or campaign.state in (Campaign.State.CLOSED, Campaign.State.SETTLED),
-        "sold_out": campaign.state == Campaign.State.SOLD_OUT,
+        # The claim's own rule (services.claim_window), so the page says what a claim would answer.
+        "before_window": window == "not_open",
+        "after_window": window == "closed",
+        "sold_out": window == "sold_out",
         "stock_hint": selectors.campaign_stock_hint(campaign.pk),
         "now": now,
     }
@@ -106,9 +107,7 @@ def _claim_answer(request, pk: int, outcome: str, message: str, voucher=None, st
 def sold_out_fragment(language: str) -> str:
     """The sold-out answer, rendered once per language: it is the same for every campaign and
     member, and on the rush day it is most of the answers."""
-    from vouchers import claims
-
-    result = claims.sold_out_result()
+    result = services.sold_out_result()
     return render_to_string("vouchers/_claim_result.html", {"outcome": result.outcome, "message": result.message})
 
 
@@ -120,17 +119,15 @@ def claim(request, pk: int):
     Built for the rush: once the campaign is sold out the flag answers before the session, the user
     or the member is read; otherwise the member's facts come from the cache (`claimant_for_user`),
     not from the member row."""
-    from vouchers import claims
-
-    if claims.sold_out_flag(pk):
+    if services.sold_out_flag(pk):
         return HttpResponse(sold_out_fragment(get_language()))
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    claimant = claims.claimant_for_user(request.user)
+    claimant = services.claimant_for_user(request.user)
     if claimant is None or claimant.status != Member.Status.ACTIVE:
         return _claim_answer(request, pk, "not_eligible", _("Vouchers are for active union members."), status=403)
     try:
-        result = claims.voucher_claim(campaign_id=pk, member=claimant, ip=client_ip(request))
+        result = services.voucher_claim(campaign_id=pk, member=claimant, ip=client_ip(request))
     except ServiceError as exc:  # e.g. the voucher could not be written: nothing was taken, try again
         return _claim_answer(request, pk, "error", exc.message)
     return _claim_answer(request, pk, result.outcome, result.message, result.voucher)
@@ -141,11 +138,9 @@ def claim(request, pk: int):
 @member_required
 def register(request, pk: int):
     """htmx: register interest in a draw campaign (抽签)."""
-    from vouchers import draws
-
     campaign = _campaign_or_404(request, pk)
     try:
-        draws.draw_register(campaign=campaign, member=request.member)
+        services.draw_register(campaign=campaign, member=request.member)
     except ServiceError as exc:
         return render(request, "vouchers/_register_result.html", {"ok": False, "message": exc.message})
     return render(
@@ -170,15 +165,13 @@ def voucher(request, code: str):
     voucher = selectors.voucher_of_member(request.member, code)
     if voucher is None:  # another member's voucher looks like no voucher at all
         raise Http404
-    from vouchers.redemption import voucher_token
-
     context = {
         "tab": "home",
         "voucher": voucher,
         "rule": selectors.rule_text(voucher.campaign),
         "refund_hours": VoucherSettings.get().refund_window_hours,
         "use": selectors.voucher_live_use(voucher) if voucher.state == voucher.State.USED else None,
-        "qr": posters.qr_svg(voucher_token(voucher), title=_("Voucher QR code"), css_class="qr voucher-qr")
+        "qr": posters.qr_svg(services.voucher_token(voucher), title=_("Voucher QR code"), css_class="qr voucher-qr")
         if voucher.state == voucher.State.CLAIMED
         else "",
     }

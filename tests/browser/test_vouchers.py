@@ -12,7 +12,7 @@ from django.utils import timezone
 from tests.browser.helpers import page_width, shot, target_sizes, text_metrics
 from vouchers import services
 from vouchers.models import Campaign, Merchant, Voucher
-from vouchers.redemption import redemption_create
+from vouchers.services.redemption import redemption_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -106,9 +106,9 @@ def test_no_module_uses_another_modules_private_names():
 
 
 def test_the_private_names_check_sees_both_kinds_of_offence():
-    source = "from members.services import _require_scope\nfrom vouchers import claims\nclaims._window_outcome(1)\n"
+    source = "from members.services import _identity\nfrom vouchers.services import claims\nclaims._window_outcome(1)\n"
     assert private_uses(source, "hardship.services") == [
-        "hardship.services: from members.services import _require_scope",
-        "hardship.services: vouchers.claims._window_outcome",
+        "hardship.services: from members.services import _identity",
+        "hardship.services: vouchers.services.claims._window_outcome",
     ]
     assert private_uses("from vouchers.models import Campaign\nCampaign._meta\n", "vouchers.admin") == []

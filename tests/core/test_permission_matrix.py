@@ -855,7 +855,7 @@ class World:
 
 def merchant_key(merchant, scopes=("vouchers:redeem",)) -> str:
     """A merchant's API key, made as the admin makes it (vouchers owns the key's link to its merchant)."""
-    from vouchers.merchants import merchant_api_key_create
+    from vouchers.services.merchants import merchant_api_key_create
 
     return merchant_api_key_create(merchant=merchant, actor=None, scopes=list(scopes))[1]
 

@@ -14,7 +14,7 @@ from hardship import cycle, services
 from hardship.models import Aid, Case, CycleRun, PushRow
 from tests.factories import AgencyFactory, MemberFactory
 from tests.vouchers.factories import MerchantFactory
-from vouchers.merchants import merchant_api_key_create
+from vouchers.services.merchants import merchant_api_key_create
 
 URL = "/api/v1/hardship/outbound"
 

@@ -176,8 +176,8 @@ def test_a_key_without_the_scope_is_refused_403(agency_key, push_rows):
 
 
 def test_a_key_without_an_agency_is_refused_403(db, push_rows):
-    from vouchers.merchants import merchant_api_key_create
     from vouchers.models import Merchant
+    from vouchers.services.merchants import merchant_api_key_create
 
     shop = Merchant.objects.create(
         name="太湖电器", category="appliances", address="湖州市吴兴区人民路8号", credit_code="91330502MA2B3C4D5E",

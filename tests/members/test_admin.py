@@ -602,7 +602,8 @@ def test_a_new_number_that_already_has_a_login_takes_the_member_along(staff, mem
 
 
 def test_the_outsider_cannot_change_a_members_mobile(other_staff, member):
-    from members.services import ServiceError, member_mobile_change
+    from core.errors import ServiceError
+    from members.services import member_mobile_change
 
     with pytest.raises(ServiceError) as exc:
         member_mobile_change(member=member, mobile="13500000005", actor=other_staff)
@@ -612,7 +613,8 @@ def test_the_outsider_cannot_change_a_members_mobile(other_staff, member):
 
 
 def test_a_mobile_of_another_member_is_refused(staff, member, other_member):
-    from members.services import ServiceError, member_mobile_change
+    from core.errors import ServiceError
+    from members.services import member_mobile_change
 
     with pytest.raises(ServiceError) as exc:
         member_mobile_change(member=member, mobile=other_member.mobile, actor=staff)

@@ -11,9 +11,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from core import sms
+from core.errors import ServiceError
 from members import services
-from members.imports import members_import
 from members.models import Member, MembershipApplication, SmsCode, User
+from members.services import members_import
 from members.validators import normalize_id_number, normalize_mobile, parse_id_number, validate_mobile
 from tests.factories import UserFactory, id_number
 
@@ -66,7 +67,7 @@ def test_normalising_leaves_other_digit_lookalikes_to_be_refused(lookalike):
 
 def test_a_fullwidth_copy_of_a_members_id_number_is_already_a_member(tree, member):
     worker = UserFactory(mobile="13700000099")
-    with pytest.raises(services.ServiceError) as exc:
+    with pytest.raises(ServiceError) as exc:
         services.application_submit(
             applicant=worker, name="冒名", id_number=fullwidth(member.id_number), mobile=worker.mobile,
             union=tree.g2, privacy_consent=True,

@@ -12,9 +12,8 @@ from openpyxl import Workbook
 
 from core.errors import ServiceError
 from core.models import AuditEntry
-from members.imports import members_import
 from members.models import Member
-from members.services import member_number
+from members.services import member_number, members_import
 from tests.factories import EnterpriseFactory, StaffFactory, UserFactory, id_number
 
 HEADER = ["姓名", "身份证号", "手机号", "工会编码", "单位统一社会信用代码", "用工形式", "入会日期"]
@@ -317,7 +316,7 @@ def test_the_template_file_has_the_header(client, staff):
 
 
 def test_a_file_with_too_many_rows_is_refused(staff, clean_rows, monkeypatch):
-    monkeypatch.setattr("members.imports.MAX_ROWS", 2)
+    monkeypatch.setattr("members.services.import_files.MAX_ROWS", 2)
     with pytest.raises(ServiceError) as exc:
         members_import(rows_or_file=to_csv(clean_rows), actor=staff, dry_run=True)
     assert exc.value.code == "import_too_large"

@@ -6,6 +6,7 @@ from django.test import Client
 from django.utils import translation
 
 from core import sms
+from core.errors import ServiceError
 from core.models import Notification
 from members import services
 from tests.factories import UserFactory, id_number
@@ -77,7 +78,7 @@ def test_staff_are_told_of_an_english_worker_s_application_in_chinese(tree, staf
 
 def test_the_actor_s_own_messages_stay_in_the_actor_s_language(tree, other_staff):
     app = _apply(tree)
-    with translation.override("en"), pytest.raises(services.ServiceError) as exc:
+    with translation.override("en"), pytest.raises(ServiceError) as exc:
         services.application_approve(application=app, actor=other_staff)
     assert exc.value.code == "forbidden"
     assert exc.value.message != zh("You may only act for your own union and the unions under it.")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from members.idgen import make_credit_code
 from tests.factories import MemberFactory, UserFactory
 from vouchers.models import Campaign, CampaignTemplate, Merchant, MerchantStaff, Redemption, Settlement, Voucher
-from vouchers.redemption import new_voucher_code
+from vouchers.services.redemption import new_voucher_code
 
 _rng = random.Random(20261130)
 
@@ -88,7 +88,7 @@ class VoucherFactory(factory.django.DjangoModelFactory):
 
 
 class RedemptionFactory(factory.django.DjangoModelFactory):
-    """A redemption row alone (no items): use vouchers.redemption's services to redeem for real."""
+    """A redemption row alone (no items): use vouchers.services.redemption to redeem for real."""
 
     class Meta:
         model = Redemption

@@ -16,9 +16,9 @@ from rest_framework import exceptions
 from core.api_auth import ApiKeyAuthentication
 from core.models import ApiKey, AuditEntry
 from tests.factories import MemberFactory, StaffFactory
-from vouchers import merchants as merchant_services
 from vouchers.models import Campaign, Merchant, MerchantStaff, Settlement, Voucher, VoucherSettings
 from vouchers.selectors import merchant_of_key
+from vouchers.services import merchants as merchant_services
 
 D = Decimal
 CHANGELISTS = ("merchant", "campaigntemplate", "campaign", "voucher", "redemption", "settlement")
@@ -212,10 +212,10 @@ def test_the_draw_action_refuses_a_first_come_campaign(client, voucher_staff, dr
 
 @pytest.mark.django_db
 def test_the_draw_action_runs_the_draw_of_a_draw_campaign(client, voucher_staff, draft_campaign, monkeypatch):
-    from vouchers import draws
+    from vouchers import services
 
     calls = []
-    monkeypatch.setattr(draws, "draw_run", lambda **kw: calls.append(kw) or {})
+    monkeypatch.setattr(services, "draw_run", lambda **kw: calls.append(kw) or {})
     Campaign.objects.filter(pk=draft_campaign.pk).update(distribution="draw")
     client.force_login(voucher_staff)
     act(client, "campaign", "draw", [draft_campaign])
@@ -247,7 +247,7 @@ def test_the_voucher_list_masks_the_member_and_finds_a_code(
 
 @pytest.mark.django_db
 def test_the_fraud_page_lists_the_signals_of_the_last_week(client, voucher_staff, other_staff, monkeypatch):
-    from vouchers import fraud
+    from vouchers import selectors
 
     seen = {}
 
@@ -257,7 +257,7 @@ def test_the_fraud_page_lists_the_signals_of_the_last_week(client, voucher_staff
             {"kind": "member_burst", "merchant": "太湖电器", "member": "张**", "count": 6, "detail": "6 in an hour"}
         ]
 
-    monkeypatch.setattr(fraud, "fraud_signals", fake)
+    monkeypatch.setattr(selectors, "fraud_signals", fake)
     client.force_login(other_staff)
     assert client.get("/admin/vouchers/redemption/fraud/").status_code == 403
     client.force_login(voucher_staff)
@@ -274,14 +274,14 @@ def test_the_fraud_page_lists_the_signals_of_the_last_week(client, voucher_staff
 
 @pytest.mark.django_db
 def test_the_settlement_actions_call_their_services(client, voucher_staff, shop, monkeypatch):
-    from vouchers import settlement
+    from vouchers import selectors, services
 
     calls = []
     monkeypatch.setattr(
-        settlement, "settlement_build", lambda **kw: calls.append(("build", kw)) or {"settlements": [], "late": []}
+        services, "settlement_build", lambda **kw: calls.append(("build", kw)) or {"settlements": [], "late": []}
     )
-    monkeypatch.setattr(settlement, "settlement_mark_paid", lambda **kw: calls.append(("paid", kw)))
-    monkeypatch.setattr(settlement, "settlement_export_xlsx", lambda **kw: calls.append(("xlsx", kw)) or b"PK-xlsx")
+    monkeypatch.setattr(services, "settlement_mark_paid", lambda **kw: calls.append(("paid", kw)))
+    monkeypatch.setattr(selectors, "settlement_export_xlsx", lambda **kw: calls.append(("xlsx", kw)) or b"PK-xlsx")
     row = Settlement.objects.create(merchant=shop, month="2026-10", vouchers=3, amount=D("300"))
     client.force_login(voucher_staff)
 

@@ -9,8 +9,8 @@ from rest_framework.test import APIClient
 
 from core.models import ApiKey
 from core.services import api_key_create
-from vouchers.merchants import merchant_api_key_create
 from vouchers.models import Redemption, RedemptionItem, Voucher
+from vouchers.services.merchants import merchant_api_key_create
 
 URL = "/api/v1/vouchers/redemptions"
 

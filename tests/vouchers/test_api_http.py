@@ -6,8 +6,8 @@ import urllib.request
 
 import pytest
 
-from vouchers.merchants import merchant_api_key_create
 from vouchers.models import Voucher
+from vouchers.services.merchants import merchant_api_key_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -27,7 +27,9 @@ def test_it_schedules_a_valid_draft_and_fills_its_stock(
     draft, city_staff, django_capture_on_commit_callbacks, monkeypatch
 ):
     prepared = []
-    monkeypatch.setattr("vouchers.claims.campaign_prepare", lambda *, campaign: prepared.append(campaign.pk))
+    monkeypatch.setattr(
+        "vouchers.services.campaigns.campaign_prepare", lambda *, campaign: prepared.append(campaign.pk)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         services.campaign_schedule(campaign=draft, actor=city_staff)
     draft.refresh_from_db()
@@ -143,3 +145,19 @@ def test_it_refuses_to_settle_an_open_campaign(campaign_factory, city_staff):
     with pytest.raises(ServiceError) as exc:
         services.campaign_settle(campaign=campaign_factory(), actor=city_staff)
     assert exc.value.code == "state"
+
+
+def test_a_draft_whose_stock_changes_has_its_whole_stock_left_and_a_scheduled_one_keeps_its_own(
+    campaign_factory, city_staff
+):
+    draft = campaign_factory(state="draft", total_stock=10, remaining=10)
+    draft.total_stock = 25
+    services.campaign_draft_save(campaign=draft, actor=city_staff, created=False, changed=["total_stock"])
+    draft.refresh_from_db()
+    assert (draft.total_stock, draft.remaining) == (25, 25)
+
+    scheduled = campaign_factory(state="scheduled", total_stock=10, remaining=4)
+    scheduled.total_stock = 25
+    services.campaign_draft_save(campaign=scheduled, actor=city_staff, created=False, changed=["total_stock"])
+    scheduled.refresh_from_db()
+    assert scheduled.remaining == 4  # the claims' count is never reset by an edit

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
@@ -16,15 +17,17 @@ from django.utils import timezone
 from core.errors import ServiceError
 from members.models import Member
 from tests.factories import MemberFactory, UserFactory
-from vouchers import claims, redis_stock
-from vouchers.claims import (
+from vouchers.models import Campaign, Voucher
+from vouchers.selectors import campaign_stock_hint
+from vouchers.services import (
     campaign_prepare,
-    campaign_stock_hint,
+    claim_facts,
+    claims,
     reconcile_campaign,
+    redis_stock,
     remaining_sync,
     voucher_claim,
 )
-from vouchers.models import Campaign, Voucher
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -148,7 +151,7 @@ def test_a_rush_request_reads_the_campaign_from_the_cache(backend, member):
 
 def test_a_change_to_the_campaign_reaches_the_next_claim(backend, member):
     campaign = new_campaign()
-    claims.campaign_facts(campaign.pk)  # cached
+    claim_facts.campaign_facts(campaign.pk)  # cached
     campaign.state = Campaign.State.CLOSED
     campaign.save()
     assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "closed"
@@ -248,7 +251,7 @@ def test_the_stock_hint_follows_claims(backend, member, other_member):
     campaign = new_campaign(stock=3)
     assert campaign_stock_hint(campaign.pk) == 3
     voucher_claim(campaign_id=campaign.pk, member=member)
-    claims.cache.delete(f"vouchers:stockhint:{campaign.pk}")  # the database hint is cached a few seconds
+    cache.delete(claim_facts.stock_hint_key(campaign.pk))  # the database hint is cached a few seconds
     assert campaign_stock_hint(campaign.pk) == 2
     assert campaign_stock_hint(999999) is None
 
@@ -271,7 +274,7 @@ def redis_path(settings, uses_redis):
 
 def test_a_failed_insert_gives_the_stock_back_to_redis(redis_path, member):
     campaign = new_campaign(stock=2)
-    with mock.patch.object(claims.Voucher.objects, "create", side_effect=OperationalError("database down")):
+    with mock.patch.object(Voucher.objects, "create", side_effect=OperationalError("database down")):
         with pytest.raises(ServiceError) as exc:
             voucher_claim(campaign_id=campaign.pk, member=member)
     assert exc.value.code == "claim_failed"
@@ -362,7 +365,7 @@ def test_facts_cached_again_between_a_change_and_its_commit_are_dropped_after_it
     from django.core.cache import cache
 
     campaign = new_campaign()
-    stale = claims.campaign_facts(campaign.pk)
+    stale = claim_facts.campaign_facts(campaign.pk)
     stale_member = Member.objects.select_related("union").get(pk=member.pk)
     with django_capture_on_commit_callbacks(execute=True):
         campaign.state = Campaign.State.CLOSED
@@ -370,11 +373,11 @@ def test_facts_cached_again_between_a_change_and_its_commit_are_dropped_after_it
         member.status = Member.Status.SUSPENDED
         member.save()
         # Claims on other connections, between the saves and COMMIT, read the old rows again.
-        cache.set(claims._facts_key(campaign.pk), stale, 300)
-        claims.claimant_remember(member.user, stale_member)
-    claims._facts_seen.clear()  # this process's own memo of the facts lasts 2 s
-    assert claims.campaign_facts(campaign.pk)["state"] == Campaign.State.CLOSED
-    assert claims.claimant_for_user(member.user).status == Member.Status.SUSPENDED
+        cache.set(claim_facts._facts_key(campaign.pk), stale, 300)
+        claim_facts.claimant_remember(member.user, stale_member)
+    claim_facts._facts_seen.clear()  # this process's own memo of the facts lasts 2 s
+    assert claim_facts.campaign_facts(campaign.pk)["state"] == Campaign.State.CLOSED
+    assert claim_facts.claimant_for_user(member.user).status == Member.Status.SUSPENDED
 
 
 def _others(n: int) -> list[Member]:
@@ -414,7 +417,7 @@ def test_a_claim_in_flight_across_a_redis_flush_does_not_oversell(redis_path, se
             campaign_id=campaign.pk,
             member_id=member.pk,
             seq=seq,
-            facts=claims.campaign_facts(campaign.pk),
+            facts=claim_facts.campaign_facts(campaign.pk),
             now=timezone.now(),
             slot=slot,
         )
@@ -426,7 +429,7 @@ def test_two_vouchers_cannot_hold_one_place_in_the_stock(member):
 
     campaign = new_campaign(stock=3)
     other = _others(1)[0]
-    facts = claims.campaign_facts(campaign.pk)
+    facts = claim_facts.campaign_facts(campaign.pk)
     claims._voucher_write(campaign_id=campaign.pk, member_id=member.pk, seq=1, facts=facts, now=timezone.now(), slot=1)
     with pytest.raises(IntegrityError), transaction.atomic():
         claims._voucher_write(

@@ -10,10 +10,9 @@ from django.db import connection
 
 from tests.factories import MemberFactory, UnionFactory, UserFactory
 from tests.vouchers.test_claims import new_campaign
-from vouchers import redis_stock
-from vouchers.claims import voucher_claim
 from vouchers.models import Campaign, Voucher
-from vouchers.services import campaign_close_due
+from vouchers.services import campaign_close_due, redis_stock
+from vouchers.services.claims import voucher_claim
 
 THREADS = 40
 MEMBERS = 120

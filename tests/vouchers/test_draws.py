@@ -9,8 +9,8 @@ from core.errors import ServiceError
 from core.models import AuditEntry
 from members.models import Member
 from tests.vouchers.test_claims import new_campaign, new_member
-from vouchers.draws import draw_register, draw_run, draw_winners
 from vouchers.models import Campaign, DrawEntry, Voucher
+from vouchers.services.draws import draw_register, draw_run, draw_winners
 
 
 def _close(campaign: Campaign) -> Campaign:
@@ -53,6 +53,18 @@ def test_it_refuses_registration_outside_the_window(member):
     with pytest.raises(ServiceError) as exc:
         draw_register(campaign=closed, member=member)
     assert exc.value.code == "closed"
+
+
+def test_it_refuses_registration_for_a_draw_closed_by_staff_before_its_window_as_closed(member):
+    # Registration used to call a closed campaign "not opened yet" before its opening time; it now
+    # follows the claim's window rule (vouchers.services.claims.claim_window): closed is closed.
+    campaign = new_campaign(distribution="draw", claim_opens_at=timezone.now() + dt.timedelta(hours=1))
+    Campaign.objects.filter(pk=campaign.pk).update(state=Campaign.State.CLOSED)
+    campaign.refresh_from_db()
+    with pytest.raises(ServiceError) as exc:
+        draw_register(campaign=campaign, member=member)
+    assert exc.value.code == "closed"
+    assert not DrawEntry.objects.exists()
 
 
 def test_it_refuses_a_first_come_campaign(member):

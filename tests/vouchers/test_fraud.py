@@ -4,8 +4,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from vouchers.fraud import fraud_signals
 from vouchers.models import Redemption, RedemptionItem
+from vouchers.selectors.fraud import fraud_signals
 
 TZ = timezone.get_current_timezone()
 NOW = dt.datetime(2026, 11, 20, 15, 0, tzinfo=TZ)

@@ -15,9 +15,9 @@ from core.api_auth import ApiKeyAuthentication
 from core.errors import ServiceError
 from core.models import ApiKey, AuditEntry
 from core.services import api_key_create
-from vouchers.merchants import merchant_api_key_create, merchant_approve, merchant_suspend
 from vouchers.models import MerchantApiKey
 from vouchers.selectors import merchant_key_usable, merchant_of_key
+from vouchers.services.merchants import merchant_api_key_create, merchant_approve, merchant_suspend
 
 
 def authenticate(secret: str) -> ApiKey:

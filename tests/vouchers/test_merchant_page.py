@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from core import sms
 from tests.factories import UserFactory
-from vouchers import redemption as rd
 from vouchers.models import MerchantStaff, Redemption, Voucher
+from vouchers.services import redemption as rd
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from django.utils import timezone
 
 from core.errors import ServiceError
 from core.models import AuditEntry
-from vouchers import redemption as rd
 from vouchers.models import Redemption, RedemptionItem, Voucher, VoucherSettings
+from vouchers.services import redemption as rd
 
 
 def _codes(vouchers):

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 
 from core.errors import ServiceError
-from vouchers import redemption as rd
 from vouchers.models import RedemptionItem, Voucher
+from vouchers.services import redemption as rd
 
 
 @pytest.mark.django_db(transaction=True)
@@ -114,7 +114,7 @@ def test_a_refund_racing_the_payment_never_lets_a_paid_voucher_back(
     from django.utils import timezone
 
     from vouchers.models import Redemption, Settlement, VoucherSettings
-    from vouchers.settlement import settlement_build, settlement_mark_paid
+    from vouchers.services.settlement import settlement_build, settlement_mark_paid
 
     VoucherSettings.objects.filter(pk=VoucherSettings.get().pk).update(refund_window_hours=24 * 365)
     voucher = voucher_factory(stack_campaign, member)

@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 
 from core.errors import ServiceError
 from tests.factories import MemberFactory, StaffFactory
-from vouchers import reports
 from vouchers.models import Campaign, Merchant, Redemption, RedemptionItem, Voucher
+from vouchers.selectors import reports
 
 D = Decimal
 BUDGET = D("10000")
@@ -94,6 +94,21 @@ def test_campaign_figures_are_exact_on_a_small_campaign(figures_fixture, django_
     assert row["order_value"] == D("4650.00")  # 1200 + 2350 + 1100; the refunded order is not counted
     assert row["leverage"] == round(4650 / 400, 2)
     assert row["budget_left"] == D("9600.00")
+
+
+def test_the_totals_take_the_rate_and_leverage_of_the_sums_not_an_average_of_the_campaigns():
+    rows = [
+        {"claimed": 10, "used": 1, "face_value_used": D("100.00"), "order_value": D("1000.00")},
+        {"claimed": 90, "used": 89, "face_value_used": D("900.00"), "order_value": D("1800.00")},
+    ]
+    totals = reports.figures_totals(rows)
+    assert (totals["claimed"], totals["used"]) == (100, 90)
+    assert (totals["face"], totals["orders"]) == (D("1000.00"), D("2800.00"))
+    assert totals["rate"] == 90.0  # not (10% + 98.9%) / 2
+    assert totals["leverage"] == 2.8
+    assert reports.figures_totals([]) == {
+        "claimed": 0, "used": 0, "face": D("0.00"), "orders": D("0.00"), "rate": None, "leverage": None,
+    }  # fmt: skip
 
 
 @pytest.mark.django_db

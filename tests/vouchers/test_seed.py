@@ -140,10 +140,10 @@ def test_a_benefit_day_still_in_its_window_is_open_and_prepared(city, monkeypatc
     import time_machine
     from django.utils import timezone
 
-    from vouchers import claims
+    from vouchers import services
 
     prepared = []
-    monkeypatch.setattr(claims, "campaign_prepare", lambda *, campaign: prepared.append(campaign.pk))
+    monkeypatch.setattr(services, "campaign_prepare", lambda *, campaign: prepared.append(campaign.pk))
     with time_machine.travel(dt.datetime(2026, 11, 21, 12, 0, tzinfo=timezone.get_current_timezone()), tick=False):
         seed.seed_merchants(city)
         with django_capture_on_commit_callbacks(execute=True):

@@ -8,9 +8,10 @@ from openpyxl import load_workbook
 
 from core.errors import ServiceError
 from core.models import AuditEntry
-from vouchers import redemption as rd
 from vouchers.models import Redemption, Settlement
-from vouchers.settlement import settlement_build, settlement_export_xlsx, settlement_mark_paid
+from vouchers.selectors import settlement_export_xlsx
+from vouchers.services import redemption as rd
+from vouchers.services.settlement import settlement_build, settlement_mark_paid
 
 TZ = timezone.get_current_timezone()
 

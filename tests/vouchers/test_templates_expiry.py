@@ -7,8 +7,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from core.errors import ServiceError
 from vouchers import services, tasks
 from vouchers.models import Campaign, CampaignTemplate, Voucher
+from vouchers.services import campaigns
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -70,10 +72,10 @@ def test_a_run_stopped_between_creating_and_scheduling_is_finished_by_the_next(t
     def killed(**kwargs):
         raise SystemExit("worker killed after the campaign was created")
 
-    monkeypatch.setattr(services, "campaign_schedule", killed)
+    monkeypatch.setattr(campaigns, "campaign_schedule", killed)
     with pytest.raises(SystemExit):
         services.campaigns_from_templates(month="2026-12")
-    monkeypatch.setattr(services, "campaign_schedule", real)
+    monkeypatch.setattr(campaigns, "campaign_schedule", real)
     services.campaigns_from_templates(month="2026-12")
     assert list(Campaign.objects.filter(month="2026-12").values_list("state", flat=True)) == ["scheduled"]
 
@@ -94,7 +96,7 @@ def test_a_day_past_the_end_of_the_month_is_its_last_day(template):
 
 @pytest.mark.parametrize("month", ["2026-13", "2026-1", "202612", ""])
 def test_it_rejects_a_malformed_month(template, month):
-    with pytest.raises(services.ServiceError):
+    with pytest.raises(ServiceError):
         services.campaigns_from_templates(month=month)
     assert not Campaign.objects.exists()
 
@@ -144,7 +146,7 @@ def test_beat_runs_the_voucher_jobs_on_benefit_day_every_minute_and_nightly():
 
 def test_a_template_valid_for_days_after_claiming_gives_each_voucher_that_many_days(template, tree):
     from tests.factories import MemberFactory
-    from vouchers import claims
+    from vouchers.services import claim_facts
 
     template.valid_days = 7
     template.eligible_forms = []
@@ -157,7 +159,7 @@ def test_a_template_valid_for_days_after_claiming_gives_each_voucher_that_many_d
     Campaign.objects.filter(pk=campaign.pk).update(
         claim_opens_at=now - dt.timedelta(hours=1), claim_closes_at=now + dt.timedelta(hours=1)
     )
-    claims.campaign_facts_invalidate(campaign.pk)
-    result = claims.voucher_claim(campaign_id=campaign.pk, member=MemberFactory(union=tree.g1))
+    claim_facts.campaign_facts_invalidate(campaign.pk)
+    result = services.voucher_claim(campaign_id=campaign.pk, member=MemberFactory(union=tree.g1))
     assert result.outcome == "claimed"
     assert result.voucher.expires_at - result.voucher.claimed_at == dt.timedelta(days=7)

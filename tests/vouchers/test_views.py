@@ -4,14 +4,15 @@ import datetime as dt
 import re
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import UserFactory
-from vouchers.claims import ClaimResult, campaign_prepare
 from vouchers.models import Redemption, RedemptionItem, Voucher
+from vouchers.services import ClaimResult, campaign_prepare
 
 DISABLED = re.compile(r"\sdisabled(?=[\s>])")
 
@@ -122,6 +123,34 @@ def test_during_the_window_the_button_is_enabled_and_there_is_no_countdown(membe
     assert not DISABLED.search(button) and 'id="countdown"' not in page
 
 
+def test_a_sold_out_campaign_past_its_window_says_sold_out_on_its_page_as_its_claim_does(
+    member_client, campaign_factory
+):
+    # The page used to decide the window itself and put "closed" before "sold out"; the claim says
+    # "sold out" (a sold-out campaign stays sold out after its window). One rule now answers both.
+    now = timezone.now()
+    campaign = campaign_factory(
+        state="sold_out", remaining=0, claim_opens_at=now - dt.timedelta(days=2), claim_closes_at=now
+    )
+    page = member_client.get(f"/vouchers/{campaign.pk}/").content.decode()
+    claim = member_client.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true").content.decode()
+
+    assert 'id="sold-out"' in page and 'id="closed"' not in page
+    assert 'data-outcome="sold_out"' in claim
+
+
+def test_a_campaign_is_closed_on_its_page_from_the_instant_its_window_closes(member_client, campaign_factory):
+    closes = timezone.now().replace(microsecond=0) + dt.timedelta(minutes=5)
+    campaign = campaign_factory(claim_closes_at=closes)
+    with time_machine.travel(closes - dt.timedelta(microseconds=1), tick=False):
+        open_page = member_client.get(f"/vouchers/{campaign.pk}/").content.decode()
+    with time_machine.travel(closes, tick=False):
+        closed_page = member_client.get(f"/vouchers/{campaign.pk}/").content.decode()
+        claim = member_client.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="claim-btn"' in open_page and 'id="closed"' not in open_page
+    assert 'id="closed"' in closed_page and 'data-outcome="closed"' in claim
+
+
 def test_a_campaign_for_others_says_so_without_a_button(member_client, campaign_factory, tree):
     campaign = campaign_factory(eligible_union=tree.nx)
     page = member_client.get(f"/vouchers/{campaign.pk}/").content.decode()
@@ -159,7 +188,7 @@ def test_the_claim_partial_shows_each_refusal(member_client, campaign_factory, m
         calls.append((campaign_id, member.pk, ip))
         return ClaimResult(outcome=outcome, message=f"answer {outcome}")
 
-    monkeypatch.setattr("vouchers.claims.voucher_claim", fake_claim)
+    monkeypatch.setattr("vouchers.services.voucher_claim", fake_claim)
     response = member_client.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true", REMOTE_ADDR="10.1.2.3")
 
     assert response.status_code == 200
@@ -171,14 +200,14 @@ def test_the_claim_partial_shows_each_refusal(member_client, campaign_factory, m
 
 
 def test_a_failed_claim_write_answers_with_a_message_not_an_error_page(member_client, campaign_factory, monkeypatch):
-    from members.services import ServiceError
+    from core.errors import ServiceError
 
     campaign = campaign_factory()
 
     def failing_claim(**kwargs):
         raise ServiceError("claim_failed", "write failed, nothing taken")
 
-    monkeypatch.setattr("vouchers.claims.voucher_claim", failing_claim)
+    monkeypatch.setattr("vouchers.services.voucher_claim", failing_claim)
     response = member_client.post(f"/vouchers/{campaign.pk}/claim/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     html = response.content.decode()

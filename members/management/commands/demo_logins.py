@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from members.models import Member, Union, User
 from members.seed.demo import DEMO_PASSWORD, DEMO_WORKER_MOBILE, DemoStaff, demo_api_key
+from vouchers.seed import MERCHANT_MOBILE, MERCHANT_USERNAME, demo_merchant_api_key
 
 BASE_URL = "http://127.0.0.1:8000"
 
@@ -46,8 +47,6 @@ class Command(BaseCommand):
             f"    {key}",
         ]
         # Vouchers: the demo merchant's staff login and a fresh merchant key (vouchers.seed).
-        from vouchers.seed import MERCHANT_MOBILE, MERCHANT_USERNAME, demo_merchant_api_key
-
         merchant, merchant_key = demo_merchant_api_key()
         if merchant is not None:
             out += [

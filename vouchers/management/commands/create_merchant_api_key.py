@@ -3,7 +3,7 @@
     manage.py create_merchant_api_key 91330502AY4CL12THY [--scopes vouchers:redeem] [--name "收银系统"]
 
 The key is printed once, alone on the last line; revoke it with `manage.py create_api_key --revoke`.
-The rules are the services': the merchant approved (`vouchers.merchants.merchant_api_key_create`),
+The rules are the services': the merchant approved (`vouchers.services.merchants.merchant_api_key_create`),
 the key's scopes and name (`core.services.api_key_validate`).
 """
 
@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
 from core.management.commands.create_api_key import print_new_key
-from vouchers.merchants import REDEEM_SCOPE, merchant_api_key_create
 from vouchers.models import Merchant
+from vouchers.services import REDEEM_SCOPE, merchant_api_key_create
 
 
 class Command(BaseCommand):

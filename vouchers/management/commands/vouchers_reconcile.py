@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from vouchers.claims import reconcile_campaign
 from vouchers.models import Campaign
+from vouchers.services import reconcile_campaign
 
 
 class Command(BaseCommand):

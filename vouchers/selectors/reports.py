@@ -179,6 +179,21 @@ def union_figures(*, user, month: str | None = None, campaign=None, max_depth: i
     return rows
 
 
+def figures_totals(rows: list[dict]) -> dict:
+    """The totals over campaign figures (``campaign_figures``): claimed, used, face value used,
+    order value driven, and the redemption rate and leverage of those sums (not an average of the
+    campaigns' own rates)."""
+    totals = {
+        "claimed": sum(r["claimed"] for r in rows),
+        "used": sum(r["used"] for r in rows),
+        "face": sum((r["face_value_used"] for r in rows), ZERO),
+        "orders": sum((r["order_value"] for r in rows), ZERO),
+    }
+    totals["rate"] = redemption_rate(totals["used"], totals["claimed"])
+    totals["leverage"] = leverage(totals["orders"], totals["face"])
+    return totals
+
+
 def figures_export_xlsx(*, user, month: str | None = None) -> bytes:
     """The three tables of the figures page as one workbook (no personal data in it)."""
 

@@ -22,8 +22,9 @@ from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
 from core.services import audit_log, notification_send, recipients_language
-from vouchers.claims import DbSoldOut, campaign_facts, member_is_eligible, members_at_month_limit, voucher_insert
 from vouchers.models import Campaign, Distribution, DrawEntry
+from vouchers.services.claim_facts import campaign_facts
+from vouchers.services.claims import DbSoldOut, claim_window, member_is_eligible, members_at_month_limit, voucher_insert
 
 
 def draw_winners(member_ids, k: int, seed: str) -> list[int]:
@@ -39,11 +40,13 @@ def draw_register(*, campaign: Campaign, member) -> DrawEntry:
     facts = campaign_facts(campaign.pk)
     if not member_is_eligible(member, facts):
         raise ServiceError("not_eligible", _("This campaign is not open to you."))
-    now = timezone.now()
-    if campaign.state not in (Campaign.State.SCHEDULED, Campaign.State.OPEN) or now < campaign.claim_opens_at:
-        raise ServiceError("not_open", _("Registration for this draw has not opened yet."))
-    if now >= campaign.claim_closes_at or campaign.drawn_at:
+    window = claim_window(
+        state=campaign.state, opens_at=campaign.claim_opens_at, closes_at=campaign.claim_closes_at, now=timezone.now()
+    )
+    if window in ("closed", "sold_out") or campaign.drawn_at:
         raise ServiceError("closed", _("Registration for this draw has closed."))
+    if window == "not_open":
+        raise ServiceError("not_open", _("Registration for this draw has not opened yet."))
     try:
         with transaction.atomic():
             entry, _created = DrawEntry.objects.get_or_create(campaign=campaign, member=member)

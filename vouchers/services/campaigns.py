@@ -4,8 +4,8 @@ and voucher expiry.
 Each function is one unit of work: it validates, writes in one transaction with its audit entry
 (`vouchers.campaign.*`), and queues side effects (loading stock into Redis) on commit. Jobs run by
 Celery beat claim their rows with a conditional UPDATE, so several workers may run them at once.
-Refusals are `members.services.ServiceError(code, message)`. The claim itself is in
-`vouchers.claims` (it checks the window; the states set here are for display and staff).
+Refusals are `core.errors.ServiceError(code, message)`. The claim itself is in
+`vouchers.services.claims` (it checks the window; the states set here are for display and staff).
 """
 
 import datetime as dt
@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from core.errors import ServiceError
 from core.services import audit_log
 from vouchers.models import Campaign, CampaignRules, CampaignTemplate, Voucher
+from vouchers.services.claim_facts import campaign_facts_invalidate
+from vouchers.services.stock import campaign_prepare, remaining_sync
 
 logger = logging.getLogger(__name__)
 
@@ -28,16 +30,12 @@ RULE_FIELDS = [f.name for f in CampaignRules._meta.fields]
 
 
 def _prepare(campaign_id: int) -> None:
-    """Load the campaign's stock and limits into Redis (V1's `campaign_prepare`), after commit."""
-    from vouchers.claims import campaign_prepare
-
+    """Load the campaign's stock and limits into Redis (`campaign_prepare`), after commit."""
     campaign_prepare(campaign=Campaign.objects.get(pk=campaign_id))
 
 
 def _forget(campaign_id: int) -> None:
     """A conditional UPDATE sends no post_save: drop the claim's cached facts of the campaign."""
-    from vouchers.claims import campaign_facts_invalidate
-
     campaign_facts_invalidate(campaign_id)
 
 
@@ -54,6 +52,20 @@ def _validate_for_schedule(campaign: Campaign) -> None:
         raise ServiceError("validity", _("Set how long vouchers are valid: days after claiming or an end date."))
     if not campaign.accepted_categories and not campaign.accepted_merchants.exists():
         raise ServiceError("merchants", _("Choose at least one merchant category or merchant that accepts it."))
+
+
+def campaign_draft_save(*, campaign: Campaign, actor, created: bool, changed: list[str]) -> Campaign:
+    """Save a campaign staff added or edited (its rules come from the admin's form): a new one is
+    theirs with its whole stock left, and a draft whose total stock changed has its whole stock left
+    again. Once scheduled a campaign's rules are fixed (the admin shows them read-only) and its
+    stock is the claims'."""
+    if created:
+        campaign.remaining = campaign.total_stock
+        campaign.created_by = actor
+    elif campaign.state == Campaign.State.DRAFT and "total_stock" in changed:
+        campaign.remaining = campaign.total_stock
+    campaign.save()
+    return campaign
 
 
 def campaign_schedule(*, campaign: Campaign, actor) -> Campaign:
@@ -125,11 +137,9 @@ def campaign_close(*, campaign: Campaign, actor=None) -> Campaign:
 def campaign_close_due(*, now: dt.datetime | None = None) -> dict:
     """Mark open campaigns with no stock left sold out, and close those whose window has ended.
 
-    V1's claim sets sold out when the stock hits zero; this catches any it missed (e.g. the last
+    The claim sets sold out when the stock hits zero; this catches any it missed (e.g. the last
     voucher taken on the Redis path). A sold-out campaign stays sold out after its window.
     """
-    from vouchers.claims import remaining_sync
-
     now = now or timezone.now()
     # On the Redis path the campaign row follows the vouchers written; bring it up to date first.
     for pk in list(Campaign.objects.filter(state=Campaign.State.OPEN).values_list("pk", flat=True)):

@@ -8,7 +8,7 @@ Keys per campaign (the braces keep them in one Redis Cluster slot):
     vch:{<id>}:free     places handed out and given back (a claim whose voucher was not kept)
 
 Redis only answers the rush quickly: the database is the source of truth, and
-``vouchers.claims.reconcile_campaign`` rebuilds these keys from it.
+``vouchers.services.stock.reconcile_campaign`` rebuilds these keys from it.
 """
 
 from functools import cache

@@ -1,38 +1,20 @@
-"""Read-side queries of the vouchers app for the worker's pages."""
+"""What a member sees of the vouchers: the campaigns open to them, their vouchers, a campaign's rule."""
 
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.models import ApiKey
 from members.models import Member
-from vouchers.models import Campaign, DrawEntry, Merchant, MerchantApiKey, RedemptionItem, Voucher
+from vouchers.models import Campaign, DrawEntry, RedemptionItem, Voucher
+from vouchers.services import redis_stock
+from vouchers.services.claim_facts import redis_stock_in_use, stock_hint_key
 
 # What a member sees: campaigns before and during their window (sold out ones say so).
 VISIBLE_STATES = (Campaign.State.SCHEDULED, Campaign.State.OPEN, Campaign.State.SOLD_OUT)
-
-
-def merchant_of_key(key: ApiKey) -> Merchant | None:
-    """The merchant an API key belongs to, or None (an agency's key).
-
-    Read through the key's reverse one-to-one accessor, which Django caches on the key: the key
-    check and the API view of one request share the two lookups.
-    """
-    try:
-        return key.merchant_link.merchant
-    except MerchantApiKey.DoesNotExist:
-        return None
-
-
-def merchant_key_usable(key: ApiKey) -> bool:
-    """A merchant's key works only while its merchant is approved; other keys are not vouchers' to judge.
-
-    Registered with core (`core.api_auth.register_key_check`) by VouchersConfig.ready.
-    """
-    merchant = merchant_of_key(key)
-    return merchant is None or merchant.state == Merchant.State.APPROVED
+STOCK_HINT_TTL = 5  # seconds
 
 
 def _ancestor_paths(path: str) -> list[str]:
@@ -55,10 +37,23 @@ def campaign_is_eligible(campaign: Campaign, member: Member | None) -> bool:
 
 
 def campaign_stock_hint(campaign_id: int) -> int | None:
-    """V1's approximate remaining stock (cached: no database count per page view)."""
-    from vouchers.claims import campaign_stock_hint as hint
-
-    return hint(campaign_id)
+    """Approximate stock left, for display: Redis when loaded, else the database value cached
+    for a few seconds (no database count per page view). Never a count of vouchers."""
+    if redis_stock_in_use():
+        try:
+            stock = redis_stock.client().get(redis_stock.keys(campaign_id)[0])
+        except Exception:  # noqa: BLE001 - a hint is allowed to fall back
+            stock = None
+        if stock is not None:
+            return max(int(stock), 0)
+    key = stock_hint_key(campaign_id)
+    hint = cache.get(key)
+    if hint is None:
+        hint = Campaign.objects.filter(pk=campaign_id).values_list("remaining", flat=True).first()
+        if hint is None:
+            return None
+        cache.set(key, hint, STOCK_HINT_TTL)
+    return hint
 
 
 def campaigns_for_member(member: Member | None) -> list[Campaign]:
@@ -73,16 +68,14 @@ def campaigns_for_member(member: Member | None) -> list[Campaign]:
         .order_by("claim_opens_at", "pk")
     )
     campaigns = [c for c in qs if campaign_is_eligible(c, member)]
-    from vouchers import claims
-
     # With Redis the hint comes from there; on the database path it is the row just read (no query
     # per campaign, so the list costs the same however many campaigns there are).
-    use_redis = claims.redis_stock_in_use()
+    use_redis = redis_stock_in_use()
     for campaign in campaigns:
         if campaign.state == Campaign.State.SOLD_OUT:
             campaign.stock_hint = 0
         else:
-            campaign.stock_hint = claims.campaign_stock_hint(campaign.pk) if use_redis else campaign.remaining
+            campaign.stock_hint = campaign_stock_hint(campaign.pk) if use_redis else campaign.remaining
     return campaigns
 
 

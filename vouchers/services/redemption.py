@@ -385,6 +385,35 @@ def redemption_refund(*, redemption: Redemption, amount, idempotency_key: str = 
         return earlier
 
 
+def _uses_reverse(*, redemption: Redemption, restore: bool, now: dt.datetime) -> list[str]:
+    """Reverse a fully refunded order's voucher uses (the union owes the merchant nothing for it);
+    return the codes given back. Within the window the vouchers go back to the member with their
+    original expiry (already past it: expired); after it, or once the campaign is settled, they are
+    void (the rule shown to members). Call inside the refund's transaction."""
+    restored = []
+    items = list(
+        RedemptionItem.objects.select_for_update()
+        .filter(redemption=redemption, reversed_at__isnull=True)
+        .select_related("voucher")
+        .order_by("voucher_id")
+    )
+    for item in items:
+        voucher = item.voucher
+        if not restore:
+            voucher.state = Voucher.State.VOID
+        elif voucher.expires_at > now:
+            voucher.state = Voucher.State.CLAIMED
+            voucher.used_at = None
+        else:
+            voucher.state = Voucher.State.EXPIRED
+            voucher.used_at = None
+        voucher.save(update_fields=["state", "used_at"])
+        if restore:
+            restored.append(voucher.code)
+    RedemptionItem.objects.filter(pk__in=[i.pk for i in items]).update(reversed_at=now)
+    return restored
+
+
 def _refund(*, redemption: Redemption, amount: Decimal, key: str, request_hash: str, actor) -> Refund:
     now = timezone.now()
     merchant_id, created_at = Redemption.objects.values_list("merchant_id", "created_at").get(pk=redemption.pk)
@@ -423,31 +452,7 @@ def _refund(*, redemption: Redemption, amount: Decimal, key: str, request_hash: 
             outcome = Refund.Vouchers.KEPT_USED
         else:
             outcome = Refund.Vouchers.RESTORED if restore else Refund.Vouchers.VOIDED
-        restored = []
-        if full and not paid:
-            # A fully refunded order owes the merchant nothing: its uses are reversed either way.
-            # Within the window the vouchers go back to the member with their original expiry;
-            # after it (or once the campaign is settled) they are void (the rule shown to members).
-            items = list(
-                RedemptionItem.objects.select_for_update()
-                .filter(redemption=redemption, reversed_at__isnull=True)
-                .select_related("voucher")
-                .order_by("voucher_id")
-            )
-            for item in items:
-                voucher = item.voucher
-                if not restore:
-                    voucher.state = Voucher.State.VOID
-                elif voucher.expires_at > now:
-                    voucher.state = Voucher.State.CLAIMED
-                    voucher.used_at = None
-                else:
-                    voucher.state = Voucher.State.EXPIRED
-                    voucher.used_at = None
-                voucher.save(update_fields=["state", "used_at"])
-                if restore:
-                    restored.append(voucher.code)
-            RedemptionItem.objects.filter(pk__in=[i.pk for i in items]).update(reversed_at=now)
+        restored = _uses_reverse(redemption=redemption, restore=restore, now=now) if full and not paid else []
         refund = Refund.objects.create(
             redemption=redemption,
             amount=amount,
