@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from core import ratelimit
 from core.crypto import blind_index
 from core.errors import ErrorKind, ServiceError
+from core.parsing import id_number_normalize, normalize_digits
 from core.services import audit_log, notification_send, recipients_language
 from core.sms import mask_mobile, send_sms
 from members.models import (
@@ -33,25 +34,18 @@ from members.models import (
     User,
 )
 from members.selectors import sms_code_failures_today, user_can_manage
-from members.validators import (
-    mask_id_number,
-    normalize_digits,
-    normalize_id_number,
-    normalize_mobile,
-    parse_id_number,
-    validate_mobile,
-)
+from members.validators import mask_id_number, normalize_mobile, parse_id_number, validate_mobile
 
 logger = logging.getLogger(__name__)
 
 
 def id_number_index(number: str) -> str:
     # On the normalised number: a fullwidth copy of an ID number finds the same person.
-    return blind_index(normalize_id_number(number), purpose="id_number")
+    return blind_index(id_number_normalize(number), purpose="id_number")
 
 
 def _identity(number: str) -> dict:
-    info = parse_id_number(normalize_id_number(number))
+    info = parse_id_number(number)
     return {
         "id_number": info.number,
         "id_index": id_number_index(info.number),
@@ -90,8 +84,8 @@ def application_submit(
     if not name:
         raise ServiceError("name", _("Please enter your real name."))
     mobile = normalize_mobile(mobile)
+    ident = _identity(id_number)
     try:
-        ident = _identity(id_number)
         validate_mobile(mobile)
     except ValidationError as exc:
         raise ServiceError(exc.code or "invalid", exc.messages[0]) from None
