@@ -17,8 +17,9 @@ one canonical form, and refuses anything else with ``core.errors.ServiceError`` 
 Digits typed fullwidth (Chinese input methods, agencies' spreadsheets) are read as ASCII in periods,
 ID numbers and credit codes; no other digit (⑥, ⁶, Ⅹ) is. The check characters are computed by
 python-stdnum (``stdnum.cn.ric``, ``stdnum.cn.uscc``); the formats are the portal's own, because
-stdnum's ``validate`` asks for more than the portal can know (a county code in its own table, which
-demo and test numbers do not use) or less than GB 32100 allows (registering authorities N and Y).
+stdnum's ``validate`` asks for more than the portal checks (the county, against its own table for
+the birth year: it refuses 330502199001011236 and fails on a county it does not know) or allows
+less than GB 32100 (registering authorities N and Y).
 """
 
 import datetime as dt
