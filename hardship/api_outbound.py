@@ -16,10 +16,10 @@ from core.api_auth import ApiKeyAuthentication, scope_required
 from core.api_errors import error_responses
 from core.errors import ErrorKind, ServiceError
 from core.models import ApiKey
+from core.parsing import period_parse
 from core.throttles import ApiKeyRateThrottle
 from hardship import cycle
 from hardship.models import Case, FundLine, Referral
-from hardship.screening import period_check
 
 PUSH_SCOPE = "hardship:push"
 TAGS = ["hardship"]
@@ -33,7 +33,7 @@ class OutboundQuerySerializer(serializers.Serializer):
 
     def validate_period(self, value):
         try:
-            return period_check(value)
+            return str(period_parse(value))
         except ServiceError as exc:
             raise serializers.ValidationError(exc.message, code=exc.code) from None
 

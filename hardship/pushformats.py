@@ -16,26 +16,18 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from json.encoder import encode_basestring
-from operator import mul
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
+from core.parsing import id_number_normalize, id_number_parse, money_text, period_parse
 from hardship.models import FundLine, PushKind
 from members.services.import_checks import parse_date
-from members.validators import ID_CHECK, ID_WEIGHTS, PROVINCES, normalize_digits, normalize_id_number, parse_id_number
 
-PERIOD_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2]|Q[1-4])", re.ASCII)
 BATCH_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
-AMOUNT_RE = re.compile(r"\d{1,10}(\.\d{1,2})?", re.ASCII)
-AMOUNT_CANONICAL_RE = re.compile(r"(?:0|[1-9]\d{0,9})\.\d\d", re.ASCII)  # already as stored: "1234.50"
-ID_RE = re.compile(r"\d{17}[\dX]", re.ASCII)
-PROVINCE_PREFIXES = frozenset(f"{p:02d}" for p in PROVINCES)
 # Control characters (NUL breaks PostgreSQL's COPY) and lone surrogates (not encodable): in a
 # source key none at all, in a text field all but tab and line breaks. Searched only when
 # `str.isprintable()` is False, which is rare.
@@ -210,9 +202,10 @@ def manifest_clean(manifest: dict) -> dict:
         raise ServiceError(
             "invalid_manifest", _("Unknown kind. Use one of: %(choices)s.") % {"choices": ", ".join(PushKind.values)}
         )
-    period = normalize_digits(manifest.get("period") or "").upper()
-    if not PERIOD_RE.fullmatch(period):
-        raise ServiceError("invalid_manifest", _("Enter a period as a month (2025-03) or a quarter (2025-Q1)."))
+    try:
+        period = str(period_parse(manifest.get("period") or ""))
+    except ServiceError as exc:
+        raise ServiceError("invalid_manifest", exc.message) from None
     batch_id = str(manifest.get("batch_id") or "").strip()
     if not BATCH_ID_RE.fullmatch(batch_id):
         raise ServiceError(
@@ -264,52 +257,6 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _id_ok(number: str, today_key: str) -> bool:
-    """The fast path of `parse_id_number` (min_age 0) for valid numbers."""
-    if not ID_RE.fullmatch(number) or number[:2] not in PROVINCE_PREFIXES:
-        return False
-    birth = number[6:14]
-    if not ("19000101" <= birth <= today_key):
-        return False
-    try:
-        dt.date(int(birth[:4]), int(birth[4:6]), int(birth[6:]))
-    except ValueError:
-        return False
-    return ID_CHECK[sum(map(mul, map(int, number[:17]), ID_WEIGHTS)) % 11] == number[17]
-
-
-def _amount(value: Any) -> str:
-    if value.__class__ is str and AMOUNT_CANONICAL_RE.fullmatch(value):
-        return value  # the common case, a million times a month
-    if isinstance(value, bool):
-        raise ValueError
-    if isinstance(value, int):
-        text = str(value)
-    elif isinstance(value, float):
-        text = repr(value)
-    elif isinstance(value, Decimal):
-        text = format(value, "f")
-    else:
-        text = str(value).strip().replace(",", "")
-    negative = text.startswith("-")
-    if negative:
-        text = text[1:]
-    if not AMOUNT_RE.fullmatch(text):
-        if isinstance(value, float):  # 0.1 + 0.2 from a spreadsheet: round to cents
-            try:
-                text = str(Decimal(text).quantize(Decimal("0.01")))
-            except InvalidOperation:
-                raise ValueError from None
-            if not AMOUNT_RE.fullmatch(text) or abs(value - float(text)) > 1e-6:
-                raise ValueError
-        else:
-            raise ValueError
-    if negative and text.strip("0.") != "":
-        raise OverflowError  # negative
-    whole, _dot, cents = text.partition(".")
-    return f"{int(whole)}.{cents.ljust(2, '0')}"
-
-
 def _grade(value: Any, low: int, high: int) -> int | None:
     if isinstance(value, bool):
         return None
@@ -351,7 +298,6 @@ def row_checker(kind: str, *, today: dt.date) -> RowChecker:
     Compiled once per push: it runs a million times for a province's month.
     """
     cols = KIND_COLUMNS[kind]
-    today_key = today.strftime("%Y%m%d")
     checks = []  # (index, column, converter) for the payload columns
     for idx, col in enumerate(cols):
         if col.name in ("source_key", "id_number"):
@@ -370,14 +316,13 @@ def row_checker(kind: str, *, today: dt.date) -> RowChecker:
         if not key.isprintable() and KEY_BAD_CHAR_RE.search(key):
             raise RowRejected("bad_character", "source_key", bad_character)
         raw = cells[id_idx]
-        number = normalize_id_number(raw if isinstance(raw, str) else _text(raw))
+        number = id_number_normalize(raw if isinstance(raw, str) else _text(raw))
         if not number:
             raise RowRejected("missing_field", "id_number", missing)
-        if not _id_ok(number, today_key):
-            try:
-                parse_id_number(number, today=today, min_age=0)
-            except ValidationError as exc:
-                raise RowRejected("bad_id_number", "id_number", exc.messages[0], exc.code or "id_invalid") from None
+        try:
+            number = id_number_parse(number, today=today)
+        except ServiceError as exc:
+            raise RowRejected("bad_id_number", "id_number", exc.message, exc.code) from None
         parts = []
         for idx, col, convert in checks:
             value = convert(cells[idx])
@@ -418,13 +363,9 @@ def _converter(col: Column, today: dt.date) -> Callable[[Any], str | None]:
             if value is None or value == "":
                 return empty()
             try:
-                return f'"{_amount(value)}"'
-            except OverflowError:
-                raise RowRejected("negative_amount", name, _("An amount cannot be negative.")) from None
-            except ValueError:
-                raise RowRejected(
-                    "bad_amount", name, _("Enter an amount such as 1234.56 (at most two decimals).")
-                ) from None
+                return f'"{money_text(value)}"'
+            except ServiceError as exc:  # bad_amount or negative_amount, the reasons of a row
+                raise RowRejected(exc.code, name, exc.message) from None
 
     elif col.check == "date":
 

@@ -10,9 +10,6 @@ quarter's last month (2025-03), the month whose cycle screens them, and in the y
 other figure is limited to the user's union subtree, or to the chosen union within it.
 """
 
-import calendar
-import datetime as dt
-import re
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Q, Sum, Value
@@ -20,15 +17,15 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import xlsx
+from core import parsing, xlsx
 from core.errors import ErrorKind, ServiceError
 from core.models import Agency
+from core.parsing import Period
 from hardship import screening
 from hardship.models import Aid, Candidate, Case, FundLine, PushKind, PushRow, Referral, WarmthRosterEntry
 from hardship.selectors import is_hardship_staff
 from members import selectors as member_selectors
 
-PERIOD_RE = re.compile(r"(?P<year>20\d\d)(?:-(?P<month>0[1-9]|1[0-2]))?", re.ASCII)
 PAID_STATES = (Aid.State.APPROVED, Aid.State.PAID)
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
 
@@ -36,35 +33,29 @@ ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_plac
 # --- Periods and scope ------------------------------------------------------------------------
 
 
-def period_parse(period: str) -> tuple[str, dt.date, dt.date]:
-    """A month "2025-03" or a year "2025" → (kind, first day, first day after)."""
-    m = PERIOD_RE.fullmatch((period or "").strip())
-    if not m:
-        raise ServiceError("report_period", _("Give a month as YYYY-MM or a year as YYYY."))
-    year = int(m["year"])
-    if m["month"]:
-        month = int(m["month"])
-        start = dt.date(year, month, 1)
-        return "month", start, start + dt.timedelta(days=calendar.monthrange(year, month)[1])
-    return "year", dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+def report_period(period) -> Period:
+    """The period of a report: a month "2025-03" or a year "2025" (`core.parsing.period_parse`;
+    ServiceError ``bad_period`` otherwise)."""
+    return parsing.period_parse(period, quarters=False, years=True)
 
 
-def _period_q(field: str, period: str) -> Q:
+# hardship/admin_views.py checks the period of its report page with this name (to switch to
+# report_period once that module is split).
+period_parse = report_period
+
+
+def _period_q(field: str, period: Period) -> Q:
     """Rows whose period column (a month, or a quarter "2025-Q1") falls in `period`.
 
     A quarter's rows count in the report of the quarter's last month (2025-Q1 in 2025-03), the
     month whose cycle screens and publishes them (`screening.period_aliases`), and in its year."""
-    kind, start, _end = period_parse(period)
-    if kind == "year":
-        return Q(**{f"{field}__startswith": f"{start.year}-"})
-    return Q(**{f"{field}__in": screening.period_of_month(period)})
+    if period.kind == "year":
+        return Q(**{f"{field}__startswith": f"{period.year}-"})
+    return Q(**{f"{field}__in": screening.period_of_month(str(period))})
 
 
-def _time_q(field: str, period: str) -> Q:
-    _kind, start, end = period_parse(period)
-    tz = timezone.get_current_timezone()
-    since = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
-    until = dt.datetime.combine(end, dt.time.min, tzinfo=tz)
+def _time_q(field: str, period: Period) -> Q:
+    since, until = period.bounds()
     return Q(**{f"{field}__gte": since, f"{field}__lt": until})
 
 
@@ -108,7 +99,7 @@ def _money(value) -> Decimal:
 
 def period_figures(*, user, period: str, union=None) -> dict:
     """Every figure of the report for `period` in the user's scope (or `union` within it)."""
-    period_parse(period)
+    period = report_period(period)
     prefix = _prefix(user, union)
     empty = prefix is None
     scope = prefix or ""
@@ -179,9 +170,8 @@ def period_figures(*, user, period: str, union=None) -> dict:
         amount=Coalesce(Sum("amount"), ZERO),
     )
     warmth = by_line.get(FundLine.WARMTH, {})
-    _kind, start, _end = period_parse(period)
     roster = (
-        0 if empty else WarmthRosterEntry.objects.filter(_in("union", scope), year=start.year, is_active=True).count()
+        0 if empty else WarmthRosterEntry.objects.filter(_in("union", scope), year=period.year, is_active=True).count()
     )
 
     # Referrals sent in the period, by benefit and outcome (one query).
@@ -205,7 +195,7 @@ def period_figures(*, user, period: str, union=None) -> dict:
     total_matched = sum(r["matched"] for r in received)
     total_candidates = sum(candidates.values())
     return {
-        "period": period,
+        "period": str(period),
         "union": union,
         "received": received,
         "received_total": total_received,
@@ -243,27 +233,13 @@ def period_figures(*, user, period: str, union=None) -> dict:
     }
 
 
-def _months_back(end: dt.date, months: int) -> list[str]:
-    out = []
-    year, month = end.year, end.month
-    for _i in range(months):
-        out.append(f"{year:04d}-{month:02d}")
-        month -= 1
-        if month == 0:
-            year, month = year - 1, 12
-    return out[::-1]
-
-
 def trend(*, user, months: int = 12, end: str | None = None, union=None) -> list[dict]:
     """Month by month up to `end` (a month "YYYY-MM"; default this month): records received,
     matched, candidates, files built, aid paid (CNY) and warmth recipients."""
     months = max(1, min(int(months), 36))
-    if end:
-        _kind, start, _stop = period_parse(end)
-        last = start if len(end.strip()) > 4 else dt.date(start.year, 12, 1)
-    else:
-        last = timezone.localdate().replace(day=1)
-    labels = _months_back(last, months)
+    last = report_period(end).last_month if end else Period.of(timezone.localdate())
+    first = last.shift(1 - months)
+    labels = [str(first.shift(n)) for n in range(months)]
     series = {
         m: {
             "month": m,
@@ -298,10 +274,9 @@ def trend(*, user, months: int = 12, end: str | None = None, union=None) -> list
     ):
         series[row["period"]]["candidates"] = row["n"]
     tz = timezone.get_current_timezone()
-    first = dt.datetime.strptime(labels[0], "%Y-%m").replace(tzinfo=tz)
-    stop = dt.datetime(last.year + (last.month == 12), last.month % 12 + 1, 1, tzinfo=tz)
+    since, stop = first.bounds()[0], last.bounds()[1]
     for row in (
-        Case.objects.filter(_in("union", prefix), filed_at__gte=first, filed_at__lt=stop)
+        Case.objects.filter(_in("union", prefix), filed_at__gte=since, filed_at__lt=stop)
         .annotate(month=TruncMonth("filed_at", tzinfo=tz))
         .values("month")
         .annotate(n=Count("id"))
@@ -334,6 +309,7 @@ def report_export_xlsx(*, user, period: str, union=None) -> bytes:
 
     if not is_hardship_staff(user):
         raise ServiceError("forbidden", _("You cannot export hardship reports."), kind=ErrorKind.FORBIDDEN)
+    period = str(report_period(period))
     figures = period_figures(user=user, period=period, union=union)
     months = trend(user=user, end=period, union=union)
     bold = xlsx.Font(bold=True)

@@ -12,7 +12,9 @@ import re
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core.errors import ServiceError
 from core.models import Agency
+from core.parsing import id_number_parse, normalize_digits, period_parse
 from hardship.models import (
     Aid,
     Candidate,
@@ -32,8 +34,6 @@ CHANGE_SETTINGS = "hardship.change_hardshipsettings"
 CHANGE_SECOND_APPROVAL = "hardship.change_second_approval"
 ADD_PUSH = "hardship.add_datapush"
 UPLOAD_AGENCY_DATA = "hardship.upload_agency_data"
-
-ID_NUMBER_RE = re.compile(r"^\d{17}[\dXx]$", re.ASCII)
 
 
 def _has_perm(user, perm: str) -> bool:
@@ -115,14 +115,15 @@ def case_search(*, user, query: str) -> QuerySet[Case]:
     An empty query finds nothing: staff search for a case rather than browse all.
     """
     from members.services import id_number_index
-    from members.validators import normalize_digits, normalize_id_number
 
     query = normalize_digits(query)  # a case or ID number typed with fullwidth digits
     if not query:
         return Case.objects.none()
     cond = Q(case_no__iexact=query) | Q(head__member_no__iexact=query) | Q(head__name=query)
-    if ID_NUMBER_RE.match(query):
-        cond |= Q(head__id_index=id_number_index(normalize_id_number(query)))
+    try:
+        cond |= Q(head__id_index=id_number_index(id_number_parse(query)))
+    except ServiceError:
+        pass  # not an ID number (no member has one that the parser refuses)
     return cases_visible_to(user).filter(cond)
 
 
@@ -178,12 +179,6 @@ def district_of(union: Union) -> Union | None:
 # --- Double aid (多头援助) ------------------------------------------------------------------------
 
 
-def quarter_of(period: str) -> str:
-    """ "2025-03" → "2025-Q1"."""
-    year, month = period.split("-")
-    return f"{year}-Q{(int(month) - 1) // 3 + 1}"
-
-
 def _norm(text) -> str:
     return re.sub(r"\s+", "", str(text or "")).lower()
 
@@ -197,8 +192,12 @@ def double_aid_check(*, member: Member, fund_line: str, purpose: str, period: st
     `body`, `purpose`, `fund_line`, `amount` (string), `date` (string) and the row's id.
     """
     periods = {period}
-    if re.fullmatch(r"\d{4}-\d{2}", period or "", re.ASCII):
-        periods.add(quarter_of(period))
+    try:
+        month = period_parse(period)
+    except ServiceError:
+        month = None
+    if month is not None and month.kind == "month":
+        periods.add(str(month.quarter_of()))
     purpose_n = _norm(purpose)
     found: list[dict] = []
     rows = (

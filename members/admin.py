@@ -22,6 +22,8 @@ from core.admin_kit import (
     ScopedHistoryMixin,
     UnionSubtreeFilter,
 )
+from core.errors import ServiceError
+from core.parsing import credit_code_parse
 from core.sms import mask_mobile
 from members import admin_views, selectors
 from members.admin_scope import visible_enterprises
@@ -45,7 +47,7 @@ from members.services import (
     transfer_reject,
     transfer_release,
 )
-from members.validators import normalize_mobile, validate_credit_code
+from members.validators import normalize_mobile
 
 
 class MemberUnionSubtreeFilter(UnionSubtreeFilter):
@@ -99,9 +101,10 @@ class EnterpriseForm(forms.ModelForm):
         fields = ("name", "credit_code", "union", "address", "industry")
 
     def clean_credit_code(self):
-        code = (self.cleaned_data.get("credit_code") or "").strip().upper()
-        validate_credit_code(code)
-        return code
+        try:
+            return credit_code_parse(self.cleaned_data.get("credit_code"))
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
 
 
 @admin.register(Enterprise)

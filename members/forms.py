@@ -4,8 +4,10 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import ServiceError
+from core.parsing import normalize_digits
 from members.models import EmploymentForm, Station, Union
-from members.validators import normalize_digits, normalize_id_number, normalize_mobile, parse_id_number, validate_mobile
+from members.validators import normalize_mobile, parse_id_number, validate_mobile
 
 # How many unions the union picker shows at once; the search box narrows the rest.
 UNION_CHOICES_SHOWN = 50
@@ -146,7 +148,10 @@ class ApplicationForm(WeuiFormMixin, forms.Form):
 
     def clean_id_number(self):
         # Checked here as well as in the service so that a typo does not use up the SMS code.
-        return parse_id_number(normalize_id_number(self.cleaned_data["id_number"])).number
+        try:
+            return parse_id_number(self.cleaned_data["id_number"]).number
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
 
 
 class TransferForm(WeuiFormMixin, forms.Form):

@@ -3,7 +3,7 @@
 import datetime as dt
 import random
 
-from members.validators import CREDIT_CHARS, credit_check_char, id_check_char
+from core.parsing import CREDIT_CHARS, credit_check_char, id_check_char
 
 HUZHOU_REGIONS = ("330502", "330503", "330521", "330522", "330523")  # 吴兴 南浔 德清 长兴 安吉
 

@@ -7,7 +7,8 @@ from simple_history.models import HistoricalRecords
 
 from core.crypto import EncryptedTextField
 from core.history import History
-from members.validators import validate_credit_code, validate_mobile
+from core.parsing import validate_credit_code
+from members.validators import validate_mobile
 
 
 class Union(models.Model):

@@ -3,11 +3,11 @@
 No serializer here ever carries a whole ID number: outputs use `id_masked` and `masked_name`.
 """
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from core.errors import ServiceError
+from core.parsing import id_number_parse
 from members.models import EmploymentForm, JoinChannel, Member, MembershipApplication
-from members.validators import normalize_id_number, parse_id_number
 
 
 class UnionRefSerializer(serializers.Serializer):
@@ -26,9 +26,9 @@ class VerifyInputSerializer(serializers.Serializer):
     def validate_id_number(self, value: str) -> str:
         try:
             # Any age: an agency may ask about anyone; only members (16 or over) will match.
-            return parse_id_number(normalize_id_number(value), min_age=0).number
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.messages[0], code=exc.code) from None
+            return id_number_parse(value)
+        except ServiceError as exc:
+            raise serializers.ValidationError(exc.message, code=exc.code) from None
 
 
 class VerifyOutputSerializer(serializers.Serializer):

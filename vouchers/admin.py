@@ -26,6 +26,7 @@ from core.admin_kit import (
     ServiceActionsMixin,
 )
 from core.errors import ServiceError
+from core.parsing import credit_code_parse
 from core.sms import mask_mobile
 from members.models import EmploymentForm
 from vouchers import admin_views, selectors, services
@@ -53,11 +54,25 @@ class MerchantStaffInline(admin.TabularInline):
     verbose_name_plural = _("merchant staff accounts")
 
 
+class MerchantForm(forms.ModelForm):
+    class Meta:
+        model = Merchant
+        fields = ("name", "category", "address", "credit_code", "contact_name", "contact_mobile", "state", "created_at")
+
+    def clean_credit_code(self):
+        """Stored as `credit_code_parse` reads it (capitals, ASCII), as an enterprise's is."""
+        try:
+            return credit_code_parse(self.cleaned_data.get("credit_code"))
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
+
+
 @admin.register(Merchant)
 class MerchantAdmin(ReasonActionsMixin, ScopedHistoryMixin, SimpleHistoryAdmin):
     """Merchants: the state changes through the audited services (actions); every other change
     is kept in the merchant's history, with who made it."""
 
+    form = MerchantForm
     reason_template = "admin/vouchers/merchant/suspend.html"
 
     list_display = ("name", "category", "state", "contact_name", "contact_mobile_masked", "address", "created_at")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import xlsx
 from core.errors import ServiceError
+from core.parsing import month_parse
 from vouchers import selectors, services
 from vouchers.selectors import reports
 
@@ -35,14 +36,12 @@ def _month_arg(request) -> str:
     month = request.GET.get("month")
     if month is None:
         return timezone.localdate().strftime("%Y-%m")
-    month = month.strip()
-    if month == "":
+    if month.strip() == "":
         return ""
     try:
-        reports.month_parse(month)
+        return str(month_parse(month))
     except ServiceError:
         return timezone.localdate().strftime("%Y-%m")
-    return month
 
 
 # --- Figures ----------------------------------------------------------------------------------
@@ -108,9 +107,13 @@ def fraud_page(model_admin, request) -> TemplateResponse:
 
 
 class MonthForm(forms.Form):
-    month = forms.RegexField(
-        label=_("month"), regex=reports.MONTH_RE, max_length=7, help_text=_("YYYY-MM, e.g. 2026-11.")
-    )
+    month = forms.CharField(label=_("month"), max_length=7, help_text=_("YYYY-MM, e.g. 2026-11."))
+
+    def clean_month(self):
+        try:
+            return str(month_parse(self.cleaned_data["month"]))
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
 
 
 def settlement_build_page(model_admin, request):

@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.history import History
+from core.parsing import validate_credit_code
 from members.models import Member, Union
-from members.validators import validate_credit_code, validate_mobile
+from members.validators import validate_mobile
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 REFUND_WINDOW_MAX_HOURS = 24 * 365

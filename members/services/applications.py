@@ -12,11 +12,11 @@ from members.models import EmploymentForm, Enterprise, JoinChannel, Member, Memb
 from members.selectors import union_staff_ids
 from members.services.identity import id_number_index, member_number
 from members.services.scope import require_scope
-from members.validators import mask_id_number, normalize_id_number, normalize_mobile, parse_id_number, validate_mobile
+from members.validators import mask_id_number, normalize_mobile, parse_id_number, validate_mobile
 
 
 def _identity(number: str) -> dict:
-    info = parse_id_number(normalize_id_number(number))
+    info = parse_id_number(number)
     return {
         "id_number": info.number,
         "id_index": id_number_index(info.number),
@@ -45,8 +45,8 @@ def application_submit(
     if not name:
         raise ServiceError("name", _("Please enter your real name."))
     mobile = normalize_mobile(mobile)
+    ident = _identity(id_number)
     try:
-        ident = _identity(id_number)
         validate_mobile(mobile)
     except ValidationError as exc:
         raise ServiceError(exc.code or "invalid", exc.messages[0]) from None

@@ -12,19 +12,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from core.errors import ServiceError
+from core.parsing import credit_code_parse
 from members.models import EmploymentForm, Enterprise, Member, Union, User
 from members.selectors import user_can_manage
 from members.services.identity import id_number_index
 from members.services.import_files import LABELS, ImportRow
 from members.services.scope import out_of_scope_message
-from members.validators import (
-    mask_id_number,
-    normalize_id_number,
-    normalize_mobile,
-    parse_id_number,
-    validate_credit_code,
-    validate_mobile,
-)
+from members.validators import mask_id_number, normalize_mobile, parse_id_number, validate_mobile
 
 BATCH = 500
 
@@ -133,12 +128,12 @@ class RowChecker:
         if len(name) > 50:
             self.fail(row, "name", "name_length", _("A name has at most 50 characters."))
         c["name"] = name
-        number = normalize_id_number(self.required(row, "id_number"))
+        number = self.required(row, "id_number")
         if number:
             try:
                 info = parse_id_number(number, today=today)
-            except ValidationError as exc:
-                self.fail(row, "id_number", exc.code or "id_invalid", exc.messages[0])
+            except ServiceError as exc:
+                self.fail(row, "id_number", exc.code, exc.message)
             else:
                 c.update(
                     id_number=info.number,
@@ -156,14 +151,12 @@ class RowChecker:
             else:
                 c["mobile"] = mobile
         c["union_code"] = self.required(row, "union_code")
-        credit = str(v.get("employer_credit_code") or "").strip().upper()
+        credit = str(v.get("employer_credit_code") or "").strip()
         if credit:
             try:
-                validate_credit_code(credit)
-            except ValidationError as exc:
-                self.fail(row, "employer_credit_code", exc.code or "credit_invalid", exc.messages[0])
-            else:
-                c["credit_code"] = credit
+                c["credit_code"] = credit_code_parse(credit)
+            except ServiceError as exc:
+                self.fail(row, "employer_credit_code", exc.code, exc.message)
         form = _employment_form(v.get("employment_form", ""))
         if form is None:
             labels = "、".join(str(label) for label in EmploymentForm.labels)

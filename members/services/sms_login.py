@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 
 from core import ratelimit
 from core.errors import ServiceError
+from core.parsing import normalize_digits
 from core.sms import mask_mobile, send_sms
 from members.models import Member, SmsCode, User
 from members.selectors import sms_code_failures_today
-from members.validators import normalize_digits, normalize_mobile, validate_mobile
+from members.validators import normalize_mobile, validate_mobile
 
 logger = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from core.models import AuditEntry
+from core.parsing import id_check_char
 from core.services import api_key_create, api_key_revoke
 from members import services
 from members.models import Member, MembershipApplication
-from members.validators import id_check_char
 from tests.factories import MemberFactory, UserFactory, id_number
 
 VERIFY = "/api/v1/members/verify"

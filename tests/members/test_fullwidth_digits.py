@@ -1,6 +1,7 @@
 """Fullwidth digits (１３９…, from Chinese input methods and agencies' spreadsheets) are the same
-number as their ASCII form: input is normalised where it enters, and the validators accept ASCII
-digits alone, so one person never gets two memberships and one mobile never two budgets of codes."""
+number as their ASCII form: the ID number parser (core.parsing) reads them as ASCII and no other
+script's digits, and mobiles are normalised where they enter, so one person never gets two
+memberships and one mobile never two budgets of codes."""
 
 import re
 
@@ -12,10 +13,11 @@ from rest_framework.test import APIClient
 
 from core import sms
 from core.errors import ServiceError
+from core.parsing import id_number_normalize
 from members import services
 from members.models import Member, MembershipApplication, SmsCode, User
 from members.services import members_import
-from members.validators import normalize_id_number, normalize_mobile, parse_id_number, validate_mobile
+from members.validators import normalize_mobile, parse_id_number, validate_mobile
 from tests.factories import UserFactory, id_number
 
 pytestmark = pytest.mark.django_db
@@ -28,14 +30,18 @@ def fullwidth(text: str) -> str:
     return text.translate(FULLWIDTH)
 
 
-# --- The validators accept ASCII digits only -------------------------------------------------------
+# --- ASCII and fullwidth digits only -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("table", [FULLWIDTH, ARABIC_INDIC])
-def test_the_id_validator_refuses_non_ascii_digits(table):
+def test_the_id_parser_reads_fullwidth_digits_as_ascii():
     number = id_number()
-    with pytest.raises(ValidationError) as exc:
-        parse_id_number(number[:-1].translate(table) + number[-1])
+    assert parse_id_number(fullwidth(number)).number == number
+
+
+def test_the_id_parser_refuses_other_scripts_digits():
+    number = id_number()
+    with pytest.raises(ServiceError) as exc:
+        parse_id_number(number[:-1].translate(ARABIC_INDIC) + number[-1])
     assert exc.value.code == "id_format"
 
 
@@ -47,8 +53,8 @@ def test_the_mobile_validator_refuses_non_ascii_digits(mobile):
 
 def test_normalising_turns_fullwidth_digits_and_x_into_ascii():
     number = id_number()
-    assert normalize_id_number(f" {fullwidth(number).lower()} ") == number
-    assert normalize_id_number(fullwidth(number[:17]) + "ｘ") == number[:17] + "X"
+    assert id_number_normalize(f" {fullwidth(number).lower()} ") == number
+    assert id_number_normalize(fullwidth(number[:17]) + "ｘ") == number[:17] + "X"
     assert normalize_mobile("１３９００００００01 ") == "13900000001"
 
 
@@ -56,9 +62,9 @@ def test_normalising_turns_fullwidth_digits_and_x_into_ascii():
 def test_normalising_leaves_other_digit_lookalikes_to_be_refused(lookalike):
     number = id_number()
     typed = number[:16] + lookalike + number[17]
-    assert normalize_id_number(typed) == typed.upper()
-    with pytest.raises(ValidationError) as exc:
-        parse_id_number(normalize_id_number(typed))
+    assert id_number_normalize(typed) == typed.upper()
+    with pytest.raises(ServiceError) as exc:
+        parse_id_number(typed)
     assert exc.value.code == "id_format"
 
 

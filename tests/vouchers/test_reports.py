@@ -206,4 +206,4 @@ def test_the_figures_page_shows_charts_data_and_refuses_the_outsider(
 def test_a_bad_month_is_refused():
     with pytest.raises(ServiceError) as exc:
         reports.month_parse("2026-13")
-    assert exc.value.code == "bad_month"
+    assert exc.value.code == "bad_period"

@@ -9,10 +9,10 @@ import pytest
 from django.core.management import call_command
 
 from core.models import ApiKey
+from core.parsing import validate_credit_code
 from core.seed import SeedContext, registered_steps
 from members.models import User
 from members.seed import demo as members_demo
-from members.validators import validate_credit_code
 from vouchers import seed
 from vouchers.models import (
     Campaign,

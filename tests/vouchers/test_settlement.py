@@ -109,7 +109,7 @@ def test_the_xlsx_is_readable_with_the_exact_sums(november):
 def test_it_refuses_a_malformed_month(db):
     with pytest.raises(ServiceError) as exc:
         settlement_build(month="2026-13")
-    assert exc.value.code == "invalid_month"
+    assert exc.value.code == "bad_period"
 
 
 # --- Refunds after the month was paid -----------------------------------------------------------------

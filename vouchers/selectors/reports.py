@@ -6,8 +6,6 @@ Every figure is a grouped query; the union roll-up is done in Python over the pa
 (not reversed by a full refund).
 """
 
-import datetime as dt
-import re
 from collections import defaultdict
 from decimal import Decimal
 
@@ -16,23 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import xlsx
-from core.errors import ServiceError
+from core.parsing import month_parse
 from members import selectors as member_selectors
 from vouchers.models import Campaign, MerchantCategory, RedemptionItem, Voucher
 
-MONTH_RE = re.compile(r"20\d{2}-(0[1-9]|1[0-2])", re.ASCII)
 ZERO = Decimal("0.00")
-
-
-def month_parse(month: str) -> tuple[dt.datetime, dt.datetime]:
-    """'2026-11' → the first instant of the month and of the next one, in the city's time zone."""
-    if not MONTH_RE.fullmatch(month or ""):
-        raise ServiceError("bad_month", _("Give a month as YYYY-MM, e.g. 2026-11."))
-    year, mon = int(month[:4]), int(month[5:])
-    zone = timezone.get_current_timezone()
-    start = dt.datetime(year, mon, 1, tzinfo=zone)
-    end = dt.datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=zone)
-    return start, end
 
 
 def _campaigns(*, month: str | None, campaign) -> list[Campaign]:
@@ -40,7 +26,7 @@ def _campaigns(*, month: str | None, campaign) -> list[Campaign]:
     if campaign is not None:
         qs = qs.filter(pk=getattr(campaign, "pk", campaign))
     if month:
-        start, end = month_parse(month)
+        start, end = month_parse(month).bounds()
         qs = qs.filter(claim_opens_at__gte=start, claim_opens_at__lt=end)
     return list(qs.order_by("claim_opens_at", "pk"))
 

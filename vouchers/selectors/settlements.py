@@ -7,13 +7,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import xlsx
+from core.parsing import month_parse
 from vouchers.models import Settlement
-from vouchers.services.settlement import month_bounds
 
 
 def settlement_export_xlsx(*, month: str) -> bytes:
     """The month's settlements as an XLSX workbook (one row per merchant, then a total)."""
-    month_bounds(month)
+    month = str(month_parse(month))
     rows = Settlement.objects.filter(month=month).select_related("merchant").order_by("merchant__name")
     wb = xlsx.workbook()
     ws = wb.active

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
+from core.parsing import month_parse
 from core.services import audit_log
 from vouchers.models import Campaign, CampaignRules, CampaignTemplate, Voucher
 from vouchers.services.claim_facts import campaign_facts_invalidate
@@ -205,23 +206,12 @@ def campaign_settle(*, campaign: Campaign, actor) -> Campaign:
 # --- Monthly templates (工惠日) ---------------------------------------------------------------------
 
 
-def _month_bounds(month: str) -> tuple[int, int]:
-    try:
-        year, mon = (int(p) for p in month.split("-"))
-        dt.date(year, mon, 1)
-    except (ValueError, TypeError):
-        raise ServiceError("month", _("Give the month as YYYY-MM.")) from None
-    if len(month) != 7:
-        raise ServiceError("month", _("Give the month as YYYY-MM."))
-    return year, mon
-
-
 def template_opens_at(template: CampaignTemplate, month: str) -> dt.datetime:
     """When the template's campaign of `month` opens: its day (capped at the month's last day) and
     time in the portal's time zone (Asia/Shanghai)."""
-    year, mon = _month_bounds(month)
-    next_first = dt.date(year + (mon == 12), mon % 12 + 1, 1)
-    day = min(template.opens_day or 1, (next_first - dt.timedelta(days=1)).day)
+    period = month_parse(month)
+    year, mon = period.year, period.month
+    day = min(template.opens_day or 1, (period.day_after - dt.timedelta(days=1)).day)
     opens_time = template.opens_time
     if isinstance(opens_time, str):
         opens_time = dt.time.fromisoformat(opens_time)
@@ -245,7 +235,7 @@ def campaigns_from_templates(*, month: str) -> list[Campaign]:
     a later run schedules such a draft (one it created, so with no creator) once it passes, and
     one whose run was stopped between creating and scheduling it.
     """
-    _month_bounds(month)
+    month = str(month_parse(month))
     created = []
     templates = CampaignTemplate.objects.filter(is_active=True).prefetch_related("accepted_merchants")
     for template in templates:

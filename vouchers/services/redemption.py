@@ -26,7 +26,7 @@ Voucher codes come from ``new_voucher_code`` (used by the claim when it creates 
 
 import datetime as dt
 import secrets
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy
 
 from core import idempotency
 from core.errors import ErrorKind, ServiceError
+from core.parsing import money_parse
 from core.services import audit_log
 from members.models import Member, User
 from vouchers.models import Campaign, Merchant, Redemption, RedemptionItem, Refund, Settlement, Voucher, VoucherSettings
@@ -169,16 +170,6 @@ def _clean_codes(codes) -> list[str]:
     return seen
 
 
-def _clean_amount(order_amount) -> Decimal:
-    try:
-        amount = Decimal(str(order_amount))
-    except (InvalidOperation, ValueError):
-        raise ServiceError("invalid_amount", _("Enter the order amount in yuan, e.g. 1250.00.")) from None
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT) or amount >= Decimal("1e10"):
-        raise ServiceError("invalid_amount", _("Enter the order amount in yuan, e.g. 1250.00."))
-    return amount.quantize(CENT)
-
-
 def _plan(*, merchant: Merchant, codes: list[str], vouchers: dict[str, Voucher], order_amount: Decimal) -> dict:
     now = timezone.now()
     problem = _merchant_problem(merchant)
@@ -245,7 +236,7 @@ def _plan_answer(plan: dict) -> dict:
 def redemption_quote(*, merchant: Merchant, codes, order_amount) -> dict:
     """What an order would cost with these vouchers: nothing is used."""
     codes = _clean_codes(codes)
-    amount = _clean_amount(order_amount)
+    amount = money_parse(order_amount, allow_zero=False, label=_("The order amount"))
     return _plan_answer(_plan(merchant=merchant, codes=codes, vouchers=_vouchers_by_code(codes), order_amount=amount))
 
 
@@ -278,7 +269,7 @@ def redemption_create(
 ) -> Redemption:
     """Use vouchers against one order. The same idempotency key answers the first redemption again."""
     codes = _clean_codes(codes)
-    amount = _clean_amount(order_amount)
+    amount = money_parse(order_amount, allow_zero=False, label=_("The order amount"))
     order_ref = (order_ref or "").strip()
     if not order_ref or len(order_ref) > 64:
         raise ServiceError("invalid_order_ref", _("Give the order reference (at most 64 characters)."))
@@ -368,7 +359,7 @@ def redemption_refund(*, redemption: Redemption, amount, idempotency_key: str = 
     used, so the union never pays for one voucher twice (``Refund.vouchers`` says which happened).
     The same idempotency key (per redemption) answers the first refund again, as for redemptions.
     """
-    amount = _clean_amount(amount)
+    amount = money_parse(amount, allow_zero=False, label=_("The refund amount"))
     key = idempotency.clean_key(idempotency_key)
     request_hash = idempotency.request_hash(amount=str(amount))
     earlier_of_order = Refund.objects.filter(redemption_id=redemption.pk)

@@ -12,8 +12,6 @@ its uses (``redemption_refund`` keeps the vouchers used), and a settlement whose
 since its build cannot be marked paid, so a voucher is never paid for twice.
 """
 
-import datetime as dt
-import re
 from decimal import Decimal
 
 from django.db import transaction
@@ -22,38 +20,27 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
+from core.parsing import Period, month_parse
 from core.services import audit_log
 from vouchers.models import Merchant, Redemption, RedemptionItem, Settlement
 
-MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])", re.ASCII)
 
-
-def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of a "YYYY-MM" month in the portal's time zone."""
-    match = MONTH_RE.fullmatch(month or "")
-    if not match:
-        raise ServiceError("invalid_month", _("Give the month as YYYY-MM, e.g. 2026-11."))
-    year, mon = int(match[1]), int(match[2])
-    tz = timezone.get_current_timezone()
-    start = dt.datetime(year, mon, 1, tzinfo=tz)
-    end = dt.datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=tz)
-    return start, end
-
-
-def _require_month_ended(month: str) -> None:
+def _require_month_ended(month: Period) -> None:
     """A month is settled once it is over: a running month would miss its later redemptions."""
-    end = month_bounds(month)[1]
+    end = month.bounds()[1]
     if timezone.now() < end:
         raise ServiceError(
             "month_not_ended",
             _("%(month)s has not ended yet: its settlements can be built and paid from %(date)s.")
-            % {"month": month, "date": end.date().isoformat()},
+            % {"month": month, "date": month.day_after.isoformat()},
         )
 
 
 def month_figures(*, month: str, merchant_id: int | None = None) -> dict[int, dict]:
-    """{merchant_id: {"vouchers", "amount"}} of the live voucher uses of the month (of one merchant if given)."""
-    start, end = month_bounds(month)
+    """{merchant_id: {"vouchers", "amount"}} of the live voucher uses of the month (of one merchant if given).
+
+    `month`: "2026-11" (`core.parsing.month_parse`; ServiceError ``bad_period`` otherwise)."""
+    start, end = month_parse(month).bounds()
     items = RedemptionItem.objects.filter(
         reversed_at__isnull=True, redemption__created_at__gte=start, redemption__created_at__lt=end
     )
@@ -69,8 +56,9 @@ def settlement_build(*, month: str, actor=None) -> dict:
     Returns {"month", "settlements": [Settlement], "late": [{"merchant", "vouchers", "amount"}]}.
     Refused (``month_not_ended``) for a month that is still running.
     """
-    start, end = month_bounds(month)
-    _require_month_ended(month)
+    period = month_parse(month)
+    month, (start, end) = str(period), period.bounds()
+    _require_month_ended(period)
     figures = month_figures(month=month)
     settlements, late = [], []
     with transaction.atomic():
@@ -123,7 +111,7 @@ def settlement_mark_paid(*, settlement: Settlement, actor) -> Settlement:
         current = Settlement.objects.select_for_update().get(pk=settlement.pk)
         if current.paid_at is not None:
             raise ServiceError("already_paid", _("This settlement has already been marked paid."))
-        _require_month_ended(current.month)
+        _require_month_ended(month_parse(current.month))
         live = month_figures(month=current.month, merchant_id=current.merchant_id).get(
             current.merchant_id, {"vouchers": 0, "amount": Decimal("0")}
         )
