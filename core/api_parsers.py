@@ -5,7 +5,6 @@ exhausts the interpreter's recursion limit, which DRF's parser does not catch (a
 DRF's 400 `parse_error`, like any other body that cannot be read.
 """
 
-from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, parsers
 
 
@@ -14,4 +13,4 @@ class JSONParser(parsers.JSONParser):
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise exceptions.ParseError(_("JSON parse error - nested too deeply."), code="parse_error") from None
+            raise exceptions.ParseError() from None
