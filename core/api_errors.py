@@ -15,6 +15,8 @@ a service's refusal, a body over the size limit (413 ``body_too_large``), an unk
 error (500 ``server_error``). The OpenAPI schema has one component for it, ``Error``.
 """
 
+import logging
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import JsonResponse
@@ -72,7 +74,9 @@ def exception_handler(exc, context):
         body = {"error": {"code": exc.code, "message": exc.message, **exc.details}}
         return Response(body, status=exc.http_status)
     if isinstance(exc, SuspiciousOperation):  # a body over the size limit, too many fields…
-        return Response(_suspicious_body(exc), status=_suspicious_status(exc))
+        # Logged as Django logs what it refuses itself (django.security.*), then answered here.
+        logging.getLogger(f"django.security.{exc.__class__.__name__}").warning(str(exc))
+        return Response(_refused_body(exc), status=_refused_status(exc))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -95,13 +99,15 @@ def exception_handler(exc, context):
     return response
 
 
-def _suspicious_status(exc: SuspiciousOperation) -> int:
+def _refused_status(exc: Exception) -> int:
     return (
         status.HTTP_413_REQUEST_ENTITY_TOO_LARGE if isinstance(exc, RequestDataTooBig) else status.HTTP_400_BAD_REQUEST
     )
 
 
-def _suspicious_body(exc: SuspiciousOperation) -> dict:
+def _refused_body(exc: Exception) -> dict:
+    """What Django refuses as suspicious: a body over DATA_UPLOAD_MAX_MEMORY_SIZE (`body_too_large`),
+    too many form fields, an unknown host… (`bad_request`)."""
     if isinstance(exc, RequestDataTooBig):
         mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
         message = _("The request body is larger than %(mb)d MB.") % {"mb": mb}
@@ -130,10 +136,7 @@ def bad_request(request, exception):
     """handler400: what Django refuses before or outside DRF (a body over the size limit read by a
     middleware, an unknown host…) answers the structured error under /api/; elsewhere Django's page."""
     if _is_api(request):
-        if isinstance(exception, SuspiciousOperation):
-            return _json(_suspicious_body(exception), _suspicious_status(exception))
-        body = {"error": {"code": "bad_request", "message": str(exceptions.ParseError.default_detail)}}
-        return _json(body, status.HTTP_400_BAD_REQUEST)
+        return _json(_refused_body(exception), _refused_status(exception))
     return defaults.bad_request(request, exception)
 
 
