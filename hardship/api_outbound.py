@@ -9,13 +9,13 @@ period is available once the monthly cycle has published it.
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 
 from core.api_auth import ApiKeyAuthentication, scope_required
 from core.api_errors import error_responses
 from core.errors import ErrorKind, ServiceError
 from core.models import ApiKey
+from core.paginator import CursorPagination
 from core.parsing import period_parse
 from core.throttles import ApiKeyRateThrottle
 from hardship import cycle

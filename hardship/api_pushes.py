@@ -11,16 +11,17 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_auth import ApiKeyAuthentication, scope_required
 from core.api_errors import ErrorSerializer, error_responses
+from core.api_parsers import JSONParser
 from core.errors import ServiceError
 from core.models import ApiKey
+from core.paginator import CursorPagination
 from core.throttles import ApiKeyRateThrottle
 from hardship import ingest, pushformats
 from hardship.models import DataPush, PushKind
@@ -145,17 +146,6 @@ class PushSummarySerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class MismatchBodySerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=["row_count_mismatch", "sha256_mismatch"])
-    message = serializers.CharField()
-    declared = serializers.JSONField()
-    received = serializers.JSONField()
-
-
-class MismatchSerializer(serializers.Serializer):
-    error = MismatchBodySerializer()
-
-
 # --- Views ------------------------------------------------------------------------------------
 
 
@@ -250,13 +240,17 @@ ANSWER_EXAMPLE = {
                 description="A page of a push in pages (`receiving`), or a large push (`pending`).",
             ),
             400: OpenApiResponse(
-                MismatchSerializer,
-                description="The content differs from the manifest (`row_count_mismatch`, `sha256_mismatch`: "
-                "nothing was kept), invalid input (`invalid`), or a file that cannot be used (`unreadable_file`, "
-                "`empty_file`, `missing_columns`, `page_too_large`).",
+                ErrorSerializer,
+                description="The content differs from the manifest (`row_count_mismatch`, `sha256_mismatch`, with "
+                "`declared` and `received`: nothing was kept), invalid input (`invalid`), or a file that cannot be "
+                "used (`unreadable_file`, `empty_file`, `missing_columns`, `page_too_large`).",
             ),
-            **error_responses(401, 403, 409, 429),
-            413: OpenApiResponse(ErrorSerializer, description="The file is too large (`file_too_large`)."),
+            **error_responses(401, 403, 409, 415, 429),
+            413: OpenApiResponse(
+                ErrorSerializer,
+                description="The file is too large (`file_too_large`), or a JSON body over the size limit "
+                "(`body_too_large`): send pages.",
+            ),
         },
         examples=[
             OpenApiExample(

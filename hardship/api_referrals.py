@@ -11,14 +11,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_auth import ApiKeyAuthentication, scope_required
 from core.api_errors import error_responses
+from core.api_parsers import JSONParser
 from core.errors import ServiceError
+from core.paginator import CursorPagination
 from core.throttles import ApiKeyRateThrottle
 from hardship import selectors, services
 from hardship.models import Referral
@@ -169,7 +169,7 @@ class ReferralOutcomeView(ReferralApiView):
             "Another agency's referral answers 404. Needs the scope `hardship:referrals`."
         ),
         request=ReferralOutcomeInputSerializer,
-        responses={200: ReferralOutputSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+        responses={200: ReferralOutputSerializer, **error_responses(400, 401, 403, 404, 409, 413, 415, 429)},
         examples=[
             OpenApiExample(
                 "Granted",

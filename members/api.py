@@ -16,15 +16,15 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import generics
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api_auth import ApiKeyAuthentication, scope_required
 from core.api_errors import error_responses
+from core.api_parsers import JSONParser
 from core.models import ApiKey
+from core.paginator import CursorPagination
 from core.throttles import ApiKeyRateThrottle, VerifyRateThrottle
 from members import selectors, services
 from members.models import EmploymentForm, Member, MembershipApplication
@@ -113,7 +113,7 @@ class VerifyMemberView(JsonApiView):
         request=VerifyInputSerializer,
         responses={
             200: VerifyOutputSerializer,
-            **error_responses(400, 401, 403, 429),
+            **error_responses(400, 401, 403, 413, 415, 429),
         },
         examples=[
             OpenApiExample(
@@ -184,7 +184,7 @@ class VerifyCardView(JsonApiView):
             'answers `{"valid": false}`. Needs an API key with `members:verify`, or a staff login.'
         ),
         request=CardVerifyInputSerializer,
-        responses={200: CardVerifyOutputSerializer, **error_responses(400, 401, 403, 429)},
+        responses={200: CardVerifyOutputSerializer, **error_responses(400, 401, 403, 413, 415, 429)},
     )
     def post(self, request):
         data = CardVerifyInputSerializer(data=request.data)
@@ -318,7 +318,7 @@ class ApplicationRejectView(StaffApiView, JsonApiView):
         "one already decided answers 409 `not_pending`.",
         auth=STAFF_AUTH,
         request=ApplicationRejectInputSerializer,
-        responses={200: ApplicationOutputSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+        responses={200: ApplicationOutputSerializer, **error_responses(400, 401, 403, 404, 409, 413, 415, 429)},
     )
     def post(self, request, pk: int):
         data = ApplicationRejectInputSerializer(data=request.data)

@@ -256,6 +256,13 @@ PRIVACY_POLICY_VERSION = env.str("PRIVACY_POLICY_VERSION", default="2026-01")
 # How long an e-card QR token stays valid.
 MEMBER_CARD_TOKEN_MAX_AGE = env.int("MEMBER_CARD_TOKEN_MAX_AGE", default=24 * 3600)
 
+# The largest body Django reads into memory (a form, a JSON body). The push API allows a JSON page
+# of 5,000 rows (hardship.ingest.PAGE_MAX_ROWS): at the longest its columns allow, every character
+# escaped as \uXXXX and indented, such a page is about 14 MB (tests/core/test_api_limits.py builds it).
+# Over the limit the API answers 413 `body_too_large`. Files are streamed to disk and have their own
+# limit (HARDSHIP_PUSH_MAX_BYTES).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=16 * 1024 * 1024)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "core.api_auth.ApiKeyAuthentication",
@@ -263,8 +270,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's JSON parser, refusing JSON nested too deeply with a 400 instead of a server error.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api_parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    # Refuses a cursor it did not make with 400 `bad_cursor`.
+    "DEFAULT_PAGINATION_CLASS": "core.paginator.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_RATES": {
         "api_key": env.str("API_RATE_PER_KEY", default="600/min"),

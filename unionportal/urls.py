@@ -6,8 +6,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.health import healthz
 
-# Unknown addresses under /api/ answer the API's JSON error body, not an HTML page.
+# Under /api/, unknown addresses, requests refused before any view and server errors answer the
+# API's JSON error body, not an HTML page.
+handler400 = "core.api_errors.bad_request"
 handler404 = "core.api_errors.page_not_found"
+handler500 = "core.api_errors.server_error"
 
 admin.site.site_header = admin.site.site_title = settings.SPECTACULAR_SETTINGS["TITLE"].replace(" API", "")
 

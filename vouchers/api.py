@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +17,7 @@ from rest_framework.views import APIView
 from core import idempotency
 from core.api_auth import ApiKeyAuthentication, scope_required
 from core.api_errors import error_responses
+from core.api_parsers import JSONParser
 from core.models import ApiKey
 from core.throttles import ApiKeyRateThrottle
 from vouchers.models import Redemption
@@ -95,7 +95,7 @@ class RedemptionCreateView(MerchantApiView):
         ),
         parameters=[idempotency.header_parameter("order attempt")],
         request=RedemptionInputSerializer,
-        responses={201: RedemptionOutputSerializer, **error_responses(400, 401, 403, 409, 429)},
+        responses={201: RedemptionOutputSerializer, **error_responses(400, 401, 403, 409, 413, 415, 429)},
         examples=[
             OpenApiExample(
                 "Three 满1000减100 vouchers on 2,350 CNY",
@@ -157,7 +157,7 @@ class RedemptionRefundView(MerchantApiView):
         ),
         parameters=[idempotency.header_parameter("refund attempt")],
         request=RefundInputSerializer,
-        responses={201: RefundOutputSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+        responses={201: RefundOutputSerializer, **error_responses(400, 401, 403, 404, 409, 413, 415, 429)},
     )
     def post(self, request, pk: int):
         key = idempotency.key_from_request(request)

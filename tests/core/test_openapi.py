@@ -68,3 +68,38 @@ def test_the_docs_page_loads_only_local_assets(client, db):
     for url in static:
         assert finders.find(url.removeprefix("/static/")), url
     assert "/api/schema/" in html
+
+
+def test_every_error_answer_of_every_operation_is_the_one_error_component(schema):
+    error_ref = "#/components/schemas/Error"
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            if method == "parameters":
+                continue
+            errors = {s: r for s, r in op["responses"].items() if s.startswith(("4", "5"))}
+            for status, response in errors.items():
+                assert response["content"]["application/json"]["schema"]["$ref"] == error_ref, (path, method, status)
+    assert not [name for name in schema["components"]["schemas"] if "Mismatch" in name]
+
+
+def test_every_operation_documents_each_status_it_can_answer(schema):
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            if method == "parameters":
+                continue
+            statuses = set(op["responses"])
+            where = (path, method)
+            assert {"401", "403", "429"} <= statuses, where  # no key, a wrong key, too many calls
+            if "{" in path:
+                assert "404" in statuses, where
+            if any(p["name"] == "cursor" for p in op.get("parameters", [])):
+                assert "400" in statuses, where  # bad_cursor
+            if "application/json" in op.get("requestBody", {}).get("content", {}):
+                assert {"400", "413", "415"} <= statuses, where  # unreadable, too large, not JSON
+
+
+def test_the_error_component_documents_every_member_of_the_error_body(schema):
+    body = schema["components"]["schemas"]["ErrorBody"]
+    assert set(body["required"]) == {"code", "message"}
+    assert {"code", "message", "fields", "retry_after", "declared", "received"} == set(body["properties"])
+    assert body["properties"]["fields"]["additionalProperties"]["items"]["$ref"] == "#/components/schemas/FieldError"

@@ -284,7 +284,7 @@ def test_a_push_row_is_checked_by_the_shared_parsers():
         "/api/v1/hardship/pushes", json.dumps({"manifest": bad, "rows": rows}), content_type="application/json"
     )
     assert resp.status_code == 400
-    assert resp.json()["error"]["fields"]["manifest"]["non_field_errors"][0]["code"] == "invalid_manifest"
+    assert resp.json()["error"]["fields"]["manifest"][0]["code"] == "invalid_manifest"
 
 
 @pytest.mark.django_db

@@ -115,7 +115,7 @@ def test_an_invalid_manifest_names_its_fields(nhsa_key, push_rows):
     response = post_json(api(nhsa_key), {"manifest": {**manifest_of(rows), "kind": "salary"}, "rows": rows})
     assert response.status_code == 400
     error = response.json()["error"]
-    assert error["code"] == "invalid" and "kind" in error["fields"]["manifest"]
+    assert error["code"] == "invalid" and "manifest.kind" in error["fields"]
 
 
 def test_a_file_missing_a_column_is_refused(nhsa_key):
