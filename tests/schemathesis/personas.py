@@ -30,8 +30,8 @@ from core.api_auth import known_scopes  # noqa: E402
 from core.models import Agency  # noqa: E402
 from core.services import api_key_create  # noqa: E402
 from members.models import User  # noqa: E402
-from vouchers.services import merchant_api_key_create  # noqa: E402
 from vouchers.models import Merchant  # noqa: E402
+from vouchers.services import merchant_api_key_create  # noqa: E402
 
 AGENCY = "mca"  # seed_demo's 民政局: it has pushes and published periods
 STAFF = "city"  # seed_demo's city staff: sees every member and application
