@@ -3,7 +3,13 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from members.validators import mask_id_number, parse_id_number, validate_credit_code, validate_mobile
+from members.validators import (
+    credit_check_char,
+    mask_id_number,
+    parse_id_number,
+    validate_credit_code,
+    validate_mobile,
+)
 
 TODAY = dt.date(2026, 11, 29)
 
@@ -68,7 +74,9 @@ def test_masking_keeps_only_region_and_last_four():
     ["91350100M000100Y43", "91110000802100433B", "91330000142916567N", "91440300708461136T"],
 )
 def test_it_accepts_published_credit_codes(code):
-    validate_credit_code(code)
+    assert credit_check_char(code[:17]) == code[17]  # GB 32100-2015's check character
+    assert validate_credit_code(code) is None
+    assert validate_credit_code(f" {code.lower()} ") is None  # as typed: spaces and lower case
 
 
 @pytest.mark.parametrize(
