@@ -28,8 +28,10 @@ run: setup
 	$(BIN)/python manage.py demo_logins
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# Coverage of core and the apps ([tool.coverage] in pyproject.toml), printed at the end: lines and
+# branches no test runs, files fully covered left out.
 test: setup
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

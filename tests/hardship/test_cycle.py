@@ -170,25 +170,23 @@ def test_a_worker_whose_run_was_taken_over_rolls_its_step_back(month):
     assert Candidate.objects.count() == 0  # rolled back
 
 
-def test_the_ingest_step_ingests_every_pending_push(db, month):
+def test_the_ingest_step_ingests_every_pending_push(member, other_member, settings):
     from hardship.models import DataPush
 
-    ingest = pytest.importorskip("hardship.ingest")
-    push = DataPush.objects.first()
-    DataPush.objects.filter(pk=push.pk).update(state=DataPush.State.PENDING)
+    # two pushes of the month and a late one of the month before, all queued, none ingested yet
+    march = queued_push(member, settings)
+    march_too = queued_push(other_member, settings, batch_id="nhsa-2025-03-b")
+    february = queued_push(member, settings, period="2025-02", batch_id="nhsa-2025-02")
 
-    def fake(*, push_id, wait, tick):
-        DataPush.objects.filter(pk=push_id).update(state=DataPush.State.INGESTED, accepted=3)
-        return DataPush.objects.get(pk=push_id)
+    run = cycle.cycle_run(period=P)
 
-    with mock.patch.object(ingest, "push_ingest", side_effect=fake) as called:
-        run = cycle.cycle_run(period=P)
-
-    called.assert_called_once()
-    assert called.call_args.kwargs["push_id"] == push.pk
     assert run.steps["ingest"]["figures"] == {
-        "pushes": 1, "accepted": 3, "rejected": 0, "errors": 0, "states": {"ingested": 1}
+        "pushes": 3, "accepted": 3, "rejected": 0, "errors": 0, "states": {"ingested": 3}
     }  # fmt: skip
+    states = dict(DataPush.objects.values_list("pk", "state"))
+    assert states == {march.pk: "ingested", march_too.pk: "ingested", february.pk: "ingested"}
+    assert PushRow.objects.filter(push__period=P).count() == 2
+    assert sorted(Candidate.objects.values_list("member_id", flat=True)) == sorted([member.pk, other_member.pk])
 
 
 def test_a_queued_push_is_ingested_matched_and_screened_by_the_cycle(member, settings):

@@ -138,7 +138,10 @@ def test_a_key_without_the_referrals_scope_is_refused(cdpf, referral):
     resp = api.get(REFERRALS)
     assert resp.status_code == 403
     assert resp.json()["error"]["code"] == "missing_scope"
-    assert api.post(outcome_url(referral), {"granted": False}, format="json").status_code == 403
+    resp = api.post(outcome_url(referral), {"granted": False}, format="json")
+    assert (resp.status_code, resp.json()["error"]["code"]) == (403, "missing_scope")
+    referral.refresh_from_db()
+    assert referral.state == Referral.State.SENT
 
 
 def test_no_key_is_refused(referral):

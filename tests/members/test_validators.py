@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from core.errors import ServiceError
-from core.parsing import id_check_char, validate_credit_code
+from core.parsing import credit_check_char, id_check_char, validate_credit_code
 from members.validators import mask_id_number, parse_id_number, validate_mobile
 
 TODAY = dt.date(2026, 11, 29)
@@ -66,7 +66,9 @@ def test_masking_keeps_only_region_and_last_four():
     ["91350100M000100Y43", "91110000802100433B", "91330000142916567N", "91440300708461136T"],
 )
 def test_it_accepts_published_credit_codes(code):
-    validate_credit_code(code)
+    assert credit_check_char(code[:17]) == code[17]  # GB 32100-2015's check character
+    assert validate_credit_code(code) is None
+    assert validate_credit_code(f" {code.lower()} ") is None  # as typed: spaces and lower case
 
 
 @pytest.mark.parametrize(

@@ -302,7 +302,8 @@ def test_the_settlement_actions_call_their_services(client, voucher_staff, shop,
 def test_a_bad_month_is_refused_by_the_build_form(client, voucher_staff):
     client.force_login(voucher_staff)
     response = client.post("/admin/vouchers/settlement/build/", {"month": "2026-13"})
-    assert response.status_code == 200 and response.context["form"].errors
+    assert response.status_code == 200 and list(response.context["form"].errors) == ["month"]
+    assert not Settlement.objects.exists()
 
 
 @pytest.mark.django_db

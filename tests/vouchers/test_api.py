@@ -43,6 +43,11 @@ def _redeem(key, codes, amount="2350.00", ref="POS-1", idem="idem-1"):
     return _client(key).post(URL, body, format="json", **headers)
 
 
+def assert_nothing_redeemed(vouchers):
+    assert not Redemption.objects.exists()
+    assert {v.state for v in Voucher.objects.filter(pk__in=[v.pk for v in vouchers])} == {"claimed"}
+
+
 def test_it_redeems_two_of_three_vouchers_on_2350(food_key, three):
     resp = _redeem(food_key, [v.code for v in three])
     assert resp.status_code == 201, resp.json()
@@ -64,6 +69,7 @@ def test_the_same_key_answers_the_first_result_and_uses_nothing_twice(food_key, 
 def test_it_requires_an_idempotency_key(food_key, three):
     resp = _redeem(food_key, [three[0].code], idem="")
     assert resp.status_code == 400 and resp.json()["error"]["code"] == "idempotency_key_required"
+    assert_nothing_redeemed(three)
 
 
 def test_the_same_order_ref_twice_is_409(food_key, three):
@@ -79,6 +85,7 @@ def test_the_same_order_ref_twice_is_409(food_key, three):
 def test_it_refuses_bad_orders_with_stable_codes(food_key, three, amount, status, code):
     resp = _redeem(food_key, [three[0].code], amount=amount)
     assert resp.status_code == status and resp.json()["error"]["code"] == code
+    assert_nothing_redeemed(three)
 
 
 def test_a_used_voucher_is_409_and_an_unknown_one_400(food_key, three):
@@ -92,6 +99,7 @@ def test_a_used_voucher_is_409_and_an_unknown_one_400(food_key, three):
 def test_another_categorys_merchant_is_refused(digital_key, three):
     resp = _redeem(digital_key, [three[0].code], amount="1000")
     assert resp.status_code == 400 and resp.json()["error"]["code"] == "not_accepted_here"
+    assert_nothing_redeemed(three)
 
 
 # --- Access -------------------------------------------------------------------------------------------
@@ -127,9 +135,13 @@ def test_a_suspended_merchants_key_is_refused(food_merchant, food_key, three):
 
 
 def test_a_staff_session_is_refused(client, staff, three):
+    # a complete redemption a merchant's key would have had accepted: only the session is wrong
     client.force_login(staff)
-    resp = client.post(URL, {"codes": [three[0].code]}, content_type="application/json")
-    assert resp.status_code in (401, 403)
+    body = {"codes": [three[0].code], "order_amount": "2350.00", "order_ref": "POS-1"}
+    resp = client.post(URL, body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="idem-1")
+    assert resp.status_code == 401 and resp.json()["error"]["code"] == "not_authenticated"
+    assert not Redemption.objects.exists()
+    assert Voucher.objects.get(pk=three[0].pk).state == "claimed"
 
 
 # --- Check ------------------------------------------------------------------------------------------

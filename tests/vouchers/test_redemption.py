@@ -163,6 +163,8 @@ def test_a_suspended_merchant_cannot_redeem(food_merchant, stack_campaign, membe
         _error(rd.redemption_create, merchant=food_merchant, codes=[voucher.code], order_amount="1000", order_ref="H")
         == "merchant_suspended"
     )
+    voucher.refresh_from_db()
+    assert voucher.state == "claimed" and not Redemption.objects.exists()
 
 
 def test_a_voucher_is_used_once(food_merchant, stack_campaign, member, voucher_factory):
