@@ -19,7 +19,7 @@ from core.models import ApiKey
 from core.throttles import ApiKeyRateThrottle
 from hardship import cycle
 from hardship.models import Case, FundLine, Referral
-from hardship.screening import period_check
+from hardship.periods import period_check
 
 PUSH_SCOPE = "hardship:push"
 TAGS = ["hardship"]

@@ -44,6 +44,7 @@ from core.models import Agency
 from core.services import audit_log, notification_send
 from hardship import screening
 from hardship.models import Aid, Case, CycleRun, DataPush, PushRow, Referral
+from hardship.periods import period_bounds, period_check, period_month, period_months, period_of_month
 from members.models import Union
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,7 @@ def cycle_run(*, period: str, restart: bool = False) -> CycleRun:
     `restart=True` to run every step again) or "busy" (another worker holds a fresh claim).
     A step that raises marks the step and the run `failed` and the exception propagates.
     """
-    period = screening.period_check(period)
+    period = period_check(period)
     token = _token()
     run = _claim(period, restart=restart, token=token)
     if run is None:
@@ -272,7 +273,7 @@ def _step_ingest(runner: _Runner) -> dict:
             figures["rejected"] += push.rejected
             figures["states"][push.state] += 1
     figures["states"] = dict(figures["states"])
-    periods = {*screening.period_of_month(runner.period), *screening.period_months(runner.period)}
+    periods = {*period_of_month(runner.period), *period_months(runner.period)}
     left = list(
         DataPush.objects.filter(state=DataPush.State.PENDING, period__in=periods)
         .order_by("pk")
@@ -300,7 +301,7 @@ def _step_screen(runner: _Runner) -> dict:
 
 def _step_roster(runner: _Runner) -> dict:
     runner.tick()
-    return screening.roster_refresh(year=screening.period_month(runner.period)[0])
+    return screening.roster_refresh(year=period_month(runner.period)[0])
 
 
 def _step_notify(runner: _Runner) -> dict:
@@ -416,7 +417,7 @@ def cycle_start(*, period: str, actor, restart: bool = False) -> CycleRun:
 
     if not (getattr(actor, "is_staff", False) and actor.has_perm("hardship.change_cyclerun")):
         raise ServiceError("forbidden", _("You may not start the monthly hardship cycle."), kind=ErrorKind.FORBIDDEN)
-    period = screening.period_check(period)
+    period = period_check(period)
     with transaction.atomic():
         run = CycleRun.objects.select_for_update().filter(pk=_run_for(period).pk).get()
         fresh = run.heartbeat_at and run.heartbeat_at >= timezone.now() - dt.timedelta(seconds=_stale_seconds())
@@ -448,7 +449,7 @@ def cycle_start(*, period: str, actor, restart: bool = False) -> CycleRun:
 def is_published(period: str) -> bool:
     """A month is published by its cycle run; a quarter (2025-Q1) once its last month (2025-03)
     is, since the cycles run month by month."""
-    year, month = screening.period_month(period)
+    year, month = period_month(period)
     last_month = f"{year:04d}-{month:02d}"
     return CycleRun.objects.filter(period__in={period, last_month}, published_at__isnull=False).exists()
 
@@ -460,7 +461,7 @@ def outbound_cases(*, agency: Agency, period: str) -> QuerySet[Case]:
     after the period; and either headed by someone in the agency's own current pushed rows, or
     referred to the agency.
     """
-    start, end = screening.period_bounds(period)
+    start, end = period_bounds(period)
     own_heads = PushRow.objects.filter(agency=agency, is_current=True, member__isnull=False).values("member_id")
     referred = Referral.objects.filter(agency=agency).values("case_id")
     return (
@@ -505,7 +506,7 @@ def outbound_details(*, agency: Agency, period: str, cases: list[Case]) -> list[
         referrals[ref.case_id].append(
             {"id": ref.pk, "benefit": ref.benefit, "state": ref.state, "sent_at": ref.sent_at, "amount": ref.amount}
         )
-    months = screening.period_months(period)
+    months = period_months(period)
     head_aid_case = _head_aid_cases(agency=agency, period=period, head_ids=head_ids) if head_ids else {}
     aid: dict[int, dict[str, str]] = defaultdict(dict)
     grouped = (

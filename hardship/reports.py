@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from core import xlsx
 from core.errors import ErrorKind, ServiceError
 from core.models import Agency
-from hardship import screening
+from hardship import periods
 from hardship.models import Aid, Candidate, Case, FundLine, PushKind, PushRow, Referral, WarmthRosterEntry
 from hardship.selectors import is_hardship_staff
 from members import selectors as member_selectors
@@ -53,11 +53,11 @@ def _period_q(field: str, period: str) -> Q:
     """Rows whose period column (a month, or a quarter "2025-Q1") falls in `period`.
 
     A quarter's rows count in the report of the quarter's last month (2025-Q1 in 2025-03), the
-    month whose cycle screens and publishes them (`screening.period_aliases`), and in its year."""
+    month whose cycle screens and publishes them (`periods.period_aliases`), and in its year."""
     kind, start, _end = period_parse(period)
     if kind == "year":
         return Q(**{f"{field}__startswith": f"{start.year}-"})
-    return Q(**{f"{field}__in": screening.period_of_month(period)})
+    return Q(**{f"{field}__in": periods.period_of_month(period)})
 
 
 def _time_q(field: str, period: str) -> Q:
@@ -281,7 +281,7 @@ def trend(*, user, months: int = 12, end: str | None = None, union=None) -> list
         return list(series.values())
 
     # A quarter's rows count in its last month, as in `_period_q`.
-    month_of = {alias: m for m in labels for alias in screening.period_of_month(m)}
+    month_of = {alias: m for m in labels for alias in periods.period_of_month(m)}
     for row in (
         PushRow.objects.filter(is_current=True, period__in=list(month_of))
         .values("period")

@@ -22,9 +22,7 @@ hash of the rule id and the sorted fact keys.
 Periods are "YYYY-MM" or "YYYY-Qn"; a quarter counts as its last month.
 """
 
-import datetime as dt
 import hashlib
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
@@ -32,105 +30,17 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from core.errors import ServiceError
 from core.models import Agency
 from hardship.models import Candidate, Case, CaseEvent, PushKind, PushRow, ScreeningRule, WarmthRosterEntry
+from hardship.periods import period_check, period_of_month, period_sort_key, period_window
 from members.models import Member
 
 CHUNK = 5_000  # rows fetched per round trip while streaming
 ID_BATCH = 1_000  # ids per IN (...) list
 Tick = Callable[[], None] | None
-
-# --- Periods ------------------------------------------------------------------------------------
-
-_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$", re.ASCII)
-_QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$", re.ASCII)
-
-
-def period_month(period: str) -> tuple[int, int]:
-    """(year, month) of a period; a quarter counts as its last month. ServiceError if malformed."""
-    period = (period or "").strip()
-    if m := _MONTH_RE.match(period):
-        return int(m[1]), int(m[2])
-    if m := _QUARTER_RE.match(period):
-        return int(m[1]), int(m[2]) * 3
-    raise ServiceError("bad_period", _("A period is a month (2025-03) or a quarter (2025-Q1)."))
-
-
-def period_check(period: str) -> str:
-    period_month(period)
-    return period.strip()
-
-
-def _month_str(year: int, month: int) -> str:
-    return f"{year:04d}-{month:02d}"
-
-
-def _shift(year: int, month: int, months: int) -> tuple[int, int]:
-    n = year * 12 + (month - 1) + months
-    return n // 12, n % 12 + 1
-
-
-def period_aliases(year: int, month: int) -> list[str]:
-    """The period strings whose (last) month is this month: the month, and its quarter if it ends it."""
-    names = [_month_str(year, month)]
-    if month % 3 == 0:
-        names.append(f"{year:04d}-Q{month // 3}")
-    return names
-
-
-def period_of_month(period: str) -> list[str]:
-    """The period strings counted as `period`'s month (e.g. 2025-03 → 2025-03 and 2025-Q1)."""
-    return period_aliases(*period_month(period))
-
-
-def period_months(period: str) -> list[str]:
-    """The months of the period: itself, or the quarter's three."""
-    period = period_check(period)
-    year, month = period_month(period)
-    if _QUARTER_RE.match(period):
-        return [_month_str(*_shift(year, month, -back)) for back in (2, 1, 0)]
-    return [_month_str(year, month)]
-
-
-def period_window(period: str, months: int = 12) -> list[str]:
-    """The period strings of the `months` months ending at `period` (quarters by their last month)."""
-    year, month = period_month(period)
-    names: list[str] = []
-    for back in range(months):
-        names += period_aliases(*_shift(year, month, -back))
-    return names
-
-
-def period_bounds(period: str) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of the period in local time: a month, or the quarter's three months."""
-    period = period_check(period)
-    year, month = period_month(period)
-    first = _shift(year, month, -2) if _QUARTER_RE.match(period) else (year, month)
-    after = _shift(year, month, 1)
-    tz = timezone.get_current_timezone()
-    return (
-        dt.datetime(first[0], first[1], 1, tzinfo=tz),
-        dt.datetime(after[0], after[1], 1, tzinfo=tz),
-    )
-
-
-def period_sort_key(period: str) -> tuple[int, int, int]:
-    """Months before quarters of the same last month; unparsable periods first."""
-    try:
-        year, month = period_month(period)
-    except ServiceError:
-        return (0, 0, 0)
-    return (year, month, 1 if "Q" in period else 0)
-
-
-def previous_month(today: dt.date | None = None) -> str:
-    today = today or timezone.localdate()
-    return _month_str(*_shift(today.year, today.month, -1))
-
 
 # --- Matching -------------------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ case's timeline, and queues notifications to be sent once the transaction commit
 """
 
 import datetime as dt
-import re
 import uuid
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -39,6 +38,7 @@ from hardship.models import (
     WarmthBatch,
     WarmthRosterEntry,
 )
+from hardship.periods import add_years, month_parse, period_of
 from hardship.selectors import (
     can_change_hardship_settings,
     can_change_second_approval,
@@ -138,25 +138,6 @@ def _money(value, *, field: str, allow_zero: bool = False) -> Decimal:
     if amount < 0 or (amount == 0 and not allow_zero):
         raise ServiceError("bad_amount", _("%(field)s must be more than zero.") % {"field": field})
     return amount.quantize(CENT)
-
-
-def add_years(day: dt.date, years: int = 1) -> dt.date:
-    """The same day `years` later; 29 February becomes 28 February."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
-def period_of(day: dt.date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def _parse_month(period: str) -> dt.date:
-    match = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", period or "", re.ASCII)
-    if match is None:
-        raise ServiceError("bad_period", _("A period is a month such as 2025-03."))
-    return dt.date(int(match[1]), int(match[2]), 1)
 
 
 # --- The ACFTU category ---------------------------------------------------------------------------
@@ -900,7 +881,7 @@ def warmth_batch_create(*, union: Union, period: str, amount_per_person, actor, 
     an overlapping union, or under a case), the batch is refused (`already_paid`, with how many).
     The roster rows are locked first, so two batches drawn up at once are checked one after the other."""
     _require_union(actor, union)
-    month = _parse_month(period)
+    month = month_parse(period)
     amount = _money(amount_per_person, field=_("Amount per person"))
     name = (name or "").strip()
     if not name:

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from hardship.cycle import PushesPending, cycle_run
-from hardship.screening import previous_month
+from hardship.periods import previous_month
 
 # A province-sized month (a million medical rows) takes minutes; the hard limit leaves room
 # for the soft one to mark the step failed first.

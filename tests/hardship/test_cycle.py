@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.errors import ServiceError
 from core.models import AuditEntry, Notification
-from hardship import cycle, screening
+from hardship import cycle, periods, screening
 from hardship.models import Candidate, CycleRun, PushRow, WarmthRosterEntry
 from tests.factories import id_number
 from tests.hardship.conftest import grant_hardship
@@ -259,7 +259,7 @@ def test_the_task_acknowledges_late_and_runs_the_cycle(month):
 def test_the_task_without_a_period_runs_the_previous_month(db):
     from hardship.tasks import run_cycle
 
-    assert run_cycle.delay().get()["period"] == screening.previous_month()
+    assert run_cycle.delay().get()["period"] == periods.previous_month()
 
 
 def test_beat_runs_the_cycle_monthly_on_the_configured_day():

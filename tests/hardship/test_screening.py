@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from core.errors import ServiceError
-from hardship import screening
+from hardship import periods, screening
 from hardship.models import Candidate, CaseEvent, PushRow, ScreeningRule, WarmthRosterEntry
 from members.models import Member
 from tests.factories import MemberFactory, id_number
@@ -37,14 +37,14 @@ def candidates(member, kind=None):
 
 
 def test_a_quarter_counts_as_its_last_month():
-    assert screening.period_month("2025-Q1") == (2025, 3)
-    assert screening.period_of_month("2025-03") == ["2025-03", "2025-Q1"]
-    assert screening.period_of_month("2025-02") == ["2025-02"]
-    assert screening.period_months("2025-Q2") == ["2025-04", "2025-05", "2025-06"]
+    assert periods.period_month("2025-Q1") == (2025, 3)
+    assert periods.period_of_month("2025-03") == ["2025-03", "2025-Q1"]
+    assert periods.period_of_month("2025-02") == ["2025-02"]
+    assert periods.period_months("2025-Q2") == ["2025-04", "2025-05", "2025-06"]
 
 
 def test_the_window_holds_the_twelve_months_ending_at_the_period():
-    window = screening.period_window("2025-03")
+    window = periods.period_window("2025-03")
     assert "2025-03" in window and "2024-04" in window and "2024-Q2" in window and "2025-Q1" in window
     assert "2024-03" not in window and "2024-Q1" not in window and "2025-04" not in window
     assert len([p for p in window if "Q" not in p]) == 12
@@ -53,7 +53,7 @@ def test_the_window_holds_the_twelve_months_ending_at_the_period():
 @pytest.mark.parametrize("bad", ["2025-13", "2025-3", "2025-Q5", "", "march", "2025-00"])
 def test_it_rejects_a_malformed_period(bad):
     with pytest.raises(ServiceError) as err:
-        screening.period_check(bad)
+        periods.period_check(bad)
     assert err.value.code == "bad_period"
 
 
