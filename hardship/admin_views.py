@@ -328,8 +328,6 @@ NOT_IN_HARDSHIP_WARNING = _(
 
 def case_context(case: Case, user) -> dict:
     """What the case page shows: timeline, assessment, documents, aid, referrals, evidence."""
-    from hardship.screening import member_evidence
-
     aid = list(case.aid.select_related("maker", "approver").order_by("-paid_on", "-id"))
     documents = list(case.documents.order_by("-uploaded_at"))
     for doc in documents:
@@ -339,7 +337,7 @@ def case_context(case: Case, user) -> dict:
             "title": " · ".join(str(e.get(k) or "") for k in ("agency_name", "kind_label", "period")),
             "pairs": evidence_items(e.get("data") or {}),
         }
-        for e in member_evidence(case.head)
+        for e in selectors.member_evidence(case.head)
     ]
     figures = []
     if case.household_size:

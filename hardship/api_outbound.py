@@ -17,7 +17,7 @@ from core.api_errors import error_responses
 from core.errors import ErrorKind, ServiceError
 from core.models import ApiKey
 from core.throttles import ApiKeyRateThrottle
-from hardship import cycle
+from hardship import selectors
 from hardship.models import Case, FundLine, Referral
 from hardship.periods import period_check
 
@@ -154,7 +154,7 @@ class OutboundListView(generics.ListAPIView):
 
     def get_queryset(self):
         return (
-            cycle.outbound_cases(agency=self.request.auth.agency, period=self._period())
+            selectors.outbound_cases(agency=self.request.auth.agency, period=self._period())
             .select_related("head", "union")
             .only(
                 "id", "case_no", "state", "category", "filed_at", "closed_at", "head_id", "union_id",
@@ -164,10 +164,10 @@ class OutboundListView(generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         period = self._period()
-        if not cycle.is_published(period):
+        if not selectors.is_published(period):
             raise ServiceError(
                 "not_published", _("The data of this period has not been published yet."), kind=ErrorKind.NOT_FOUND
             )
         page = self.paginate_queryset(self.get_queryset())
-        rows = cycle.outbound_details(agency=request.auth.agency, period=period, cases=page)
+        rows = selectors.outbound_details(agency=request.auth.agency, period=period, cases=page)
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)

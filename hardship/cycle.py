@@ -30,10 +30,8 @@ from collections import defaultdict
 
 from billiard.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -43,15 +41,13 @@ from core.errors import ErrorKind, ServiceError
 from core.models import Agency
 from core.services import audit_log, notification_send
 from hardship import screening
-from hardship.models import Aid, Case, CycleRun, DataPush, PushRow, Referral
-from hardship.periods import period_bounds, period_check, period_month, period_months, period_of_month
+from hardship.models import CycleRun, DataPush
+from hardship.periods import period_check, period_month, period_months, period_of_month
+from hardship.selectors.outbound import outbound_cases
+from hardship.selectors.staff import hardship_staff_for
 from members.models import Union
 
 log = logging.getLogger(__name__)
-
-FILED_STATES = (Case.State.FILED, Case.State.RECEIVING_AID)
-CLOSED_STATES = (Case.State.EXITED, Case.State.RESOLVED, Case.State.WITHDRAWN)
-AID_COUNTED = (Aid.State.APPROVED, Aid.State.PAID)
 
 
 class CycleClaimLost(Exception):
@@ -326,44 +322,6 @@ STEPS = {
 }
 
 
-# --- Notifying the responsible staff ----------------------------------------------------------------
-
-
-def _ancestor_paths(path: str) -> list[str]:
-    """The union's own path first, then its ancestors', nearest first."""
-    parts = path.split("/")[:-1]
-    return ["/".join(parts[:i]) + "/" for i in range(len(parts), 0, -1)]
-
-
-def hardship_staff_for(union_ids) -> dict[int, list[int]]:
-    """Per union, the hardship staff (perm `hardship.view_case`) responsible for it: those of the
-    union itself, else of its nearest ancestor that has any."""
-    unions = dict(Union.objects.filter(pk__in=list(union_ids)).values_list("pk", "path"))
-    paths = {p for path in unions.values() for p in _ancestor_paths(path)}
-    union_of_path = dict(Union.objects.filter(path__in=paths).values_list("path", "pk"))
-    perm = Permission.objects.filter(content_type__app_label="hardship", codename="view_case").first()
-    has_perm = Q(is_superuser=True)
-    if perm is not None:
-        has_perm |= Q(user_permissions=perm) | Q(groups__permissions=perm)
-    staff: dict[int, set[int]] = defaultdict(set)
-    rows = (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True, union_id__in=list(union_of_path.values()))
-        .filter(has_perm)
-        .values_list("union_id", "pk")
-        .distinct()
-    )
-    for union_id, user_id in rows:
-        staff[union_id].add(user_id)
-    out = {}
-    for union_id, path in unions.items():
-        for p in _ancestor_paths(path):
-            if staff.get(union_of_path.get(p)):
-                out[union_id] = sorted(staff[union_of_path[p]])
-                break
-    return out
-
-
 def _candidates_link(union_id: int) -> str:
     try:
         base = reverse("admin:hardship_candidate_changelist")
@@ -441,100 +399,3 @@ def cycle_start(*, period: str, actor, restart: bool = False) -> CycleRun:
         )
         transaction.on_commit(lambda: run_cycle.delay(period))
     return run
-
-
-# --- Outbound data for the agencies ---------------------------------------------------------------------
-
-
-def is_published(period: str) -> bool:
-    """A month is published by its cycle run; a quarter (2025-Q1) once its last month (2025-03)
-    is, since the cycles run month by month."""
-    year, month = period_month(period)
-    last_month = f"{year:04d}-{month:02d}"
-    return CycleRun.objects.filter(period__in={period, last_month}, published_at__isnull=False).exists()
-
-
-def outbound_cases(*, agency: Agency, period: str) -> QuerySet[Case]:
-    """The filed cases an agency may see for `period`, for its own cross-checks.
-
-    Filed (filed before the period ended) and still filed or receiving aid, or closed during or
-    after the period; and either headed by someone in the agency's own current pushed rows, or
-    referred to the agency.
-    """
-    start, end = period_bounds(period)
-    own_heads = PushRow.objects.filter(agency=agency, is_current=True, member__isnull=False).values("member_id")
-    referred = Referral.objects.filter(agency=agency).values("case_id")
-    return (
-        Case.objects.filter(filed_at__isnull=False, filed_at__lt=end)
-        .filter(Q(state__in=FILED_STATES) | Q(state__in=CLOSED_STATES, closed_at__gte=start))
-        .filter(Q(head_id__in=own_heads) | Q(pk__in=referred))
-    )
-
-
-def _head_aid_cases(*, agency: Agency, period: str, head_ids) -> dict[int, int]:
-    """For each head, the one outbound case of the period credited with the head's aid that has no
-    case (warmth batches): the case still filed, else the latest filed (then the highest id).
-    Chosen among all of the agency's outbound cases, not one page's, so that aid is counted once
-    even when the head's cases fall on different pages."""
-    chosen: dict[int, tuple] = {}
-    rows = outbound_cases(agency=agency, period=period).filter(head_id__in=head_ids)
-    for head_id, pk, state, filed_at in rows.values_list("head_id", "pk", "state", "filed_at"):
-        rank = (state in FILED_STATES, filed_at, pk)
-        if head_id not in chosen or rank > chosen[head_id]:
-            chosen[head_id] = rank
-    return {head_id: rank[2] for head_id, rank in chosen.items()}
-
-
-def outbound_details(*, agency: Agency, period: str, cases: list[Case]) -> list[dict]:
-    """For a page of `outbound_cases`: the agency's own source keys, its referrals, and the aid
-    (approved or paid) of the period by fund line: the case's own and the head's warmth payments.
-
-    A head may have two outbound cases in a period (one closed during it and a new one). The
-    agency's source keys are about the person, so each of the head's cases lists them. Aid under a
-    case counts for that case; the head's aid without a case counts once, for the case
-    `_head_aid_cases` chooses."""
-    ids = [c.pk for c in cases]
-    page = set(ids)
-    head_ids = sorted({c.head_id for c in cases})
-    keys: dict[int, set[str]] = defaultdict(set)  # by head
-    for member_id, key in PushRow.objects.filter(agency=agency, is_current=True, member_id__in=head_ids).values_list(
-        "member_id", "source_key"
-    ):
-        keys[member_id].add(key)
-    referrals: dict[int, list[dict]] = defaultdict(list)
-    for ref in Referral.objects.filter(agency=agency, case_id__in=ids).order_by("sent_at", "pk"):
-        referrals[ref.case_id].append(
-            {"id": ref.pk, "benefit": ref.benefit, "state": ref.state, "sent_at": ref.sent_at, "amount": ref.amount}
-        )
-    months = period_months(period)
-    head_aid_case = _head_aid_cases(agency=agency, period=period, head_ids=head_ids) if head_ids else {}
-    aid: dict[int, dict[str, str]] = defaultdict(dict)
-    grouped = (
-        Aid.objects.filter(period__in=months, state__in=AID_COUNTED)
-        .filter(Q(case_id__in=ids) | Q(case__isnull=True, member_id__in=head_ids))
-        .values("case_id", "member_id", "fund_line")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
-    sums: dict[int, dict] = defaultdict(lambda: defaultdict(int))
-    for g in grouped:
-        case_id = g["case_id"] or head_aid_case.get(g["member_id"])
-        if case_id in page:  # the head's chosen case may be on another page
-            sums[case_id][g["fund_line"]] += g["total"]
-    for case_id, lines in sums.items():
-        aid[case_id] = {line: f"{total:.2f}" for line, total in sorted(lines.items())}
-    return [
-        {
-            "case_no": c.case_no or "",
-            "state": c.state,
-            "category": c.category,
-            "filed_on": timezone.localtime(c.filed_at).date() if c.filed_at else None,
-            "closed_on": timezone.localtime(c.closed_at).date() if c.closed_at else None,
-            "head": {"masked_name": c.head.masked_name, "id_masked": c.head.id_masked},
-            "union": {"code": c.union.code, "name": c.union.name},
-            "source_keys": sorted(keys.get(c.head_id, ())),
-            "referrals": referrals.get(c.pk, []),
-            "aid": aid.get(c.pk, {}),
-        }
-        for c in cases
-    ]

@@ -452,38 +452,6 @@ def screen(*, period: str, tick: Tick = None) -> dict:
     return figures
 
 
-# --- For the case page -------------------------------------------------------------------------------
-
-
-def member_evidence(member) -> list[dict]:
-    """The member's current pushed rows, decrypted, newest period first (for the case page).
-
-    The ID number is never included; nor is the name the agency sent (it is the member's).
-    """
-    rows = (
-        PushRow.objects.filter(member=member, is_current=True)
-        .select_related("agency")
-        .only("id", "kind", "period", "source_key", "payload", "created_at", "agency__code", "agency__name")
-    )
-    labels = dict(PushKind.choices)
-    out = [
-        {
-            "id": row.pk,
-            "agency": row.agency.code,
-            "agency_name": row.agency.name,
-            "kind": row.kind,
-            "kind_label": str(labels.get(row.kind, row.kind)),
-            "period": row.period,
-            "source_key": row.source_key,
-            "data": {k: v for k, v in (row.payload or {}).items() if k != "name"},
-            "received_at": row.created_at,
-        }
-        for row in rows
-    ]
-    out.sort(key=lambda r: (period_sort_key(r["period"]), r["kind"], r["id"]), reverse=True)
-    return out
-
-
 # --- Warmth roster --------------------------------------------------------------------------------------
 
 

@@ -11,11 +11,9 @@ import datetime as dt
 import uuid
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -48,6 +46,7 @@ from hardship.selectors import (
     is_hardship_staff,
 )
 from hardship.selectors import double_aid_check as _double_aid_check
+from hardship.selectors.staff import case_staff_ids
 from members.models import Member, Union
 from members.selectors import user_can_manage
 
@@ -96,23 +95,6 @@ def document_open_for_view(*, user, document_id: int) -> CaseDocument | None:
     if doc is not None:
         access_log(user=user, action=AccessLog.Action.OPEN, case=doc.case, detail=f"document {doc.pk}")
     return doc
-
-
-def _case_staff_ids(case: Case, *, exclude=()) -> list[int]:
-    """Hardship staff responsible for the case: those of its union, else of the nearest union above
-    it that has any (like `members.services._union_staff_ids`), plus whoever opened the case."""
-    perm = Permission.objects.filter(content_type__app_label="hardship", codename="view_case").first()
-    users = get_user_model().objects.filter(is_staff=True, is_active=True)
-    if perm is not None:
-        users = users.filter(Q(user_permissions=perm) | Q(groups__permissions=perm))
-    ids: list[int] = []
-    node: Union | None = case.union
-    while node is not None and not ids:
-        ids = sorted(set(users.filter(union=node).values_list("pk", flat=True)))
-        node = node.parent
-    if case.created_by_id and case.created_by_id not in ids:
-        ids.append(case.created_by_id)
-    return [i for i in ids if i not in {getattr(u, "pk", u) for u in exclude}]
 
 
 def _event(case: Case, kind: str, *, actor=None, text: str = "", data: dict | None = None) -> CaseEvent:
@@ -783,7 +765,7 @@ def aid_create(
         if needs_checker:
             with recipients_language():
                 notification_send(
-                    recipient_ids=_case_staff_ids(case, exclude=[actor]),
+                    recipient_ids=case_staff_ids(case, exclude=[actor]),
                     kind="hardship.aid.pending",
                     title=_("Aid waiting for your approval"),
                     body=_("%(amount)s CNY of aid under case %(case)s needs a second approver.")
@@ -1067,7 +1049,7 @@ def referral_answer(*, referral: Referral, agency: Agency, granted: bool, amount
                 body = _("%(agency)s granted %(benefit)s for case %(case)s.") % params
             else:
                 body = _("%(agency)s refused %(benefit)s for case %(case)s.") % params
-            recipients = _case_staff_ids(case)
+            recipients = case_staff_ids(case)
             if ref.sent_by_id and ref.sent_by_id not in recipients:
                 recipients.append(ref.sent_by_id)
             notification_send(

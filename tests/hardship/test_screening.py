@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from core.errors import ServiceError
-from hardship import periods, screening
+from hardship import periods, screening, selectors
 from hardship.models import Candidate, CaseEvent, PushRow, ScreeningRule, WarmthRosterEntry
 from members.models import Member
 from tests.factories import MemberFactory, id_number
@@ -319,7 +319,7 @@ def test_member_evidence_gives_the_rows_decrypted_without_the_id_number(member, 
     push_row("medical", P, {"out_of_pocket": "9.00"}, member=other_member)
     screening.match_rows()
 
-    rows = screening.member_evidence(member)
+    rows = selectors.member_evidence(member)
 
     assert [(r["kind"], r["period"]) for r in rows] == [("disability", P), ("medical", "2025-02")]
     assert rows[0]["data"] == {"type": "physical", "grade": 4} and rows[0]["agency"] == "cdpf"
