@@ -101,7 +101,7 @@ def case_visible(*, user, case_id: int) -> Case | None:
 
 
 def document_visible(*, user, document_id: int) -> CaseDocument | None:
-    """A case document, if the user may see its case; None otherwise (`services.document_open`)."""
+    """A case document, if the user may see its case; None otherwise (`services.document_open_for_view`)."""
     return (
         CaseDocument.objects.select_related("case")
         .filter(pk=document_id, case__in=cases_visible_to(user).values("pk"))
