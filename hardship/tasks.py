@@ -28,7 +28,9 @@ def run_cycle(self, period: str | None = None, restart: bool = False) -> dict:
     that was interrupted. A cycle another worker is busy with is retried once its claim could have
     gone stale, and so is a run that stopped because pushes of its period are still pending.
     """
-    from hardship.cycle import PushesPending, cycle_run  # a task imports its service in its body (HackSoft)
+    # A task imports its service in its body (HackSoft): the service module queues this task.
+    from hardship.cycle.run import cycle_run
+    from hardship.cycle.steps import PushesPending
 
     period = period or previous_month()
     try:
@@ -53,7 +55,7 @@ INGEST_TIME_LIMIT = INGEST_SOFT_TIME_LIMIT + 300
 def ingest_push(push_id: int) -> dict:
     """Ingest a large push stored for later (queued on commit by hardship.ingest). Idempotent:
     redelivered after a lost worker, it goes on after the last chunk stored."""
-    from hardship.ingest.stored import push_ingest  # a task imports its service in its body (HackSoft)
+    from hardship.ingest.stored import push_ingest  # in the body (HackSoft): ingest.receive queues this task
 
     push = push_ingest(push_id=push_id)
     return {"id": push.pk, "state": push.state}

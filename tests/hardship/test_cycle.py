@@ -12,6 +12,8 @@ from django.utils import timezone
 from core.errors import ServiceError
 from core.models import AuditEntry, Notification
 from hardship import cycle, periods, screening
+from hardship.cycle import run as cycle_run_module
+from hardship.cycle import runner as cycle_runner
 from hardship.models import Candidate, CycleRun, PushRow, WarmthRosterEntry
 from tests.factories import id_number
 from tests.hardship.conftest import grant_hardship
@@ -173,7 +175,6 @@ def test_a_worker_whose_run_was_taken_over_rolls_its_step_back(month):
 def test_the_ingest_step_ingests_every_pending_push(db, month):
     from hardship.models import DataPush
 
-    ingest = pytest.importorskip("hardship.ingest")
     push = DataPush.objects.first()
     DataPush.objects.filter(pk=push.pk).update(state=DataPush.State.PENDING)
 
@@ -181,7 +182,7 @@ def test_the_ingest_step_ingests_every_pending_push(db, month):
         DataPush.objects.filter(pk=push_id).update(state=DataPush.State.INGESTED, accepted=3)
         return DataPush.objects.get(pk=push_id)
 
-    with mock.patch.object(ingest, "push_ingest", side_effect=fake) as called:
+    with mock.patch("hardship.cycle.steps.push_ingest", side_effect=fake) as called:
         run = cycle.cycle_run(period=P)
 
     called.assert_called_once()
@@ -384,13 +385,13 @@ def test_the_cycle_beats_between_the_chunks_of_a_long_push(member, settings):
     ]
     queued_push(member, settings, rows=rows)
     steps_at_tick = []
-    real_tick = cycle._Runner.tick
+    real_tick = cycle_runner.CycleRunner.tick
 
     def tick(runner):
         steps_at_tick.append(runner.steps.get("ingest", {}).get("state"))
         real_tick(runner)
 
-    with mock.patch.object(cycle._Runner, "tick", autospec=True, side_effect=tick):
+    with mock.patch.object(cycle_runner.CycleRunner, "tick", autospec=True, side_effect=tick):
         run = cycle.cycle_run(period=P)
 
     assert run.steps["ingest"]["figures"]["accepted"] == 3
@@ -424,7 +425,7 @@ def test_the_cycle_waits_for_a_push_another_worker_holds_and_takes_it_over(uses_
         real_sleep(seconds)
 
     try:
-        with mock.patch.object(cycle.time, "sleep", side_effect=sleep):
+        with mock.patch("hardship.cycle.steps.time.sleep", side_effect=sleep):
             run = cycle.cycle_run(period=P)
     finally:
         other.close()
@@ -465,7 +466,7 @@ def test_the_task_retries_a_run_stopped_by_pending_pushes(db, settings, monkeypa
     def stopped(**kwargs):
         raise cycle.PushesPending("pushes_pending", "waiting")
 
-    monkeypatch.setattr(cycle, "cycle_run", stopped)  # where the task finds it when it runs
+    monkeypatch.setattr(cycle_run_module, "cycle_run", stopped)  # where the task finds it when it runs
     settings.HARDSHIP_CYCLE_STALE_SECONDS = 120
     with mock.patch.object(tasks.run_cycle, "retry", side_effect=Retry()) as retry, pytest.raises(Retry):
         tasks.run_cycle.run(P)
