@@ -12,12 +12,15 @@ from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
 from core.models import Agency
-from hardship import screening
 from hardship.cycle.notify import notify_new_candidates
 from hardship.cycle.runner import CycleClaimLost, CycleRunner
 from hardship.ingest.stored import push_ingest
 from hardship.models import CycleRun, DataPush
 from hardship.periods import period_month, period_months, period_of_month
+from hardship.screening.candidates import screen
+from hardship.screening.matching import match_rows
+from hardship.screening.roster import roster_refresh
+from hardship.screening.rules import rules_ensure_defaults
 from hardship.selectors.outbound import outbound_cases
 
 log = logging.getLogger(__name__)
@@ -98,17 +101,17 @@ def _step_ingest(runner: CycleRunner) -> dict:
 
 def _step_match(runner: CycleRunner) -> dict:
     runner.tick()
-    return screening.match_rows(period=runner.period)
+    return match_rows(period=runner.period)
 
 
 def _step_screen(runner: CycleRunner) -> dict:
-    screening.rules_ensure_defaults()
-    return screening.screen(period=runner.period, tick=runner.tick)
+    rules_ensure_defaults()
+    return screen(period=runner.period, tick=runner.tick)
 
 
 def _step_roster(runner: CycleRunner) -> dict:
     runner.tick()
-    return screening.roster_refresh(year=period_month(runner.period)[0])
+    return roster_refresh(year=period_month(runner.period)[0])
 
 
 def _step_notify(runner: CycleRunner) -> dict:

@@ -119,7 +119,7 @@ def test_a_failed_step_is_redone_on_the_next_run_with_nothing_lost_or_doubled(
             raise RuntimeError("worker lost")
         return real(rule, **kwargs)
 
-    with mock.patch.object(screening, "screen_rule", side_effect=flaky), pytest.raises(RuntimeError):
+    with mock.patch("hardship.screening.candidates.screen_rule", side_effect=flaky), pytest.raises(RuntimeError):
         cycle.cycle_run(period=P)
 
     run = CycleRun.objects.get(period=P)
@@ -166,7 +166,10 @@ def test_a_worker_whose_run_was_taken_over_rolls_its_step_back(month):
         CycleRun.objects.filter(period=P).update(worker="someone-else")
         return result
 
-    with mock.patch.object(screening, "screen_rule", side_effect=taken_over), pytest.raises(cycle.CycleClaimLost):
+    with (
+        mock.patch("hardship.screening.candidates.screen_rule", side_effect=taken_over),
+        pytest.raises(cycle.CycleClaimLost),
+    ):
         cycle.cycle_run(period=P)
 
     assert Candidate.objects.count() == 0  # rolled back
