@@ -551,7 +551,7 @@ def test_the_upload_service_refuses_and_audits_an_upload_by_staff_who_may_not_ac
 
 
 def test_the_upload_form_lists_only_active_agencies_and_only_to_uploaders(client, hs, uploader):
-    from hardship.admin_views import PushUploadForm
+    from hardship.admin.pushes import PushUploadForm
 
     inactive = AgencyFactory(code="old", name="旧部门", is_active=False)
     listed = PushUploadForm(user=uploader).fields["agency"].queryset
