@@ -18,7 +18,6 @@ from core.models import Agency
 from hardship.admin.base import AdminPage
 from hardship.admin.display import cny, evidence_items
 from hardship.models import AccessLog, Case, FundLine, HardshipSettings, Referral
-from hardship.selectors.aid import double_aid_check
 from hardship.selectors.cases import case_timeline, member_evidence
 from hardship.services.access import access_log
 from hardship.services.aid import aid_create
@@ -176,8 +175,71 @@ def case_context(case: Case, user) -> dict:
     }
 
 
+def _transition(case: Case, user, data) -> str:
+    case_transition(case=case, to_state=data["to_state"], actor=user, note=data["note"])
+    return gettext("The case is now: %(state)s.") % {"state": Case.State(data["to_state"]).label}
+
+
+def _assess(case: Case, user, data) -> str:
+    case_assess(
+        case=case,
+        actor=user,
+        household_size=data["household_size"],
+        annual_income=data["annual_income"],
+        medical_expenditure=data["medical"] or Decimal("0"),
+        schooling_expenditure=data["schooling"] or Decimal("0"),
+        sudden_accident=data["sudden_accident"],
+        health_notes=data["health_notes"],
+    )
+    return gettext("The assessment was saved.")
+
+
+def _category(case: Case, user, data) -> str:
+    case_override_category(case=case, actor=user, category=data["category"], reason=data["reason"])
+    return gettext("The category was changed.")
+
+
+def _aid(case: Case, user, data) -> str:
+    """The service decides whether the double-aid check must be acknowledged now (aid approved at
+    once) or by the second approver (`hardship.services.aid_create`); its refusal lists the aid found."""
+    aid = aid_create(
+        case=case,
+        actor=user,
+        fund_line=data["fund_line"],
+        amount=data["amount"],
+        purpose=data["purpose"],
+        paid_on=data["paid_on"],
+        double_aid_acknowledged=bool(data["acknowledge"]),
+    )
+    if aid.state == aid.State.PENDING_APPROVAL:
+        return gettext("The aid was entered; it waits for a second staff member's approval.")
+    return gettext("The aid was entered.")
+
+
+def _refer(case: Case, user, data) -> str:
+    referral_send(case=case, agency=data["agency"], benefit=data["benefit"], actor=user, note=data["note"])
+    return gettext("The referral was sent to %(agency)s.") % {"agency": data["agency"].name}
+
+
+def _document(case: Case, user, data) -> str:
+    document_attach(case=case, actor=user, upload=data["file"], title=data["title"])
+    return gettext("The document was attached.")
+
+
+# Each form of the case page and the one service call it makes; each answers what to tell the user.
+CASE_ACTIONS = {
+    "transition": _transition,
+    "assess": _assess,
+    "category": _category,
+    "aid": _aid,
+    "refer": _refer,
+    "document": _document,
+}
+
+
 def case_action(model_admin, request, object_id: str, action: str):
-    """One small form of the case page (POST), calling one service; back to the case page."""
+    """One small form of the case page (POST), calling one service; back to the case page, or the
+    form again with the service's refusal (and, for aid, the aid the double-aid check found)."""
     if request.method != "POST" or action not in CASE_FORMS:
         raise Http404
     case = model_admin.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
@@ -186,7 +248,6 @@ def case_action(model_admin, request, object_id: str, action: str):
     if not model_admin.has_change_permission(request, case):
         raise PermissionDenied
     form = CASE_FORMS[action](request.POST, request.FILES, prefix=action)
-    page_url = reverse("admin:hardship_case_change", args=[case.pk])
 
     def show_again(forms_, **extra):
         # The form comes back with the whole case file: an opening, written to the access log like
@@ -196,70 +257,18 @@ def case_action(model_admin, request, object_id: str, action: str):
 
     if not form.is_valid():
         return show_again(case_forms(case, request.POST, request.FILES, action))
-    data = form.cleaned_data
-    user = request.user
     try:
-        if action == "transition":
-            case_transition(case=case, to_state=data["to_state"], actor=user, note=data["note"])
-            done = gettext("The case is now: %(state)s.") % {"state": Case.State(data["to_state"]).label}
-        elif action == "assess":
-            case_assess(
-                case=case,
-                actor=user,
-                household_size=data["household_size"],
-                annual_income=data["annual_income"],
-                medical_expenditure=data["medical"] or Decimal("0"),
-                schooling_expenditure=data["schooling"] or Decimal("0"),
-                sudden_accident=data["sudden_accident"],
-                health_notes=data["health_notes"],
-            )
-            done = gettext("The assessment was saved.")
-        elif action == "category":
-            case_override_category(case=case, actor=user, category=data["category"], reason=data["reason"])
-            done = gettext("The category was changed.")
-        elif action == "aid":
-            found = double_aid_check(
-                member=case.head,
-                fund_line=data["fund_line"],
-                purpose=data["purpose"],
-                period=data["paid_on"].strftime("%Y-%m"),
-            )
-            if found and not data["acknowledge"]:
-                forms_ = case_forms(case, request.POST, request.FILES, action)
-                forms_["aid"].add_error(
-                    "acknowledge",
-                    gettext("Aid for the same purpose was given in this period: confirm you have seen it."),
-                )
-                return show_again(forms_, double_aid=found)
-            aid = aid_create(
-                case=case,
-                actor=user,
-                fund_line=data["fund_line"],
-                amount=data["amount"],
-                purpose=data["purpose"],
-                paid_on=data["paid_on"],
-                double_aid_acknowledged=bool(data["acknowledge"]),
-            )
-            if aid.state == aid.State.PENDING_APPROVAL:
-                done = gettext("The aid was entered; it waits for a second staff member's approval.")
-            else:
-                done = gettext("The aid was entered.")
-        elif action == "refer":
-            referral_send(case=case, agency=data["agency"], benefit=data["benefit"], actor=user, note=data["note"])
-            done = gettext("The referral was sent to %(agency)s.") % {"agency": data["agency"].name}
-        else:
-            document_attach(case=case, actor=user, upload=data["file"], title=data["title"])
-            done = gettext("The document was attached.")
+        done = CASE_ACTIONS[action](case, request.user, form.cleaned_data)
     except ServiceError as exc:
         forms_ = case_forms(case, request.POST, request.FILES, action)
         forms_[action].add_error(None, exc.message)
-        return show_again(forms_)
+        return show_again(forms_, double_aid=exc.details.get("found"))
     model_admin.message_user(request, done, messages.SUCCESS)
     if action in ("assess", "category"):
         case.refresh_from_db()
         if needs_decision(case):
             model_admin.message_user(request, NOT_IN_HARDSHIP_WARNING, messages.WARNING)
-    return HttpResponseRedirect(page_url)
+    return HttpResponseRedirect(reverse("admin:hardship_case_change", args=[case.pk]))
 
 
 def case_page(model_admin, request, case: Case, *, forms_=None, double_aid=None) -> TemplateResponse:

@@ -40,6 +40,8 @@ def double_aid_check(*, member: Member, fund_line: str, purpose: str, period: st
 
 
 def _unacknowledged(found: list[dict]) -> ServiceError:
+    """The refusal when the double-aid check found aid that was not acknowledged; it carries the
+    aid found (`details["found"]`) for the page to list."""
     return ServiceError(
         "double_aid_unacknowledged",
         _(
@@ -47,6 +49,7 @@ def _unacknowledged(found: list[dict]) -> ServiceError:
             "Look at the double-aid check and confirm you have seen it."
         )
         % {"count": len(found)},
+        found=found,
     )
 
 

@@ -371,15 +371,31 @@ def aid_post(client, case, **extra):
     return client.post(f"{CASES}{case.pk}/do/aid/", data)
 
 
-def test_adding_aid_shows_the_double_aid_check_and_asks_for_acknowledgement(client, hs, filed_case, other_body_aid):
+def test_aid_approved_at_once_is_refused_until_the_double_aid_check_is_acknowledged(
+    client, hs, filed_case, other_body_aid
+):
     login(client, hs)
-    resp = aid_post(client, filed_case)
+    resp = aid_post(client, filed_case, **{"aid-amount": "3000"})  # at or below the threshold: approved at once
 
     assert resp.status_code == 200
-    assert "临时救助" in resp.content.decode() and "double-aid" in resp.content.decode()
+    page = resp.content.decode()
+    assert "此人本期间已获得 1 笔同一用途的其他帮扶" in page  # the service's refusal (double_aid_unacknowledged)
+    assert "临时救助" in page and "double-aid" in page  # and the aid it found
     assert not Aid.objects.exists()
 
-    assert aid_post(client, filed_case, **{"aid-acknowledge": "on"}).status_code == 302
+    assert aid_post(client, filed_case, **{"aid-amount": "3000", "aid-acknowledge": "on"}).status_code == 302
+    assert Aid.objects.get().state == Aid.State.APPROVED
+
+
+def test_aid_waiting_for_a_second_approver_is_entered_without_acknowledging_the_double_aid_check(
+    client, hs, filed_case, other_body_aid
+):
+    # The service's rule: the second approver acknowledges what the check finds, at approval. The
+    # case page used to ask the maker as well, for aid that was not approved yet.
+    login(client, hs)
+    resp = aid_post(client, filed_case)  # 27,000 CNY, above the 5,000 threshold
+
+    assert resp.status_code == 302
     assert Aid.objects.get().state == Aid.State.PENDING_APPROVAL
 
 
@@ -393,7 +409,7 @@ def test_a_case_form_shown_again_with_the_case_file_is_written_to_the_access_log
     refused = client.post(
         f"{CASES}{filed_case.pk}/do/document/", {"document-title": "诊断书", "document-file": not_a_pdf}
     )
-    double_aid = aid_post(client, filed_case)
+    double_aid = aid_post(client, filed_case, **{"aid-amount": "3000"})
 
     for resp in (invalid, refused, double_aid):
         assert resp.status_code == 200 and "154,184.67" in resp.content.decode()
