@@ -2,11 +2,12 @@
 
 from django import forms
 from django.contrib import admin
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import ServiceError
 from hardship.admin.display import cny
 from hardship.models import ScreeningRule
+from hardship.services.screening_rules import screening_rule_check, screening_rule_save
 
 
 class ScreeningRuleForm(forms.ModelForm):
@@ -16,18 +17,22 @@ class ScreeningRuleForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        kind = data.get("kind")
-        if kind == ScreeningRule.Kind.MEDICAL_OUT_OF_POCKET and data.get("threshold_amount") is None:
-            self.add_error("threshold_amount", gettext("This rule needs a threshold amount."))
-        if kind in (ScreeningRule.Kind.WORK_INJURY_GRADE, ScreeningRule.Kind.DISABILITY_GRADE):
-            if data.get("grade_at_least") is None:
-                self.add_error("grade_at_least", gettext("This rule needs a grade."))
+        try:
+            screening_rule_check(
+                kind=data.get("kind"),
+                threshold_amount=data.get("threshold_amount"),
+                grade_at_least=data.get("grade_at_least"),
+            )
+        except ServiceError as exc:
+            self.add_error(exc.details.get("field"), exc.message)
         return data
 
 
 @admin.register(ScreeningRule)
 class ScreeningRuleAdmin(admin.ModelAdmin):
-    """The screening rules are records staff edit; each hit becomes a candidate for review."""
+    """The screening rules are records staff edit; each hit becomes a candidate for review. The form
+    shows the refusal of `hardship.services.screening_rule_check`; saving is `screening_rule_save`,
+    which checks again and writes the audit entry."""
 
     form = ScreeningRuleForm
     list_display = ("name", "kind", "threshold", "grade_at_least", "is_active", "adds_to_warmth_roster")
@@ -37,6 +42,9 @@ class ScreeningRuleAdmin(admin.ModelAdmin):
     @admin.display(description=_("threshold amount (CNY)"), ordering="threshold_amount")
     def threshold(self, obj):
         return cny(obj.threshold_amount) if obj.threshold_amount is not None else "-"
+
+    def save_model(self, request, obj, form, change):
+        screening_rule_save(rule=obj, actor=request.user)  # its refusals were shown by the form's clean
 
     def has_delete_permission(self, request, obj=None):
         return False  # candidates keep pointing at their rule: switch a rule off instead

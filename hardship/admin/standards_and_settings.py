@@ -5,14 +5,14 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_kit import ScopedAdminMixin
+from core.errors import ServiceError
 from hardship.admin.display import cny
 from hardship.models import HardshipSettings, LocalStandard
 from hardship.selectors.access import can_change_hardship_settings, can_change_second_approval
-from hardship.services.hardship_settings import settings_change
+from hardship.services.hardship_settings import settings_change, settings_values_check
 from members import selectors as member_selectors
 from members.models import Union
 
@@ -42,17 +42,13 @@ class HardshipSettingsForm(forms.ModelForm):
         model = HardshipSettings
         fields = ("second_approval_above", "document_max_bytes")
 
-    def clean_second_approval_above(self):
-        value = self.cleaned_data["second_approval_above"]
-        if value is not None and value < 0:
-            raise forms.ValidationError(gettext("The threshold cannot be negative."))
-        return value
-
-    def clean_document_max_bytes(self):
-        value = self.cleaned_data["document_max_bytes"]
-        if value is not None and value < 1:
-            raise forms.ValidationError(gettext("The largest document must be at least one byte."))
-        return value
+    def clean(self):
+        data = super().clean()
+        try:
+            settings_values_check(**{name: data.get(name) for name in self.Meta.fields})
+        except ServiceError as exc:
+            self.add_error(exc.details.get("field"), exc.message)
+        return data
 
 
 @admin.register(HardshipSettings)

@@ -46,6 +46,7 @@ from hardship.services.hardship_settings import settings_change
 from hardship.services.money import CENT, MAX_MONEY, money_parse
 from hardship.services.referrals import referral_answer, referral_send
 from hardship.services.reviews import case_review
+from hardship.services.screening_rules import screening_rule_check, screening_rule_save
 from hardship.services.warmth import warmth_batch_approve, warmth_batch_create, warmth_batch_export_xlsx
 
 __all__ = [
@@ -79,6 +80,8 @@ __all__ = [
     "per_capita_monthly",
     "referral_answer",
     "referral_send",
+    "screening_rule_check",
+    "screening_rule_save",
     "settings_change",
     "warmth_batch_approve",
     "warmth_batch_create",

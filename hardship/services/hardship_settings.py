@@ -9,7 +9,30 @@ from hardship.models import HardshipSettings
 from hardship.selectors.access import can_change_hardship_settings, can_change_second_approval
 from hardship.services.money import money_parse
 
-# --- Settings ----------------------------------------------------------------------------------
+
+def settings_values_check(*, second_approval_above=None, document_max_bytes=None) -> dict:
+    """The settings asked for, checked (`None` leaves a setting out): the threshold is an amount of
+    money, zero or more; the largest document is at least one byte. A refusal names its field
+    (`details["field"]`), for a form to show it there."""
+    wanted: dict = {}
+    if second_approval_above is not None:
+        try:
+            wanted["second_approval_above"] = money_parse(
+                second_approval_above, field=_("Second-approval threshold"), allow_zero=True
+            )
+        except ServiceError as exc:
+            raise ServiceError(exc.code, exc.message, field="second_approval_above") from None
+    if document_max_bytes is not None:
+        try:
+            size = int(document_max_bytes)
+        except (TypeError, ValueError):
+            size = 0
+        if size < 1:
+            raise ServiceError(
+                "bad_size", _("The largest document must be at least one byte."), field="document_max_bytes"
+            )
+        wanted["document_max_bytes"] = size
+    return wanted
 
 
 def settings_change(*, actor, second_approval_above=None, document_max_bytes=None) -> HardshipSettings:
@@ -21,19 +44,7 @@ def settings_change(*, actor, second_approval_above=None, document_max_bytes=Non
         raise ServiceError(
             "forbidden", _("Only city-level hardship staff may change the hardship settings."), kind=ErrorKind.FORBIDDEN
         )
-    wanted: dict = {}
-    if second_approval_above is not None:
-        wanted["second_approval_above"] = money_parse(
-            second_approval_above, field=_("Second-approval threshold"), allow_zero=True
-        )
-    if document_max_bytes is not None:
-        try:
-            size = int(document_max_bytes)
-        except (TypeError, ValueError):
-            size = 0
-        if size < 1:
-            raise ServiceError("bad_size", _("The largest document must be at least one byte."))
-        wanted["document_max_bytes"] = size
+    wanted = settings_values_check(second_approval_above=second_approval_above, document_max_bytes=document_max_bytes)
     with transaction.atomic():
         row = HardshipSettings.objects.select_for_update().get(pk=HardshipSettings.get().pk)
         changed = [name for name, value in wanted.items() if getattr(row, name) != value]

@@ -14,6 +14,7 @@ from PIL import Image
 
 from core.errors import ServiceError
 from core.models import Agency, AuditEntry
+from hardship import services
 from hardship.models import (
     AccessLog,
     Aid,
@@ -585,7 +586,35 @@ def test_a_screening_rule_needs_its_threshold(client, hs):
         ADMIN + "screeningrule/add/", {"name": "医疗", "kind": "medical_oop_12m", "threshold_amount": ""}
     )
     assert resp.status_code == 200
+    assert "此规则须填写金额门槛。" in resp.content.decode()  # the refusal of services.screening_rule_check
     assert not ScreeningRule.objects.exists()
+
+
+def test_the_screening_rule_service_refuses_a_grade_rule_without_its_grade(hs):
+    hs.user_permissions.add(Permission.objects.get(codename="add_screeningrule"))
+    actor = type(hs).objects.get(pk=hs.pk)
+    rule = ScreeningRule(name="工伤", kind=ScreeningRule.Kind.WORK_INJURY_GRADE, grade_at_least=None)
+
+    with pytest.raises(ServiceError) as refused:
+        services.screening_rule_save(rule=rule, actor=actor)
+
+    assert (refused.value.code, refused.value.details) == ("grade_required", {"field": "grade_at_least"})
+    assert not ScreeningRule.objects.exists()
+
+
+def test_changing_a_screening_rule_in_the_admin_is_audited_with_old_and_new_values(client, hs):
+    rule = ScreeningRule.objects.create(
+        name="医疗", kind=ScreeningRule.Kind.MEDICAL_OUT_OF_POCKET, threshold_amount=Decimal("50000.00")
+    )
+    resp = login(client, hs).post(
+        f"{ADMIN}screeningrule/{rule.pk}/change/",
+        {"name": "医疗", "kind": "medical_oop_12m", "threshold_amount": "60000", "is_active": "on"},
+    )
+
+    assert resp.status_code == 302
+    entry = AuditEntry.objects.get(action="hardship.screening_rule.changed")
+    assert (entry.actor, entry.object_id) == (hs, str(rule.pk))
+    assert entry.old == {"threshold_amount": "50000.00"} and entry.new == {"threshold_amount": "60000.00"}
 
 
 @pytest.fixture
@@ -610,6 +639,22 @@ def test_the_settings_are_one_row_changed_in_place_and_audited(client, city_sett
     assert entry.old == {"second_approval_above": "5000.00", "document_max_bytes": "10485760"}
     assert entry.new == {"second_approval_above": "8000.00", "document_max_bytes": "1048576"}
     assert client.get(ADMIN + "hardshipsettings/add/").status_code == 403
+
+
+def test_the_settings_page_shows_the_services_refusal_of_a_negative_threshold(client, city_settings):
+    row = HardshipSettings.get()
+    resp = login(client, city_settings).post(
+        f"{ADMIN}hardshipsettings/{row.pk}/change/", {"second_approval_above": "-1", "document_max_bytes": "1048576"}
+    )
+
+    assert resp.status_code == 200
+    assert "须大于零" in resp.content.decode()  # services.settings_values_check, not a copy in the form
+    row.refresh_from_db()
+    assert row.second_approval_above == D("5000") and not AuditEntry.objects.filter(action="hardship.settings.changed")
+
+    with pytest.raises(ServiceError) as refused:
+        services.settings_change(actor=city_settings, document_max_bytes=0)
+    assert (refused.value.code, refused.value.details) == ("bad_size", {"field": "document_max_bytes"})
 
 
 def test_a_district_supervisor_cannot_lift_the_threshold_and_then_approve_their_own_aid(
