@@ -25,8 +25,10 @@ from core.errors import ErrorKind, ServiceError
 from core.models import Agency
 from hardship import periods
 from hardship.models import Aid, Candidate, Case, FundLine, PushKind, PushRow, Referral, WarmthRosterEntry
-from hardship.selectors import is_hardship_staff
+from hardship.selectors.access import is_hardship_staff
+from hardship.services.access import access_log
 from members import selectors as member_selectors
+from members.models import Union
 
 PERIOD_RE = re.compile(r"(?P<year>20\d\d)(?:-(?P<month>0[1-9]|1[0-2]))?", re.ASCII)
 PAID_STATES = (Aid.State.APPROVED, Aid.State.PAID)
@@ -88,8 +90,6 @@ def _in(field: str, prefix: str) -> Q:
 
 def report_unions(user):
     """The unions a user may narrow a report to: their own and the non-grassroots unions under it."""
-    from members.models import Union
-
     if not is_hardship_staff(user):
         return Union.objects.none()
     qs = member_selectors.unions_visible_to(user)
@@ -329,8 +329,6 @@ def trend(*, user, months: int = 12, end: str | None = None, union=None) -> list
 
 def report_export_xlsx(*, user, period: str, union=None) -> bytes:
     """The report's figures and trend as an XLSX workbook; the export is written to the access log."""
-
-    from hardship.services import access_log
 
     if not is_hardship_staff(user):
         raise ServiceError("forbidden", _("You cannot export hardship reports."), kind=ErrorKind.FORBIDDEN)
