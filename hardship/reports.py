@@ -106,15 +106,8 @@ def _money(value) -> Decimal:
     return (value or Decimal("0")).quantize(Decimal("0.01"))
 
 
-def period_figures(*, user, period: str, union=None) -> dict:
-    """Every figure of the report for `period` in the user's scope (or `union` within it)."""
-    period_parse(period)
-    prefix = _prefix(user, union)
-    empty = prefix is None
-    scope = prefix or ""
-    nothing = Q(pk__in=[])
-
-    # Records received and matched, by agency and kind (one query).
+def _received(period: str, scope: str, empty: bool) -> list[dict]:
+    """Records received and matched, by agency and kind (one query)."""
     rows_q = Q(is_current=True) & _period_q("period", period)
     matched_q = Q(member__isnull=False) & _in("member__union", scope)
     received = []
@@ -138,14 +131,22 @@ def period_figures(*, user, period: str, union=None) -> dict:
                     "matched": row["matched"],
                 }
             )
+    return received
 
-    # Candidates of the period by state (one query).
+
+def _candidates(period: str, scope: str, empty: bool) -> dict:
+    """Candidates of the period by state (one query)."""
+    nothing = Q(pk__in=[])
     cand_q = nothing if empty else _period_q("period", period) & _in("union", scope)
     candidates = {state: 0 for state in Candidate.State.values}
     for row in Candidate.objects.filter(cand_q).values("state").annotate(n=Count("id")).order_by():
         candidates[row["state"]] = row["n"]
+    return candidates
 
-    # Case files built in the period, and the cases open now (one query).
+
+def _cases(period: str, scope: str, empty: bool) -> dict:
+    """Case files built in the period, and the cases open now (one query)."""
+    nothing = Q(pk__in=[])
     case_scope = nothing if empty else _in("union", scope)
     cases = Case.objects.filter(case_scope).aggregate(
         filed=Count("id", filter=_time_q("filed_at", period)),
@@ -153,8 +154,12 @@ def period_figures(*, user, period: str, union=None) -> dict:
         open_now=Count("id", filter=Q(state__in=Case.OPEN_STATES)),
         review_overdue=Count("id", filter=Q(state__in=Case.OPEN_STATES, review_due__lt=timezone.localdate())),
     )
+    return cases
 
-    # Aid paid by fund line (one query); warmth is one of the lines.
+
+def _aid(period: str, scope: str, empty: bool) -> tuple[list[dict], dict, dict, int]:
+    """Aid paid by fund line (one query); warmth is one of the lines."""
+    nothing = Q(pk__in=[])
     aid_q = nothing if empty else Q(state__in=PAID_STATES) & _period_q("period", period) & _in("union", scope)
     by_line = {
         row["fund_line"]: row
@@ -183,8 +188,12 @@ def period_figures(*, user, period: str, union=None) -> dict:
     roster = (
         0 if empty else WarmthRosterEntry.objects.filter(_in("union", scope), year=start.year, is_active=True).count()
     )
+    return aid, aid_totals, warmth, roster
 
-    # Referrals sent in the period, by benefit and outcome (one query).
+
+def _referrals(period: str, scope: str, empty: bool) -> tuple[dict, dict, Decimal]:
+    """Referrals sent in the period, by benefit and outcome (one query)."""
+    nothing = Q(pk__in=[])
     ref_q = nothing if empty else _time_q("sent_at", period) & _in("case__union", scope)
     referrals = {state: 0 for state in Referral.State.values}
     by_benefit = {b: {state: 0 for state in Referral.State.values} for b in Referral.Benefit.values}
@@ -199,6 +208,21 @@ def period_figures(*, user, period: str, union=None) -> dict:
         by_benefit.setdefault(row["benefit"], {s: 0 for s in Referral.State.values})[row["state"]] = row["n"]
         if row["state"] == Referral.State.GRANTED:
             granted_amount += row["amount"]
+    return referrals, by_benefit, granted_amount
+
+
+def period_figures(*, user, period: str, union=None) -> dict:
+    """Every figure of the report for `period` in the user's scope (or `union` within it)."""
+    period_parse(period)
+    prefix = _prefix(user, union)
+    empty = prefix is None
+    scope = prefix or ""
+
+    received = _received(period, scope, empty)
+    candidates = _candidates(period, scope, empty)
+    cases = _cases(period, scope, empty)
+    aid, aid_totals, warmth, roster = _aid(period, scope, empty)
+    referrals, by_benefit, granted_amount = _referrals(period, scope, empty)
     benefit_labels = dict(Referral.Benefit.choices)
 
     total_received = sum(r["rows"] for r in received)
@@ -328,8 +352,10 @@ def trend(*, user, months: int = 12, end: str | None = None, union=None) -> list
 
 
 def report_export_xlsx(*, user, period: str, union=None) -> bytes:
-    """The report's figures and trend as an XLSX workbook; the export is written to the access log."""
+    """The report's figures and trend as an XLSX workbook; the export is written to the access log.
 
+    Most of its length is the list of the summary's rows and the sheets' headers, read top to
+    bottom as the workbook is."""
     if not is_hardship_staff(user):
         raise ServiceError("forbidden", _("You cannot export hardship reports."), kind=ErrorKind.FORBIDDEN)
     figures = period_figures(user=user, period=period, union=union)

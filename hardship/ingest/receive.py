@@ -197,6 +197,10 @@ def push_receive_json(*, agency: Agency, manifest: dict, rows: list[dict], page:
     are checked over all pages, and it is ingested now or queued (see `push_receive_file`).
 
     The same batch again returns the first push unchanged (`push.created_now` is False).
+
+    One function: a page is received under the lock of its push's row (a concurrent page waits),
+    and the last page's arrival, its checks over every page and the ingestion or the queueing all
+    happen in that one transaction; the single-page fast path shares its checks.
     """
     manifest = pushformats.manifest_clean(manifest)
     if not isinstance(rows, list) or len(rows) > PAGE_MAX_ROWS:

@@ -31,23 +31,12 @@ def _facts_of_rows(row_ids: set[int]) -> dict[int, str]:
     return out
 
 
-def screen_rule(rule: ScreeningRule, *, period: str, tick: Tick = None) -> dict:
-    """Apply one rule for the period; return its figures and the new candidates per union."""
-    evaluate = EVALUATORS.get(rule.kind)
-    figures = {"rule": rule.pk, "kind": rule.kind, "hits": 0, "new": 0, "refreshed": 0, "case_notes": 0, "seen": 0}
-    new_by_union: dict[str, int] = defaultdict(int)
-    if evaluate is None:
-        return {**figures, "new_by_union": {}}
-    if tick:
-        tick()
-    hits = evaluate(rule, period, tick)
-    # Active members only; the union is the member's union now.
-    members: dict[int, int] = {}
-    for batch in id_batches(sorted(hits)):
-        members.update(Member.objects.filter(pk__in=batch, status=Member.Status.ACTIVE).values_list("pk", "union_id"))
-    figures["hits"] = len(members)
-    ids = sorted(members)
-    # What was seen before: every candidate's facts for this member and rule, open cases and their notes.
+def _seen_before(
+    rule: ScreeningRule, ids: list[int]
+) -> tuple[dict[int, set[str]], dict[int, Candidate], dict[int, int]]:
+    """What was seen before for these members and this rule: the facts of every candidate (open,
+    confirmed or dismissed) and of the evidence noted on their open cases; their open candidate
+    and their open case (member id → candidate, member id → case id)."""
     seen: dict[int, set[str]] = defaultdict(set)
     open_candidates: dict[int, Candidate] = {}
     open_cases: dict[int, int] = {}
@@ -73,6 +62,26 @@ def screen_rule(rule: ScreeningRule, *, period: str, tick: Tick = None) -> dict:
         row_facts = _facts_of_rows(set().union(*noted_rows.values()))
         for member_id, rows in noted_rows.items():
             seen[member_id].update(row_facts[r] for r in rows if r in row_facts)
+    return seen, open_candidates, open_cases
+
+
+def screen_rule(rule: ScreeningRule, *, period: str, tick: Tick = None) -> dict:
+    """Apply one rule for the period; return its figures and the new candidates per union."""
+    evaluate = EVALUATORS.get(rule.kind)
+    figures = {"rule": rule.pk, "kind": rule.kind, "hits": 0, "new": 0, "refreshed": 0, "case_notes": 0, "seen": 0}
+    new_by_union: dict[str, int] = defaultdict(int)
+    if evaluate is None:
+        return {**figures, "new_by_union": {}}
+    if tick:
+        tick()
+    hits = evaluate(rule, period, tick)
+    # Active members only; the union is the member's union now.
+    members: dict[int, int] = {}
+    for batch in id_batches(sorted(hits)):
+        members.update(Member.objects.filter(pk__in=batch, status=Member.Status.ACTIVE).values_list("pk", "union_id"))
+    figures["hits"] = len(members)
+    ids = sorted(members)
+    seen, open_candidates, open_cases = _seen_before(rule, ids)
 
     to_create: list[Candidate] = []
     for member_id in ids:

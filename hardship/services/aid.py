@@ -84,7 +84,8 @@ def aid_create(
     (`aid_approve`); so 4 × 5,000 in one month against a 10,000 threshold needs a checker from the
     third. At or below it the aid is approved at once, the maker recorded — and then, like an
     approver, the maker must acknowledge what the double-aid check finds. The case's row is locked
-    first, so two aids entered at once are counted one after the other."""
+    first, so two aids entered at once are counted one after the other. One function: the lock, the
+    month's total, the check and the write are one transaction."""
     require_case(actor, case)
     if fund_line not in FundLine.values:
         raise ServiceError("bad_fund_line", _("Choose a fund line."))
