@@ -2,6 +2,7 @@
 idempotent (run twice → same result, one notification per union), resumable after a failure."""
 
 import datetime as dt
+import time
 from io import StringIO
 from unittest import mock
 
@@ -419,7 +420,7 @@ def test_the_cycle_waits_for_a_push_another_worker_holds_and_takes_it_over(uses_
     with other.cursor() as cur:
         cur.execute("SELECT pg_advisory_lock(%s)", [key])
     waits = []
-    real_sleep = cycle.time.sleep
+    real_sleep = time.sleep
 
     def sleep(seconds):
         waits.append(seconds)
