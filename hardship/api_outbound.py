@@ -18,7 +18,7 @@ from core.models import ApiKey
 from core.paginator import CursorPagination
 from core.parsing import period_parse
 from core.throttles import ApiKeyRateThrottle
-from hardship import cycle
+from hardship import selectors
 from hardship.models import Case, FundLine, Referral
 
 PUSH_SCOPE = "hardship:push"
@@ -154,7 +154,7 @@ class OutboundListView(generics.ListAPIView):
 
     def get_queryset(self):
         return (
-            cycle.outbound_cases(agency=self.request.auth.agency, period=self._period())
+            selectors.outbound_cases(agency=self.request.auth.agency, period=self._period())
             .select_related("head", "union")
             .only(
                 "id", "case_no", "state", "category", "filed_at", "closed_at", "head_id", "union_id",
@@ -164,10 +164,10 @@ class OutboundListView(generics.ListAPIView):
 
     def list(self, request, *args, **kwargs):
         period = self._period()
-        if not cycle.is_published(period):
+        if not selectors.is_published(period):
             raise ServiceError(
                 "not_published", _("The data of this period has not been published yet."), kind=ErrorKind.NOT_FOUND
             )
         page = self.paginate_queryset(self.get_queryset())
-        rows = cycle.outbound_details(agency=request.auth.agency, period=period, cases=page)
+        rows = selectors.outbound_details(agency=request.auth.agency, period=period, cases=page)
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)

@@ -7,6 +7,7 @@ class HardshipConfig(AppConfig):
     verbose_name = _("Hardship assistance")
 
     def ready(self):
+        # Imported here: the API modules import models, which cannot be loaded before the apps are.
         from core.api_auth import register_scopes
         from hardship.api_outbound import PUSH_SCOPE
         from hardship.api_referrals import REFERRALS_SCOPE

@@ -21,10 +21,12 @@ from core import parsing, xlsx
 from core.errors import ErrorKind, ServiceError
 from core.models import Agency
 from core.parsing import Period
-from hardship import screening
+from hardship import periods
 from hardship.models import Aid, Candidate, Case, FundLine, PushKind, PushRow, Referral, WarmthRosterEntry
-from hardship.selectors import is_hardship_staff
+from hardship.selectors.access import is_hardship_staff
+from hardship.services.access import access_log
 from members import selectors as member_selectors
+from members.models import Union
 
 PAID_STATES = (Aid.State.APPROVED, Aid.State.PAID)
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
@@ -48,10 +50,10 @@ def _period_q(field: str, period: Period) -> Q:
     """Rows whose period column (a month, or a quarter "2025-Q1") falls in `period`.
 
     A quarter's rows count in the report of the quarter's last month (2025-Q1 in 2025-03), the
-    month whose cycle screens and publishes them (`screening.period_aliases`), and in its year."""
+    month whose cycle screens and publishes them (`periods.period_aliases`), and in its year."""
     if period.kind == "year":
         return Q(**{f"{field}__startswith": f"{period.year}-"})
-    return Q(**{f"{field}__in": screening.period_of_month(str(period))})
+    return Q(**{f"{field}__in": periods.period_of_month(str(period))})
 
 
 def _time_q(field: str, period: Period) -> Q:
@@ -79,8 +81,6 @@ def _in(field: str, prefix: str) -> Q:
 
 def report_unions(user):
     """The unions a user may narrow a report to: their own and the non-grassroots unions under it."""
-    from members.models import Union
-
     if not is_hardship_staff(user):
         return Union.objects.none()
     qs = member_selectors.unions_visible_to(user)
@@ -97,15 +97,8 @@ def _money(value) -> Decimal:
     return (value or Decimal("0")).quantize(Decimal("0.01"))
 
 
-def period_figures(*, user, period: str, union=None) -> dict:
-    """Every figure of the report for `period` in the user's scope (or `union` within it)."""
-    period = report_period(period)
-    prefix = _prefix(user, union)
-    empty = prefix is None
-    scope = prefix or ""
-    nothing = Q(pk__in=[])
-
-    # Records received and matched, by agency and kind (one query).
+def _received(period: Period, scope: str, empty: bool) -> list[dict]:
+    """Records received and matched, by agency and kind (one query)."""
     rows_q = Q(is_current=True) & _period_q("period", period)
     matched_q = Q(member__isnull=False) & _in("member__union", scope)
     received = []
@@ -129,14 +122,22 @@ def period_figures(*, user, period: str, union=None) -> dict:
                     "matched": row["matched"],
                 }
             )
+    return received
 
-    # Candidates of the period by state (one query).
+
+def _candidates(period: Period, scope: str, empty: bool) -> dict:
+    """Candidates of the period by state (one query)."""
+    nothing = Q(pk__in=[])
     cand_q = nothing if empty else _period_q("period", period) & _in("union", scope)
     candidates = {state: 0 for state in Candidate.State.values}
     for row in Candidate.objects.filter(cand_q).values("state").annotate(n=Count("id")).order_by():
         candidates[row["state"]] = row["n"]
+    return candidates
 
-    # Case files built in the period, and the cases open now (one query).
+
+def _cases(period: Period, scope: str, empty: bool) -> dict:
+    """Case files built in the period, and the cases open now (one query)."""
+    nothing = Q(pk__in=[])
     case_scope = nothing if empty else _in("union", scope)
     cases = Case.objects.filter(case_scope).aggregate(
         filed=Count("id", filter=_time_q("filed_at", period)),
@@ -144,8 +145,12 @@ def period_figures(*, user, period: str, union=None) -> dict:
         open_now=Count("id", filter=Q(state__in=Case.OPEN_STATES)),
         review_overdue=Count("id", filter=Q(state__in=Case.OPEN_STATES, review_due__lt=timezone.localdate())),
     )
+    return cases
 
-    # Aid paid by fund line (one query); warmth is one of the lines.
+
+def _aid(period: Period, scope: str, empty: bool) -> tuple[list[dict], dict, dict, int]:
+    """Aid paid by fund line (one query); warmth is one of the lines."""
+    nothing = Q(pk__in=[])
     aid_q = nothing if empty else Q(state__in=PAID_STATES) & _period_q("period", period) & _in("union", scope)
     by_line = {
         row["fund_line"]: row
@@ -173,8 +178,12 @@ def period_figures(*, user, period: str, union=None) -> dict:
     roster = (
         0 if empty else WarmthRosterEntry.objects.filter(_in("union", scope), year=period.year, is_active=True).count()
     )
+    return aid, aid_totals, warmth, roster
 
-    # Referrals sent in the period, by benefit and outcome (one query).
+
+def _referrals(period: Period, scope: str, empty: bool) -> tuple[dict, dict, Decimal]:
+    """Referrals sent in the period, by benefit and outcome (one query)."""
+    nothing = Q(pk__in=[])
     ref_q = nothing if empty else _time_q("sent_at", period) & _in("case__union", scope)
     referrals = {state: 0 for state in Referral.State.values}
     by_benefit = {b: {state: 0 for state in Referral.State.values} for b in Referral.Benefit.values}
@@ -189,6 +198,21 @@ def period_figures(*, user, period: str, union=None) -> dict:
         by_benefit.setdefault(row["benefit"], {s: 0 for s in Referral.State.values})[row["state"]] = row["n"]
         if row["state"] == Referral.State.GRANTED:
             granted_amount += row["amount"]
+    return referrals, by_benefit, granted_amount
+
+
+def period_figures(*, user, period: str, union=None) -> dict:
+    """Every figure of the report for `period` in the user's scope (or `union` within it)."""
+    period = report_period(period)
+    prefix = _prefix(user, union)
+    empty = prefix is None
+    scope = prefix or ""
+
+    received = _received(period, scope, empty)
+    candidates = _candidates(period, scope, empty)
+    cases = _cases(period, scope, empty)
+    aid, aid_totals, warmth, roster = _aid(period, scope, empty)
+    referrals, by_benefit, granted_amount = _referrals(period, scope, empty)
     benefit_labels = dict(Referral.Benefit.choices)
 
     total_received = sum(r["rows"] for r in received)
@@ -257,7 +281,7 @@ def trend(*, user, months: int = 12, end: str | None = None, union=None) -> list
         return list(series.values())
 
     # A quarter's rows count in its last month, as in `_period_q`.
-    month_of = {alias: m for m in labels for alias in screening.period_of_month(m)}
+    month_of = {alias: m for m in labels for alias in periods.period_of_month(m)}
     for row in (
         PushRow.objects.filter(is_current=True, period__in=list(month_of))
         .values("period")
@@ -303,10 +327,10 @@ def trend(*, user, months: int = 12, end: str | None = None, union=None) -> list
 
 
 def report_export_xlsx(*, user, period: str, union=None) -> bytes:
-    """The report's figures and trend as an XLSX workbook; the export is written to the access log."""
+    """The report's figures and trend as an XLSX workbook; the export is written to the access log.
 
-    from hardship.services import access_log
-
+    Most of its length is the list of the summary's rows and the sheets' headers, read top to
+    bottom as the workbook is."""
     if not is_hardship_staff(user):
         raise ServiceError("forbidden", _("You cannot export hardship reports."), kind=ErrorKind.FORBIDDEN)
     period = str(report_period(period))

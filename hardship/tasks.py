@@ -3,8 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from hardship.cycle import PushesPending, cycle_run
-from hardship.screening import previous_month
+from hardship.periods import previous_month
 
 # A province-sized month (a million medical rows) takes minutes; the hard limit leaves room
 # for the soft one to mark the step failed first.
@@ -29,6 +28,10 @@ def run_cycle(self, period: str | None = None, restart: bool = False) -> dict:
     that was interrupted. A cycle another worker is busy with is retried once its claim could have
     gone stale, and so is a run that stopped because pushes of its period are still pending.
     """
+    # A task imports its service in its body (HackSoft): the service module queues this task.
+    from hardship.cycle.run import cycle_run
+    from hardship.cycle.steps import PushesPending
+
     period = period or previous_month()
     try:
         run = cycle_run(period=period, restart=restart)
@@ -52,7 +55,7 @@ INGEST_TIME_LIMIT = INGEST_SOFT_TIME_LIMIT + 300
 def ingest_push(push_id: int) -> dict:
     """Ingest a large push stored for later (queued on commit by hardship.ingest). Idempotent:
     redelivered after a lost worker, it goes on after the last chunk stored."""
-    from hardship.ingest import push_ingest
+    from hardship.ingest.stored import push_ingest  # in the body (HackSoft): ingest.receive queues this task
 
     push = push_ingest(push_id=push_id)
     return {"id": push.pk, "state": push.state}

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from hardship import services
+from hardship.services.access import document_open_for_view
 
 
 @never_cache
@@ -18,7 +18,7 @@ from hardship import services
 def document(request, pk: int):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path(), login_url="admin:login")
-    doc = services.document_open_for_view(user=request.user, document_id=pk)
+    doc = document_open_for_view(user=request.user, document_id=pk)
     if doc is None:
         raise Http404(_("No such document."))
     extension = doc.file.name.rsplit(".", 1)[-1]

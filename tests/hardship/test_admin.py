@@ -14,6 +14,7 @@ from PIL import Image
 
 from core.errors import ServiceError
 from core.models import Agency, AuditEntry
+from hardship import services
 from hardship.models import (
     AccessLog,
     Aid,
@@ -371,15 +372,31 @@ def aid_post(client, case, **extra):
     return client.post(f"{CASES}{case.pk}/do/aid/", data)
 
 
-def test_adding_aid_shows_the_double_aid_check_and_asks_for_acknowledgement(client, hs, filed_case, other_body_aid):
+def test_aid_approved_at_once_is_refused_until_the_double_aid_check_is_acknowledged(
+    client, hs, filed_case, other_body_aid
+):
     login(client, hs)
-    resp = aid_post(client, filed_case)
+    resp = aid_post(client, filed_case, **{"aid-amount": "3000"})  # at or below the threshold: approved at once
 
     assert resp.status_code == 200
-    assert "临时救助" in resp.content.decode() and "double-aid" in resp.content.decode()
+    page = resp.content.decode()
+    assert "此人本期间已获得 1 笔同一用途的其他帮扶" in page  # the service's refusal (double_aid_unacknowledged)
+    assert "临时救助" in page and "double-aid" in page  # and the aid it found
     assert not Aid.objects.exists()
 
-    assert aid_post(client, filed_case, **{"aid-acknowledge": "on"}).status_code == 302
+    assert aid_post(client, filed_case, **{"aid-amount": "3000", "aid-acknowledge": "on"}).status_code == 302
+    assert Aid.objects.get().state == Aid.State.APPROVED
+
+
+def test_aid_waiting_for_a_second_approver_is_entered_without_acknowledging_the_double_aid_check(
+    client, hs, filed_case, other_body_aid
+):
+    # The service's rule: the second approver acknowledges what the check finds, at approval. The
+    # case page used to ask the maker as well, for aid that was not approved yet.
+    login(client, hs)
+    resp = aid_post(client, filed_case)  # 27,000 CNY, above the 5,000 threshold
+
+    assert resp.status_code == 302
     assert Aid.objects.get().state == Aid.State.PENDING_APPROVAL
 
 
@@ -393,7 +410,7 @@ def test_a_case_form_shown_again_with_the_case_file_is_written_to_the_access_log
     refused = client.post(
         f"{CASES}{filed_case.pk}/do/document/", {"document-title": "诊断书", "document-file": not_a_pdf}
     )
-    double_aid = aid_post(client, filed_case)
+    double_aid = aid_post(client, filed_case, **{"aid-amount": "3000"})
 
     for resp in (invalid, refused, double_aid):
         assert resp.status_code == 200 and "154,184.67" in resp.content.decode()
@@ -551,7 +568,7 @@ def test_the_upload_service_refuses_and_audits_an_upload_by_staff_who_may_not_ac
 
 
 def test_the_upload_form_lists_only_active_agencies_and_only_to_uploaders(client, hs, uploader):
-    from hardship.admin_views import PushUploadForm
+    from hardship.admin.pushes import PushUploadForm
 
     inactive = AgencyFactory(code="old", name="旧部门", is_active=False)
     listed = PushUploadForm(user=uploader).fields["agency"].queryset
@@ -569,7 +586,35 @@ def test_a_screening_rule_needs_its_threshold(client, hs):
         ADMIN + "screeningrule/add/", {"name": "医疗", "kind": "medical_oop_12m", "threshold_amount": ""}
     )
     assert resp.status_code == 200
+    assert "此规则须填写金额门槛。" in resp.content.decode()  # the refusal of services.screening_rule_check
     assert not ScreeningRule.objects.exists()
+
+
+def test_the_screening_rule_service_refuses_a_grade_rule_without_its_grade(hs):
+    hs.user_permissions.add(Permission.objects.get(codename="add_screeningrule"))
+    actor = type(hs).objects.get(pk=hs.pk)
+    rule = ScreeningRule(name="工伤", kind=ScreeningRule.Kind.WORK_INJURY_GRADE, grade_at_least=None)
+
+    with pytest.raises(ServiceError) as refused:
+        services.screening_rule_save(rule=rule, actor=actor)
+
+    assert (refused.value.code, refused.value.details) == ("grade_required", {"field": "grade_at_least"})
+    assert not ScreeningRule.objects.exists()
+
+
+def test_changing_a_screening_rule_in_the_admin_is_audited_with_old_and_new_values(client, hs):
+    rule = ScreeningRule.objects.create(
+        name="医疗", kind=ScreeningRule.Kind.MEDICAL_OUT_OF_POCKET, threshold_amount=Decimal("50000.00")
+    )
+    resp = login(client, hs).post(
+        f"{ADMIN}screeningrule/{rule.pk}/change/",
+        {"name": "医疗", "kind": "medical_oop_12m", "threshold_amount": "60000", "is_active": "on"},
+    )
+
+    assert resp.status_code == 302
+    entry = AuditEntry.objects.get(action="hardship.screening_rule.changed")
+    assert (entry.actor, entry.object_id) == (hs, str(rule.pk))
+    assert entry.old == {"threshold_amount": "50000.00"} and entry.new == {"threshold_amount": "60000.00"}
 
 
 @pytest.fixture
@@ -594,6 +639,22 @@ def test_the_settings_are_one_row_changed_in_place_and_audited(client, city_sett
     assert entry.old == {"second_approval_above": "5000.00", "document_max_bytes": "10485760"}
     assert entry.new == {"second_approval_above": "8000.00", "document_max_bytes": "1048576"}
     assert client.get(ADMIN + "hardshipsettings/add/").status_code == 403
+
+
+def test_the_settings_page_shows_the_services_refusal_of_a_negative_threshold(client, city_settings):
+    row = HardshipSettings.get()
+    resp = login(client, city_settings).post(
+        f"{ADMIN}hardshipsettings/{row.pk}/change/", {"second_approval_above": "-1", "document_max_bytes": "1048576"}
+    )
+
+    assert resp.status_code == 200
+    assert "须大于零" in resp.content.decode()  # services.settings_values_check, not a copy in the form
+    row.refresh_from_db()
+    assert row.second_approval_above == D("5000") and not AuditEntry.objects.filter(action="hardship.settings.changed")
+
+    with pytest.raises(ServiceError) as refused:
+        services.settings_change(actor=city_settings, document_max_bytes=0)
+    assert (refused.value.code, refused.value.details) == ("bad_size", {"field": "document_max_bytes"})
 
 
 def test_a_district_supervisor_cannot_lift_the_threshold_and_then_approve_their_own_aid(

@@ -2,6 +2,7 @@
 idempotent (run twice → same result, one notification per union), resumable after a failure."""
 
 import datetime as dt
+import time
 from io import StringIO
 from unittest import mock
 
@@ -11,7 +12,9 @@ from django.utils import timezone
 
 from core.errors import ServiceError
 from core.models import AuditEntry, Notification
-from hardship import cycle, screening
+from hardship import cycle, periods, screening
+from hardship.cycle import run as cycle_run_module
+from hardship.cycle import runner as cycle_runner
 from hardship.models import Candidate, CycleRun, PushRow, WarmthRosterEntry
 from tests.factories import id_number
 from tests.hardship.conftest import grant_hardship
@@ -117,7 +120,7 @@ def test_a_failed_step_is_redone_on_the_next_run_with_nothing_lost_or_doubled(
             raise RuntimeError("worker lost")
         return real(rule, **kwargs)
 
-    with mock.patch.object(screening, "screen_rule", side_effect=flaky), pytest.raises(RuntimeError):
+    with mock.patch("hardship.screening.candidates.screen_rule", side_effect=flaky), pytest.raises(RuntimeError):
         cycle.cycle_run(period=P)
 
     run = CycleRun.objects.get(period=P)
@@ -164,7 +167,10 @@ def test_a_worker_whose_run_was_taken_over_rolls_its_step_back(month):
         CycleRun.objects.filter(period=P).update(worker="someone-else")
         return result
 
-    with mock.patch.object(screening, "screen_rule", side_effect=taken_over), pytest.raises(cycle.CycleClaimLost):
+    with (
+        mock.patch("hardship.screening.candidates.screen_rule", side_effect=taken_over),
+        pytest.raises(cycle.CycleClaimLost),
+    ):
         cycle.cycle_run(period=P)
 
     assert Candidate.objects.count() == 0  # rolled back
@@ -257,7 +263,7 @@ def test_the_task_acknowledges_late_and_runs_the_cycle(month):
 def test_the_task_without_a_period_runs_the_previous_month(db):
     from hardship.tasks import run_cycle
 
-    assert run_cycle.delay().get()["period"] == screening.previous_month()
+    assert run_cycle.delay().get()["period"] == periods.previous_month()
 
 
 def test_beat_runs_the_cycle_monthly_on_the_configured_day():
@@ -328,23 +334,26 @@ def queued_push(member, settings, *, period=P, batch_id="nhsa-2025-03", rows=Non
     sha, count = pushformats.rows_sha256([rows])
     manifest = {"kind": "medical", "period": period, "batch_id": batch_id, "row_count": count, "sha256": sha}
     agency = AgencyFactory(code="nhsa", name="医保局")
-    with mock.patch.object(ingest, "_queue_ingest"):
+    with mock.patch("hardship.ingest.receive._queue_ingest"):
         push = ingest.push_receive_json(agency=agency, manifest=manifest, rows=rows)
     assert push.state == "pending"
     return push
 
 
 def test_the_cycle_does_not_screen_while_a_push_of_its_period_is_still_pending(member, settings):
-    from hardship import ingest
+    from hardship.ingest import stored as ingest_stored
     from hardship.models import DataPush
 
     push = queued_push(member, settings)
-    real = ingest._ingest_records
+    real = ingest_stored.ingest_records
 
     def broken(*args, **kwargs):
         raise RuntimeError("storage unavailable")
 
-    with mock.patch.object(ingest, "_ingest_records", side_effect=broken), pytest.raises(cycle.PushesPending) as err:
+    with (
+        mock.patch.object(ingest_stored, "ingest_records", side_effect=broken),
+        pytest.raises(cycle.PushesPending) as err,
+    ):
         cycle.cycle_run(period=P)
 
     assert err.value.code == "pushes_pending" and str(push.pk) in err.value.message
@@ -353,7 +362,7 @@ def test_the_cycle_does_not_screen_while_a_push_of_its_period_is_still_pending(m
     assert "match" not in run.steps and not Candidate.objects.exists()
     assert DataPush.objects.get(pk=push.pk).state == "pending"
 
-    with mock.patch.object(ingest, "_ingest_records", side_effect=real):
+    with mock.patch.object(ingest_stored, "ingest_records", side_effect=real):
         run = cycle.cycle_run(period=P)  # the retry
 
     assert run.state == "done" and run.steps["ingest"]["attempts"] == 2
@@ -361,11 +370,11 @@ def test_the_cycle_does_not_screen_while_a_push_of_its_period_is_still_pending(m
 
 
 def test_a_pending_push_of_another_period_does_not_hold_up_the_cycle(member, settings):
-    from hardship import ingest
+    from hardship.ingest import stored as ingest_stored
 
     queued_push(member, settings, period="2025-02", batch_id="nhsa-2025-02")
 
-    with mock.patch.object(ingest, "_ingest_records", side_effect=RuntimeError("storage unavailable")):
+    with mock.patch.object(ingest_stored, "ingest_records", side_effect=RuntimeError("storage unavailable")):
         run = cycle.cycle_run(period=P)
 
     assert run.state == "done" and run.steps["ingest"]["figures"]["errors"] == 1
@@ -379,13 +388,13 @@ def test_the_cycle_beats_between_the_chunks_of_a_long_push(member, settings):
     ]
     queued_push(member, settings, rows=rows)
     steps_at_tick = []
-    real_tick = cycle._Runner.tick
+    real_tick = cycle_runner.CycleRunner.tick
 
     def tick(runner):
         steps_at_tick.append(runner.steps.get("ingest", {}).get("state"))
         real_tick(runner)
 
-    with mock.patch.object(cycle._Runner, "tick", autospec=True, side_effect=tick):
+    with mock.patch.object(cycle_runner.CycleRunner, "tick", autospec=True, side_effect=tick):
         run = cycle.cycle_run(period=P)
 
     assert run.steps["ingest"]["figures"]["accepted"] == 3
@@ -410,7 +419,7 @@ def test_the_cycle_waits_for_a_push_another_worker_holds_and_takes_it_over(uses_
     with other.cursor() as cur:
         cur.execute("SELECT pg_advisory_lock(%s)", [key])
     waits = []
-    real_sleep = cycle.time.sleep
+    real_sleep = time.sleep
 
     def sleep(seconds):
         waits.append(seconds)
@@ -419,7 +428,7 @@ def test_the_cycle_waits_for_a_push_another_worker_holds_and_takes_it_over(uses_
         real_sleep(seconds)
 
     try:
-        with mock.patch.object(cycle.time, "sleep", side_effect=sleep):
+        with mock.patch("hardship.cycle.steps.time.sleep", side_effect=sleep):
             run = cycle.cycle_run(period=P)
     finally:
         other.close()
@@ -460,7 +469,7 @@ def test_the_task_retries_a_run_stopped_by_pending_pushes(db, settings, monkeypa
     def stopped(**kwargs):
         raise cycle.PushesPending("pushes_pending", "waiting")
 
-    monkeypatch.setattr(tasks, "cycle_run", stopped)
+    monkeypatch.setattr(cycle_run_module, "cycle_run", stopped)  # where the task finds it when it runs
     settings.HARDSHIP_CYCLE_STALE_SECONDS = 120
     with mock.patch.object(tasks.run_cycle, "retry", side_effect=Retry()) as retry, pytest.raises(Retry):
         tasks.run_cycle.run(P)

@@ -14,6 +14,9 @@ from django.utils import timezone
 from core.errors import ServiceError
 from core.models import AuditEntry
 from hardship import ingest, pushformats
+from hardship.ingest import receive as ingest_receive
+from hardship.ingest import rows as ingest_rows
+from hardship.ingest import storage as ingest_storage
 from hardship.models import DataPush, PushRow
 from members.services import id_number_index
 
@@ -257,7 +260,7 @@ def test_a_member_deleted_while_rows_are_stored_is_unmatched(nhsa, push_rows, me
     rows = push_rows("medical", 2)
     rows[0]["id_number"] = member.id_number
     gone = id_number_index(rows[1]["id_number"])
-    monkeypatch.setattr(ingest, "_all_members", lambda: {member.id_index: member.pk, gone: member.pk + 999})
+    monkeypatch.setattr(ingest_rows, "_all_members", lambda: {member.id_index: member.pk, gone: member.pk + 999})
     push = send_json(nhsa, "medical", rows)
     assert dict(PushRow.objects.filter(push=push).values_list("line", "member")) == {1: member.pk, 2: None}
 
@@ -629,7 +632,7 @@ def test_ingestion_resumes_after_a_crash_without_duplicates_or_losses(nhsa, push
     push = send_file(nhsa, "medical", rows)
     assert push.state == "pending"
 
-    real_write = ingest._write_rows
+    real_write = ingest_rows._write_rows
     calls = []
 
     def crash_on_second_chunk(push_, chunk, members, stale=()):
@@ -638,14 +641,14 @@ def test_ingestion_resumes_after_a_crash_without_duplicates_or_losses(nhsa, push
             raise RuntimeError("worker killed")
         real_write(push_, chunk, members, stale)
 
-    monkeypatch.setattr(ingest, "_write_rows", crash_on_second_chunk)
+    monkeypatch.setattr(ingest_rows, "_write_rows", crash_on_second_chunk)
     with pytest.raises(RuntimeError):
         ingest.push_ingest(push_id=push.pk)
     push.refresh_from_db()
     assert (push.state, push.accepted, push.rejected, push.lines_done) == ("pending", 2, 1, 4)
     assert PushRow.objects.count() == 2
 
-    monkeypatch.setattr(ingest, "_write_rows", real_write)
+    monkeypatch.setattr(ingest_rows, "_write_rows", real_write)
     push = ingest.push_ingest(push_id=push.pk)
     assert (push.state, push.accepted, push.rejected) == ("ingested", 8, 2)
     assert errors_of(push) == [(3, "negative_amount"), (10, "bad_amount")]
@@ -657,7 +660,7 @@ def test_a_duplicate_found_after_a_restart_is_still_a_duplicate(nhsa, push_rows,
     rows = push_rows("medical", 6)
     rows[5]["source_key"] = rows[0]["source_key"]  # line 7 repeats line 2, in another chunk
     push = send_file(nhsa, "medical", rows)
-    real_write = ingest._write_rows
+    real_write = ingest_rows._write_rows
     calls = []
 
     def crash(push_, chunk, members, stale=()):
@@ -666,10 +669,10 @@ def test_a_duplicate_found_after_a_restart_is_still_a_duplicate(nhsa, push_rows,
             raise RuntimeError("worker killed")
         real_write(push_, chunk, members, stale)
 
-    monkeypatch.setattr(ingest, "_write_rows", crash)
+    monkeypatch.setattr(ingest_rows, "_write_rows", crash)
     with pytest.raises(RuntimeError):
         ingest.push_ingest(push_id=push.pk)
-    monkeypatch.setattr(ingest, "_write_rows", real_write)
+    monkeypatch.setattr(ingest_rows, "_write_rows", real_write)
     push = ingest.push_ingest(push_id=push.pk)
     assert errors_of(push) == [(7, "duplicate_in_batch")]
     assert push.accepted == 5
@@ -679,10 +682,12 @@ def test_a_duplicate_found_after_a_restart_is_still_a_duplicate(nhsa, push_rows,
 def test_worker_processes_check_the_rows_of_a_large_push(
     nhsa, push_rows, small_threshold, member, monkeypatch, settings
 ):
-    monkeypatch.setattr(ingest, "_queue_ingest", lambda push: None)  # no task: this test ingests
+    monkeypatch.setattr(ingest_receive, "_queue_ingest", lambda push: None)  # no task: this test ingests
     forks = []
-    real_context = ingest.billiard.get_context
-    monkeypatch.setattr(ingest.billiard, "get_context", lambda method: forks.append(method) or real_context(method))
+    real_context = ingest_rows.billiard.get_context
+    monkeypatch.setattr(
+        ingest_rows.billiard, "get_context", lambda method: forks.append(method) or real_context(method)
+    )
     rows = push_rows("medical", 11)
     rows[0]["id_number"] = member.id_number
     rows[7]["reimbursed"] = "-1"
@@ -708,7 +713,7 @@ def test_a_stored_push_that_can_no_longer_be_decrypted_fails_with_its_reason(nhs
 
 
 def test_a_stored_file_altered_in_a_later_segment_fails(nhsa, push_rows, small_threshold, monkeypatch):
-    monkeypatch.setattr(ingest, "SEGMENT_BYTES", 64)  # several segments
+    monkeypatch.setattr(ingest_storage, "SEGMENT_BYTES", 64)  # several segments
     push = send_file(nhsa, "medical", push_rows("medical", 6))
     path = small_threshold / push.file.name
     data = bytearray(path.read_bytes())
@@ -736,7 +741,7 @@ def test_a_paged_push_with_a_page_missing_from_storage_fails(nhsa, push_rows, sm
     ingest.push_receive_json(agency=nhsa, manifest=manifest, rows=rows[:3], page=1, pages=2)
     push = ingest.push_receive_json(agency=nhsa, manifest=manifest, rows=rows[3:], page=2, pages=2)
     assert push.state == "pending"
-    (small_threshold / ingest._page_name(push.pk, 2)).unlink()
+    (small_threshold / ingest_storage.page_name(push.pk, 2)).unlink()
     push = ingest.push_ingest(push_id=push.pk)
     assert (push.state, ingest.push_answer(push)["error"]["code"]) == ("failed", "stored_file_missing")
 
@@ -751,7 +756,7 @@ def test_a_database_error_while_storing_rows_propagates_and_the_push_stays_pendi
     def broken(*args, **kwargs):
         raise DatabaseError("connection lost")
 
-    monkeypatch.setattr(ingest, "_insert_rows", broken)
+    monkeypatch.setattr(ingest_rows, "_insert_rows", broken)
     with pytest.raises(DatabaseError):
         ingest.push_ingest(push_id=push.pk)
     push.refresh_from_db()
@@ -918,9 +923,9 @@ def test_a_copy_failure_is_a_django_database_error(uses_postgres, nhsa, push_row
     failure (re-raised, retried) from a bad push."""
     from django.db import DatabaseError
 
-    monkeypatch.setattr(ingest, "_queue_ingest", lambda push: None)
+    monkeypatch.setattr(ingest_receive, "_queue_ingest", lambda push: None)
     push = send_file(nhsa, "medical", push_rows("medical", 6))
-    monkeypatch.setattr(ingest, "_copy_escape", lambda value: value + "\x00")  # PostgreSQL refuses NUL
+    monkeypatch.setattr(ingest_rows, "_copy_escape", lambda value: value + "\x00")  # PostgreSQL refuses NUL
     with pytest.raises(DatabaseError):
         ingest.push_ingest(push_id=push.pk)
     push.refresh_from_db()

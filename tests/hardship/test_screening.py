@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from core.errors import ServiceError
-from hardship import screening
+from hardship import periods, screening, selectors
 from hardship.models import Candidate, CaseEvent, PushRow, ScreeningRule, WarmthRosterEntry
 from members.models import Member
 from tests.factories import MemberFactory, id_number
@@ -37,14 +37,14 @@ def candidates(member, kind=None):
 
 
 def test_a_quarter_counts_as_its_last_month():
-    assert screening.period_month("2025-Q1") == (2025, 3)
-    assert screening.period_of_month("2025-03") == ["2025-03", "2025-Q1"]
-    assert screening.period_of_month("2025-02") == ["2025-02"]
-    assert screening.period_months("2025-Q2") == ["2025-04", "2025-05", "2025-06"]
+    assert periods.period_month("2025-Q1") == (2025, 3)
+    assert periods.period_of_month("2025-03") == ["2025-03", "2025-Q1"]
+    assert periods.period_of_month("2025-02") == ["2025-02"]
+    assert periods.period_months("2025-Q2") == ["2025-04", "2025-05", "2025-06"]
 
 
 def test_the_window_holds_the_twelve_months_ending_at_the_period():
-    window = screening.period_window("2025-03")
+    window = periods.period_window("2025-03")
     assert "2025-03" in window and "2024-04" in window and "2024-Q2" in window and "2025-Q1" in window
     assert "2024-03" not in window and "2024-Q1" not in window and "2025-04" not in window
     assert len([p for p in window if "Q" not in p]) == 12
@@ -53,7 +53,7 @@ def test_the_window_holds_the_twelve_months_ending_at_the_period():
 @pytest.mark.parametrize("bad", ["2025-13", "2025-3", "2025-Q5", "", "march", "2025-00"])
 def test_it_rejects_a_malformed_period(bad):
     with pytest.raises(ServiceError) as err:
-        screening.period_check(bad)
+        periods.period_check(bad)
     assert err.value.code == "bad_period"
 
 
@@ -319,7 +319,7 @@ def test_member_evidence_gives_the_rows_decrypted_without_the_id_number(member, 
     push_row("medical", P, {"out_of_pocket": "9.00"}, member=other_member)
     screening.match_rows()
 
-    rows = screening.member_evidence(member)
+    rows = selectors.member_evidence(member)
 
     assert [(r["kind"], r["period"]) for r in rows] == [("disability", P), ("medical", "2025-02")]
     assert rows[0]["data"] == {"type": "physical", "grade": 4} and rows[0]["agency"] == "cdpf"

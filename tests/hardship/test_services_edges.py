@@ -230,7 +230,7 @@ def test_a_document_the_database_refuses_leaves_no_file_behind(open_case, case_s
     upload = SimpleUploadedFile("scan.png", out.read_bytes())
     out.unlink()
 
-    with mock.patch.object(services, "audit_log", side_effect=RuntimeError("database gone")):
+    with mock.patch("hardship.services.case_documents.audit_log", side_effect=RuntimeError("database gone")):
         with pytest.raises(RuntimeError):
             services.document_attach(case=open_case, actor=case_staff, upload=upload, title="诊断证明")
 

@@ -8,8 +8,8 @@ from django.core import signing
 from django.utils import timezone
 
 from core.errors import ServiceError
-from vouchers.services import redemption as rd
 from vouchers.models import Redemption, Voucher
+from vouchers.services import redemption as rd
 
 pytestmark = pytest.mark.django_db
 

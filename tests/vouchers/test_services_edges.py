@@ -10,8 +10,8 @@ from core.errors import ServiceError
 from core.models import AuditEntry
 from members.models import Member
 from vouchers import selectors, services
-from vouchers.services import claims, merchants
 from vouchers.models import Campaign, Merchant
+from vouchers.services import claims, merchants
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,9 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import ServiceError
-from hardship.cycle import cycle_run
+from hardship.cycle.run import cycle_run
 from hardship.models import CycleRun
-from hardship.screening import previous_month
+from hardship.periods import previous_month
 
 
 class Command(BaseCommand):

@@ -1,0 +1,207 @@
+"""Agencies' data pushes in the admin: the list of pushes with their answers, and the upload of a
+file on an agency's behalf (city-level staff only)."""
+
+import hashlib
+import io
+import re
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import ServiceError
+from core.models import Agency
+from hardship.admin.base import AdminPage
+from hardship.ingest.answers import push_answer
+from hardship.ingest.reading import detect_format
+from hardship.ingest.receive import push_upload as push_upload_service
+from hardship.models import DataPush, PushKind
+from hardship.selectors.access import agencies_uploadable_by, can_upload_agency_data
+
+# --- The pushes -----------------------------------------------------------------------------
+
+
+@admin.register(DataPush)
+class DataPushAdmin(admin.ModelAdmin):
+    """Agencies' pushes: their manifest, state and answer. Rows are never added or changed by hand."""
+
+    list_display = (
+        "agency",
+        "kind",
+        "period",
+        "batch_id",
+        "state",
+        "accepted",
+        "rejected",
+        "replaced",
+        "source",
+        "received_at",
+    )
+    list_filter = ("agency", "kind", "state", "source", "period")
+    list_select_related = ("agency",)
+    search_fields = ("=batch_id", "=period")
+    search_help_text = _("A batch id or a period (2025-03).")
+    ordering = ("-received_at",)
+    list_per_page = 50
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    fields = (
+        "agency",
+        "kind",
+        "period",
+        "batch_id",
+        "row_count",
+        "sha256",
+        "source",
+        "encoding",
+        "state",
+        "failure",
+        "accepted",
+        "rejected",
+        "replaced",
+        "received_at",
+        "ingested_at",
+        "created_by",
+        "rejected_rows",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("why it failed"))
+    def failure(self, obj):
+        error = (obj.response or {}).get("error") if obj.state == DataPush.State.FAILED else None
+        if not error:
+            return "-"
+        return format_html("<code>{}</code> {}", error.get("code", ""), error.get("message", ""))
+
+    @admin.display(description=_("rejected rows"))
+    def rejected_rows(self, obj):
+        errors = obj.errors or []
+        if not errors:
+            return "-"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            ((e.get("line", ""), e.get("reason", ""), e.get("message", "")) for e in errors[:1000]),
+        )
+        more = ""
+        if len(errors) > 1000:
+            more = format_html("<p>{}</p>", gettext("… and %(count)d more.") % {"count": len(errors) - 1000})
+        return format_html(
+            '<table class="push-errors"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
+            "<tbody>{}</tbody></table>{}",
+            gettext("Line"),
+            gettext("Reason"),
+            gettext("Problem"),
+            rows,
+            more,
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        # Uploading on an agency's behalf: city-level staff with `upload_agency_data` only.
+        return super().has_add_permission(request) and can_upload_agency_data(request.user)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return push_upload(self, request)
+
+
+MAX_PUSH_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+PERIOD_RE = re.compile(r"20\d\d-(0[1-9]|1[0-2]|Q[1-4])", re.ASCII)
+
+
+# --- Data pushes: the admin upload -----------------------------------------------------------
+
+
+class PushUploadForm(forms.Form):
+    agency = forms.ModelChoiceField(label=_("agency"), queryset=Agency.objects.none())
+    kind = forms.ChoiceField(label=_("kind"), choices=PushKind.choices)
+    period = forms.CharField(label=_("period"), max_length=7, help_text=_("A month (2025-03) or a quarter (2025-Q1)."))
+    batch_id = forms.CharField(
+        label=_("batch id"),
+        max_length=64,
+        help_text=_("The agency's own id for this batch; the same id is taken once."),
+    )
+    file = forms.FileField(
+        label=_("file (CSV or XLSX)"),
+        help_text=_("CSV in UTF-8 (with or without BOM), GBK or GB18030, or an Excel XLSX workbook."),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the agencies this staff member may act for (the service checks it again).
+        self.fields["agency"].queryset = agencies_uploadable_by(user)
+
+    def clean_period(self):
+        period = self.cleaned_data["period"].strip().upper()
+        if not PERIOD_RE.fullmatch(period):
+            raise forms.ValidationError(gettext("Give a month as YYYY-MM or a quarter as YYYY-Q1."))
+        return period
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_PUSH_UPLOAD_BYTES:
+            raise forms.ValidationError(gettext("The file is larger than 50 MB: send it through the API in pages."))
+        return upload
+
+
+def count_data_rows(content: bytes, kind: str) -> int:
+    """The data rows of a CSV or XLSX file as the manifest's row count declares them (the header
+    and blank lines not counted), read the way the ingestion reads it; a bad header is refused."""
+    return detect_format(io.BytesIO(content), kind)[1]
+
+
+def push_upload(model_admin, request) -> TemplateResponse:
+    """Upload an agency's file for staff: the manifest's row count and SHA-256 are computed
+    from the file; the answer (rows accepted, each rejected row's line and reason) is shown."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    page = AdminPage(model_admin, request)
+    title = gettext("Upload agency data")
+    if request.method != "POST":
+        return page.render("admin/hardship/datapush/upload.html", title=title, form=PushUploadForm(user=request.user))
+    form = PushUploadForm(request.POST, request.FILES, user=request.user)
+    if not form.is_valid():
+        return page.render("admin/hardship/datapush/upload.html", title=title, form=form)
+    data = form.cleaned_data
+    upload = data["file"]
+    content = b"".join(upload.chunks())
+    try:
+        row_count = count_data_rows(content, data["kind"])
+    except ServiceError as exc:
+        form.add_error("file", exc.message)
+        return page.render("admin/hardship/datapush/upload.html", title=title, form=form)
+    manifest = {
+        "agency": data["agency"].code,
+        "kind": data["kind"],
+        "period": data["period"],
+        "batch_id": data["batch_id"].strip(),
+        "row_count": row_count,
+        "sha256": hashlib.sha256(content).hexdigest(),
+    }
+    try:
+        push = push_upload_service(
+            actor=request.user, agency=data["agency"], manifest=manifest, content=content, filename=upload.name
+        )
+    except ServiceError as exc:
+        form.add_error(None, exc.message)
+        return page.render("admin/hardship/datapush/upload.html", title=title, form=form)
+    return page.render(
+        "admin/hardship/datapush/upload.html",
+        title=title,
+        form=PushUploadForm(user=request.user),
+        push=push,
+        answer=push_answer(push),
+        repeated=not getattr(push, "created_now", True),
+        file_name=upload.name,
+    )

@@ -1,0 +1,149 @@
+"""Reading a push's content: a CSV (UTF-8, GBK/GB18030) or XLSX file streamed record by record,
+or JSON pages, as (line, cells in the kind's column order); the header is checked first."""
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.utils.translation import gettext as _
+
+from core.errors import ServiceError
+from hardship import pushformats
+from members.services.import_files import xlsx_records
+
+READ_BLOCK_BYTES = 1 << 20  # a file is hashed in blocks of 1 MiB
+
+
+def _unreadable() -> ServiceError:
+    return ServiceError("unreadable_file", _("Could not read the file: save it as CSV (UTF-8 or GBK) or as XLSX."))
+
+
+def binary_stream(content) -> BinaryIO:
+    if isinstance(content, bytes | bytearray | memoryview):
+        return io.BytesIO(content)
+    if isinstance(content, Path):
+        return content.open("rb")
+    if hasattr(content, "open") and getattr(content, "closed", False):
+        content.open("rb")
+    content.seek(0)
+    return content
+
+
+def stream_size(stream: BinaryIO) -> int:
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    return size
+
+
+def stream_sha256(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    stream.seek(0)
+    while block := stream.read(READ_BLOCK_BYTES):
+        digest.update(block)
+    stream.seek(0)
+    return digest.hexdigest()
+
+
+class _Unclosable(io.RawIOBase):
+    """A raw view of a binary stream that a TextIOWrapper may close without closing the stream."""
+
+    def __init__(self, stream: BinaryIO):
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _csv_records(stream: BinaryIO, encoding: str) -> Iterator[tuple[int, list[str]]]:
+    """(line, cells) of every non-blank record, header first (line 1), decoded as a stream."""
+    stream.seek(0)
+    text = io.TextIOWrapper(io.BufferedReader(_Unclosable(stream), 1 << 16), encoding=encoding, newline="")
+    try:
+        for line, cells in enumerate(csv.reader(text), start=1):
+            if line == 1 or any(cells):
+                yield line, cells
+    except csv.Error:
+        raise _unreadable() from None
+
+
+def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        for line, cells in xlsx_records(data):
+            if line == 1 or any(c not in ("", None) for c in cells):
+                yield line, cells
+    except ServiceError:
+        raise _unreadable() from None
+
+
+def detect_format(stream: BinaryIO, kind: str) -> tuple[str, int]:
+    """The file's format ("xlsx" or the CSV's encoding) and its data rows; checks the header.
+
+    GBK files are read as GB18030, its superset.
+    """
+    stream.seek(0)
+    head = stream.read(4)
+    stream.seek(0)
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx", _count(_xlsx_rows(stream.read()), kind)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # a legacy .xls workbook
+        raise _unreadable()
+    for encoding in ("utf-8-sig",) if head.startswith(b"\xef\xbb\xbf") else ("utf-8", "gb18030"):
+        try:
+            return encoding, _count(_csv_records(stream, encoding), kind)
+        except UnicodeDecodeError:
+            continue
+    raise _unreadable()
+
+
+def _count(records: Iterable[tuple[int, list]], kind: str) -> int:
+    records = iter(records)
+    first = next(records, None)
+    if first is None:
+        raise ServiceError("empty_file", _("The file is empty."))
+    pushformats.layout_for_header(kind, first[1])
+    return sum(1 for _ in records)
+
+
+def file_records(stream: BinaryIO, fmt: str, kind: str) -> Iterator[tuple[int, list[Any]]]:
+    """(line, cells in the kind's column order) of every data row of a file.
+
+    A short row (a trailing optional column left off, a truncated line, a total at the bottom)
+    has its missing cells empty, so the usual checks reject it (`missing_field`) or accept it;
+    cells beyond the header's columns are ignored, like columns the header does not name.
+    """
+    if fmt == "xlsx":
+        stream.seek(0)
+        rows = _xlsx_rows(stream.read())
+    else:
+        rows = _csv_records(stream, fmt)
+    first = next(rows, None)
+    if first is None:
+        raise ServiceError("empty_file", _("The file is empty."))
+    layout = pushformats.layout_for_header(kind, first[1])
+    width = len(layout)
+    if layout == list(range(width)):
+        for line, cells in rows:
+            if len(cells) < width:
+                cells = [*cells, *([None] * (width - len(cells)))]
+            yield line, cells
+        return
+    for line, cells in rows:
+        n = len(cells)
+        yield line, [cells[i] if i is not None and i < n else None for i in layout]
+
+
+def json_records(kind: str, pages: Iterable[list]) -> Iterator[tuple[int, list[Any]]]:
+    line = 0
+    for rows in pages:
+        for row in rows:
+            line += 1
+            yield line, pushformats.json_row_cells(kind, row)

@@ -1,0 +1,89 @@
+"""Hardship services: case files (建档), assessment, reviews, documents, aid, warmth batches,
+referrals (转介), the settings row and the access log.
+
+Every function here is one unit of work: it checks the actor's access (hardship staff of the
+case's union subtree, see `hardship.selectors`), validates, writes in one transaction with its
+audit entry (`hardship.*` codes; never income, health or ID numbers in clear) and an event on the
+case's timeline, and queues notifications to be sent once the transaction commits. Refusals are
+`core.errors.ServiceError(code, message)`.
+
+- `access`: the access rule and the access log (opening a case or a document for a person to read);
+- `cases`: opening a case, dismissing a candidate, the case's states and timeline;
+- `assessment`: the household's assessment, its ACFTU category and the override of it;
+- `reviews`: the yearly review; `case_documents`: documents attached to a case;
+- `aid`: aid under a case (maker–checker, double-aid check); `warmth`: warmth batches;
+- `referrals`: referrals to the partner agencies and their answers;
+- `hardship_settings`: the city-wide settings row; `money`: amounts of money staff enter;
+- `screening_rules`: the screening rules staff edit.
+
+The package re-exports the public names of its modules, so `from hardship import services` serves
+callers.
+"""
+
+from hardship.services.access import access_log, case_open_for_view, document_open_for_view
+from hardship.services.aid import aid_approve, aid_create, aid_reject, case_month_aid_total, double_aid_check
+from hardship.services.assessment import (
+    case_assess,
+    case_override_category,
+    category_for,
+    local_standard_for,
+    per_capita_monthly,
+)
+from hardship.services.case_documents import document_attach
+from hardship.services.cases import (
+    ALLOWED_TRANSITIONS,
+    CLOSED_STATES,
+    FILED_STATES,
+    IN_HARDSHIP,
+    candidate_dismiss,
+    case_note_evidence,
+    case_number,
+    case_open,
+    case_transition,
+    needs_decision,
+)
+from hardship.services.hardship_settings import settings_change
+from hardship.services.money import CENT, MAX_MONEY, money_parse
+from hardship.services.referrals import referral_answer, referral_send
+from hardship.services.reviews import case_review
+from hardship.services.screening_rules import screening_rule_check, screening_rule_save
+from hardship.services.warmth import warmth_batch_approve, warmth_batch_create, warmth_batch_export_xlsx
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "CENT",
+    "CLOSED_STATES",
+    "FILED_STATES",
+    "IN_HARDSHIP",
+    "MAX_MONEY",
+    "access_log",
+    "aid_approve",
+    "aid_create",
+    "aid_reject",
+    "candidate_dismiss",
+    "case_assess",
+    "case_month_aid_total",
+    "case_note_evidence",
+    "case_number",
+    "case_open",
+    "case_open_for_view",
+    "case_override_category",
+    "case_review",
+    "case_transition",
+    "category_for",
+    "document_attach",
+    "document_open_for_view",
+    "double_aid_check",
+    "local_standard_for",
+    "money_parse",
+    "needs_decision",
+    "per_capita_monthly",
+    "referral_answer",
+    "referral_send",
+    "screening_rule_check",
+    "screening_rule_save",
+    "settings_change",
+    "warmth_batch_approve",
+    "warmth_batch_create",
+    "warmth_batch_export_xlsx",
+]
