@@ -13,6 +13,8 @@ from core.services import audit_log
 from hardship.models import ScreeningRule
 
 RULE_FIELDS = ("name", "kind", "threshold_amount", "grade_at_least", "is_active", "adds_to_warmth_roster")
+# Work-injury disability runs from grade 1 to 10 (GB/T 16180), disability from 1 to 4.
+MAX_GRADE = 10
 GRADE_KINDS = (ScreeningRule.Kind.WORK_INJURY_GRADE, ScreeningRule.Kind.DISABILITY_GRADE)
 
 
@@ -22,6 +24,17 @@ def screening_rule_check(*, kind: str | None, threshold_amount, grade_at_least) 
         raise ServiceError("threshold_required", _("This rule needs a threshold amount."), field="threshold_amount")
     if kind in GRADE_KINDS and grade_at_least is None:
         raise ServiceError("grade_required", _("This rule needs a grade."), field="grade_at_least")
+    if threshold_amount is not None and threshold_amount <= 0:
+        # A threshold of 0 or less would make every worker with a medical row a candidate.
+        raise ServiceError(
+            "threshold_positive", _("The threshold amount must be more than zero."), field="threshold_amount"
+        )
+    if grade_at_least is not None and not 1 <= grade_at_least <= MAX_GRADE:
+        raise ServiceError(
+            "grade_range",
+            _("A grade runs from 1 (most severe) to %(max)d.") % {"max": MAX_GRADE},
+            field="grade_at_least",
+        )
 
 
 def screening_rule_save(*, rule: ScreeningRule, actor) -> ScreeningRule:

@@ -602,6 +602,36 @@ def test_the_screening_rule_service_refuses_a_grade_rule_without_its_grade(hs):
     assert not ScreeningRule.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "figures, code, message",
+    [
+        ({"kind": "medical_oop_12m", "threshold_amount": "-5"}, "threshold_positive", "金额门槛须大于零。"),
+        ({"kind": "medical_oop_12m", "threshold_amount": "0"}, "threshold_positive", "金额门槛须大于零。"),
+        ({"kind": "work_injury_grade", "grade_at_least": "0"}, "grade_range", "等级从 1（最重）到 10。"),
+        ({"kind": "work_injury_grade", "grade_at_least": "11"}, "grade_range", "等级从 1（最重）到 10。"),
+    ],
+)
+def test_it_refuses_a_screening_rule_that_would_flag_everyone_or_no_one(client, hs, figures, code, message):
+    rule = ScreeningRule.objects.create(
+        name="医疗", kind=ScreeningRule.Kind.MEDICAL_OUT_OF_POCKET, threshold_amount=Decimal("50000.00")
+    )
+    resp = login(client, hs).post(
+        f"{ADMIN}screeningrule/{rule.pk}/change/", {"name": "医疗", "is_active": "on", **figures}
+    )
+
+    assert resp.status_code == 200 and message in resp.content.decode()
+    rule.refresh_from_db()
+    assert (rule.kind, rule.threshold_amount, rule.grade_at_least) == ("medical_oop_12m", Decimal("50000.00"), None)
+    assert not AuditEntry.objects.filter(action="hardship.screening_rule.changed").exists()
+    with pytest.raises(ServiceError) as refused:
+        services.screening_rule_check(
+            kind=figures["kind"],
+            threshold_amount=Decimal(figures["threshold_amount"]) if "threshold_amount" in figures else None,
+            grade_at_least=int(figures["grade_at_least"]) if "grade_at_least" in figures else None,
+        )
+    assert refused.value.code == code
+
+
 def test_changing_a_screening_rule_in_the_admin_is_audited_with_old_and_new_values(client, hs):
     rule = ScreeningRule.objects.create(
         name="医疗", kind=ScreeningRule.Kind.MEDICAL_OUT_OF_POCKET, threshold_amount=Decimal("50000.00")
