@@ -94,3 +94,15 @@ def test_staff_who_may_not_see_the_settings_cannot_see_their_history(client, sta
     client.force_login(staff)  # staff without the hardship settings permissions
     assert client.get(f"{ADMIN}hardshipsettings/{row.pk}/history/").status_code == 403
     assert client.get(f"{ADMIN}hardshipsettings/{row.pk}/history/{version}/").status_code == 403
+
+
+def test_a_rules_history_page_speaks_chinese_and_shows_the_change(client, superuser):
+    rule = ScreeningRuleFactory(kind=ScreeningRule.Kind.MEDICAL_OUT_OF_POCKET, threshold_amount=D("30000"))
+    client.force_login(superuser)
+    url = f"{ADMIN}screeningrule/{rule.pk}/change/"
+    assert client.post(url, form_data(client.get(url), threshold_amount="40000")).status_code == 302
+
+    page = client.get(f"{ADMIN}screeningrule/{rule.pk}/history/").content.decode()
+
+    assert '<th scope="col">改动</th>' in page and "Changes" not in page
+    assert "30000.00" in page and "40000.00" in page
