@@ -3,6 +3,7 @@
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from core.crypto import id_number_index
 from members.models import Member, MembershipApplication, MutualAidEnrolment, SmsCode, Station, Transfer, Union, User
 
 
@@ -67,6 +68,17 @@ def transfers_visible_to(user) -> QuerySet[Transfer]:
     if prefix == "":
         return Transfer.objects.all()
     return Transfer.objects.filter(Q(from_union__path__startswith=prefix) | Q(to_union__path__startswith=prefix))
+
+
+def member_verify_lookup(*, id_number: str) -> Member | None:
+    """The active member holding this ID number, with what an agency's membership check shows; None
+    if there is none (a suspended or departed member is not a member to an agency)."""
+    return (
+        Member.objects.select_related("union")
+        .only("member_no", "name", "id_masked", "joined_on", "status", "union__code", "union__name")
+        .filter(id_index=id_number_index(id_number), status=Member.Status.ACTIVE)
+        .first()
+    )
 
 
 def member_for_user(user) -> Member | None:
