@@ -22,6 +22,8 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from core.parsing import id_number_normalize
+
 
 @lru_cache(maxsize=4)
 def _fernet(keys: tuple[str, ...]) -> MultiFernet:
@@ -124,6 +126,14 @@ def blind_indexer(*, purpose: str) -> Callable[[str], str]:
         return digest.hexdigest()
 
     return index
+
+
+def id_number_index(number: str) -> str:
+    """The blind index that finds a person by ID number (members, hardship rows, vouchers).
+
+    Taken on the normalised number: a fullwidth copy of an ID number finds the same person.
+    """
+    return blind_index(id_number_normalize(number), purpose="id_number")
 
 
 class EncryptedTextField(models.TextField):

@@ -7,10 +7,10 @@ and the blind index of ID numbers to `core.admin_kit`, registered in `MembersCon
 from django.db.models import Q, QuerySet
 
 from core.admin_kit import AdminHooks
+from core.crypto import id_number_index
 from core.parsing import normalize_digits
 from members import selectors
 from members.models import Enterprise, Member, Station, Union, User
-from members.services import id_number_index
 
 
 def visible_enterprises(user) -> QuerySet[Enterprise]:

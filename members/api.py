@@ -150,12 +150,7 @@ class VerifyMemberView(JsonApiView):
     def post(self, request):
         data = VerifyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        member = (
-            Member.objects.select_related("union")
-            .only("member_no", "name", "id_masked", "joined_on", "status", "union__code", "union__name")
-            .filter(id_index=services.id_number_index(data.validated_data["id_number"]), status=Member.Status.ACTIVE)
-            .first()
-        )
+        member = selectors.member_verify_lookup(id_number=data.validated_data["id_number"])
         if member is None:
             return Response(VerifyOutputSerializer({"is_member": False}).data)
         out = {

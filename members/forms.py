@@ -1,37 +1,13 @@
 """Forms of the worker's mobile pages. They parse input; the services decide."""
 
 from django import forms
-from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
 from core.parsing import normalize_digits
-from members.models import EmploymentForm, Station, Union
+from members.models import EmploymentForm
+from members.selectors import unions_joinable
 from members.validators import normalize_mobile, parse_id_number, validate_mobile
-
-# How many unions the union picker shows at once; the search box narrows the rest.
-UNION_CHOICES_SHOWN = 50
-
-
-def joinable_unions(*, q: str = "", station: Station | None = None, limit: int = UNION_CHOICES_SHOWN) -> list[Union]:
-    """Active grassroots and joint unions for the union picker, matching `q`.
-
-    Without a search, a station's own subtree comes first (a worker who scans a station's
-    poster most likely works nearby).
-    """
-    qs = Union.objects.filter(is_active=True, kind__in=Union.MEMBER_KINDS).only("id", "name", "path")
-    q = (q or "").strip()[:50]
-    if q:
-        return list(qs.filter(name__icontains=q).order_by("path")[:limit])
-    if station is not None:
-        near = list(qs.filter(path__startswith=station.union.path).order_by("path")[:limit])
-        if near:
-            return near
-    return list(qs.order_by("path")[:limit])
-
-
-def _union_queryset() -> QuerySet[Union]:
-    return Union.objects.filter(is_active=True, kind__in=Union.MEMBER_KINDS)
 
 
 class NoEchoTextInput(forms.TextInput):
@@ -120,7 +96,7 @@ class ApplicationForm(WeuiFormMixin, forms.Form):
     sms_code = SmsCodeField()
     union = forms.ModelChoiceField(
         label=_("Grassroots union"),
-        queryset=_union_queryset(),
+        queryset=unions_joinable(),
         error_messages={
             "required": _("Choose the union you want to join."),
             "invalid_choice": _("Choose a grassroots or joint union to join."),
@@ -157,7 +133,7 @@ class ApplicationForm(WeuiFormMixin, forms.Form):
 class TransferForm(WeuiFormMixin, forms.Form):
     to_union = forms.ModelChoiceField(
         label=_("New grassroots union"),
-        queryset=_union_queryset(),
+        queryset=unions_joinable(),
         error_messages={
             "required": _("Choose the union you want to join."),
             "invalid_choice": _("Choose a grassroots or joint union to join."),

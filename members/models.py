@@ -3,7 +3,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from core.crypto import EncryptedTextField
 from core.history import History
@@ -35,7 +34,7 @@ class Union(models.Model):
     path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
     address = models.CharField(_("address"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
-    history = HistoricalRecords()
+    history = History()
 
     class Meta:
         verbose_name = _("union")
@@ -206,7 +205,7 @@ class Member(IdentityFields):
     privacy_version = models.CharField(_("privacy policy version"), max_length=20)
     privacy_consented_at = models.DateTimeField(_("privacy consent time"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    history = HistoricalRecords(excluded_fields=["id_index"])
+    history = History(excluded_fields=["id_index"])
 
     class Meta:
         verbose_name = _("member")

@@ -3,6 +3,7 @@
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from core.crypto import id_number_index
 from members.models import Member, MembershipApplication, MutualAidEnrolment, SmsCode, Station, Transfer, Union, User
 
 
@@ -67,6 +68,59 @@ def transfers_visible_to(user) -> QuerySet[Transfer]:
     if prefix == "":
         return Transfer.objects.all()
     return Transfer.objects.filter(Q(from_union__path__startswith=prefix) | Q(to_union__path__startswith=prefix))
+
+
+# How many unions the union picker shows at once; the search box narrows the rest.
+UNION_CHOICES_SHOWN = 50
+
+
+def unions_joinable() -> QuerySet[Union]:
+    """The unions a worker may join or transfer to: active grassroots and joint unions."""
+    return Union.objects.filter(is_active=True, kind__in=Union.MEMBER_KINDS)
+
+
+def union_joinable(pk) -> Union | None:
+    """The joinable union with this id (a picker's current choice), or None."""
+    pk = str(pk)
+    return unions_joinable().filter(pk=pk).first() if pk.isascii() and pk.isdigit() else None
+
+
+def unions_for_picker(*, q: str = "", station: Station | None = None, limit: int = UNION_CHOICES_SHOWN) -> list[Union]:
+    """Joinable unions for the union picker, matching `q`.
+
+    Without a search, a station's own subtree comes first (a worker who scans a station's
+    poster most likely works nearby).
+    """
+    qs = unions_joinable().only("id", "name", "path")
+    q = (q or "").strip()[:50]
+    if q:
+        return list(qs.filter(name__icontains=q).order_by("path")[:limit])
+    if station is not None:
+        near = list(qs.filter(path__startswith=station.union.path).order_by("path")[:limit])
+        if near:
+            return near
+    return list(qs.order_by("path")[:limit])
+
+
+def station_open(code: str) -> Station | None:
+    """An active station (its poster and join link work) with its union, or None."""
+    return Station.objects.select_related("union").filter(code=code, is_active=True).first()
+
+
+def transfers_of_member(member: Member, *, limit: int = 20) -> list[Transfer]:
+    """A member's latest transfer requests, newest first."""
+    return list(member.transfers.select_related("from_union", "to_union")[:limit])
+
+
+def member_verify_lookup(*, id_number: str) -> Member | None:
+    """The active member holding this ID number, with what an agency's membership check shows; None
+    if there is none (a suspended or departed member is not a member to an agency)."""
+    return (
+        Member.objects.select_related("union")
+        .only("member_no", "name", "id_masked", "joined_on", "status", "union__code", "union__name")
+        .filter(id_index=id_number_index(id_number), status=Member.Status.ACTIVE)
+        .first()
+    )
 
 
 def member_for_user(user) -> Member | None:

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,7 +19,7 @@ from core.errors import ServiceError
 from core.ratelimit import client_ip
 from core.sms import mask_mobile
 from members import posters, selectors, services
-from members.forms import ApplicationForm, LoginForm, TransferForm, first_error, joinable_unions
+from members.forms import ApplicationForm, LoginForm, TransferForm, first_error
 from members.models import MembershipApplication, Station, Union
 from members.validators import normalize_mobile
 
@@ -46,9 +46,9 @@ def _safe_next(request) -> str:
 
 def _union_options(request, *, station: Station | None = None, selected: str = "") -> list[Union]:
     """The choices of the union picker, keeping the worker's current choice among them."""
-    options = joinable_unions(q=request.GET.get("q", ""), station=station)
-    if selected.isascii() and selected.isdigit() and all(str(u.pk) != selected for u in options):
-        chosen = Union.objects.filter(pk=selected, is_active=True, kind__in=Union.MEMBER_KINDS).first()
+    options = selectors.unions_for_picker(q=request.GET.get("q", ""), station=station)
+    if selected and all(str(u.pk) != selected for u in options):
+        chosen = selectors.union_joinable(selected)
         if chosen:
             options.insert(0, chosen)
     return options
@@ -168,7 +168,9 @@ def privacy(request):
 def join(request, station_code: str | None = None):
     station = None
     if station_code is not None:
-        station = get_object_or_404(Station.objects.select_related("union"), code=station_code, is_active=True)
+        station = selectors.station_open(station_code)
+        if station is None:
+            raise Http404
     user = request.user
     if user.is_authenticated:
         member = selectors.member_for_user(user)
@@ -238,7 +240,7 @@ def union_options(request):
     """htmx: the <option>s of the union picker that match the search box."""
     station = None
     if request.GET.get("station"):
-        station = Station.objects.select_related("union").filter(code=request.GET["station"], is_active=True).first()
+        station = selectors.station_open(request.GET["station"])
     return render(request, "members/_union_options.html", {"unions": _union_options(request, station=station)})
 
 
@@ -305,7 +307,7 @@ def transfer(request):
         "form": form,
         "error": error,
         "unions": _union_options(request, selected=str(form["to_union"].value() or "")),
-        "transfers": member.transfers.select_related("from_union", "to_union")[:20],
+        "transfers": selectors.transfers_of_member(member),
     }
     return render(request, "members/transfer.html", context)
 
@@ -315,7 +317,9 @@ def transfer(request):
 
 def station_poster(request, code: str):
     """A printable A5 SVG poster whose QR code opens the station's join link."""
-    station = get_object_or_404(Station.objects.select_related("union"), code=code, is_active=True)
+    station = selectors.station_open(code)
+    if station is None:
+        raise Http404
     join_url = _absolute_url(request, reverse("members:station-join", args=[station.code]))
     response = HttpResponse(
         posters.station_poster_svg(station=station, join_url=join_url), content_type="image/svg+xml; charset=utf-8"

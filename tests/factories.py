@@ -4,10 +4,11 @@ import random
 import factory
 from django.utils import timezone
 
+from core.crypto import id_number_index
 from core.models import Agency
 from members.idgen import make_credit_code, make_id_number
 from members.models import Enterprise, Member, Station, Union, User
-from members.services import id_number_index, member_number
+from members.services import member_number
 from members.validators import mask_id_number, parse_id_number
 
 _rng = random.Random(20261129)

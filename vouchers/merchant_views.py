@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ServiceError
-from vouchers.models import MerchantStaff, Redemption
+from vouchers import selectors
 from vouchers.services import redemption
 
 SPLIT_RE = re.compile(r"[\s,，;；]+")
@@ -58,11 +58,6 @@ class RedeemForm(forms.Form):
         return [c for c in SPLIT_RE.split(self.cleaned_data["codes"]) if c]
 
 
-def _staff_merchant(request):
-    staff = MerchantStaff.objects.select_related("merchant").filter(user=request.user).first()
-    return staff.merchant if staff else None
-
-
 def _not_staff(request):
     return render(request, "vouchers/merchant/not_staff.html", {"tab": "me"}, status=403)
 
@@ -73,22 +68,17 @@ def _first_error(form) -> str:
     return ""
 
 
-def _recent(merchant):
-    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    return Redemption.objects.filter(merchant=merchant, created_at__gte=today).order_by("-created_at")[:10]
-
-
 @never_cache
 @login_required
 @require_http_methods(["GET"])
 def scan(request):
-    merchant = _staff_merchant(request)
+    merchant = selectors.merchant_of_staff(request.user)
     if merchant is None:
         return _not_staff(request)
     return render(
         request,
         "vouchers/merchant/scan.html",
-        {"tab": "home", "merchant": merchant, "form": RedeemForm(), "recent": _recent(merchant)},
+        {"tab": "home", "merchant": merchant, "form": RedeemForm(), "recent": selectors.redemptions_today(merchant)},
     )
 
 
@@ -96,11 +86,11 @@ def scan(request):
 @login_required
 @require_POST
 def quote(request):
-    merchant = _staff_merchant(request)
+    merchant = selectors.merchant_of_staff(request.user)
     if merchant is None:
         return _not_staff(request)
     form = RedeemForm(request.POST)
-    context = {"tab": "home", "merchant": merchant, "form": form, "recent": _recent(merchant)}
+    context = {"tab": "home", "merchant": merchant, "form": form, "recent": selectors.redemptions_today(merchant)}
     if not form.is_valid():
         context["error"] = _first_error(form)
         return render(request, "vouchers/merchant/scan.html", context)
@@ -133,7 +123,7 @@ def quote(request):
 @login_required
 @require_POST
 def redeem(request):
-    merchant = _staff_merchant(request)
+    merchant = selectors.merchant_of_staff(request.user)
     if merchant is None:
         return _not_staff(request)
     form = RedeemForm(request.POST)
@@ -150,7 +140,13 @@ def redeem(request):
             actor=request.user,
         )
     except ServiceError as exc:
-        context = {"tab": "home", "merchant": merchant, "form": form, "error": exc.message, "recent": _recent(merchant)}
+        context = {
+            "tab": "home",
+            "merchant": merchant,
+            "form": form,
+            "error": exc.message,
+            "recent": selectors.redemptions_today(merchant),
+        }
         return render(request, "vouchers/merchant/scan.html", context)
     return render(
         request,

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_kit import ID_SEARCH_RE, INDEX_SEARCH_RE, LargeTableMixin, UnionSubtreeFilter, identity_search
+from core.crypto import id_number_index
 from core.errors import ServiceError
 from hardship.admin.base import AdminPage, HardshipAdmin, member_masked_label
 from hardship.admin.case_page import case_action, case_page
@@ -25,7 +26,6 @@ from hardship.selectors.cases import cases_listable_by, overdue_reviews
 from hardship.services.access import case_open_for_view
 from hardship.services.cases import case_open
 from members import selectors as member_selectors
-from members.services import id_number_index
 from members.validators import normalize_digits
 
 

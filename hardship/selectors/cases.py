@@ -11,13 +11,13 @@ import datetime as dt
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core.crypto import id_number_index
 from core.errors import ServiceError
 from core.parsing import id_number_parse, normalize_digits
 from hardship.models import Case, PushKind, PushRow
 from hardship.periods import period_sort_key
 from hardship.selectors.access import can_list_all_cases, cases_visible_to
 from members.models import Union
-from members.services import id_number_index
 
 
 def case_search(*, user, query: str) -> QuerySet[Case]:

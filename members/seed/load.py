@@ -14,9 +14,10 @@ from django.db import connections
 from django.db.models import Max
 from tqdm import tqdm
 
+from core.crypto import id_number_index
 from members.models import Enterprise, Member, MutualAidEnrolment, Station, Union
 from members.seed.generate import MUTUAL_AID_YEAR, MemberSpec, Tree
-from members.services import id_number_index, member_number
+from members.services import member_number
 from members.validators import mask_id_number
 
 BATCH = 10_000

@@ -20,7 +20,7 @@ from members.services.applications import (
     application_update,
 )
 from members.services.cards import member_card_token, member_card_verify
-from members.services.identity import id_number_index, member_number
+from members.services.identity import member_number
 from members.services.import_checks import ImportReport, RowError
 from members.services.imports import members_import, template_csv
 from members.services.member_details import member_mobile_change
@@ -36,7 +36,6 @@ __all__ = [
     "application_reject",
     "application_submit",
     "application_update",
-    "id_number_index",
     "member_card_token",
     "member_card_verify",
     "member_mobile_change",

@@ -6,11 +6,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.crypto import id_number_index
 from core.errors import ErrorKind, ServiceError
 from core.services import audit_log, notification_send, recipients_language
 from members.models import EmploymentForm, Enterprise, JoinChannel, Member, MembershipApplication, Station, Union, User
 from members.selectors import union_staff_ids
-from members.services.identity import id_number_index, member_number
+from members.services.identity import member_number
 from members.services.scope import require_scope
 from members.validators import mask_id_number, normalize_mobile, parse_id_number, validate_mobile
 

@@ -12,11 +12,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from core.crypto import id_number_index
 from core.errors import ServiceError
 from core.parsing import credit_code_parse
 from members.models import EmploymentForm, Enterprise, Member, Union, User
 from members.selectors import user_can_manage
-from members.services.identity import id_number_index
 from members.services.import_files import LABELS, ImportRow
 from members.services.scope import out_of_scope_message
 from members.validators import mask_id_number, normalize_mobile, parse_id_number, validate_mobile

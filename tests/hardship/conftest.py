@@ -99,8 +99,8 @@ def push_row(db):
     agency, kind and period); returns the PushRow."""
     import itertools
 
+    from core.crypto import id_number_index
     from hardship.models import DataPush, PushRow
-    from members.services import id_number_index
     from tests.factories import AgencyFactory
 
     lines = itertools.count(1)

@@ -6,6 +6,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from core.crypto import id_number_index
 from hardship.models import (
     AccessLog,
     Aid,
@@ -20,7 +21,6 @@ from hardship.models import (
     WarmthBatch,
     WarmthRosterEntry,
 )
-from members.services import id_number_index
 from tests.factories import AgencyFactory, MemberFactory, StaffFactory, UnionFactory
 
 

@@ -8,11 +8,11 @@ import pytest
 from django.db import IntegrityError, transaction
 from openpyxl import load_workbook
 
+from core.crypto import id_number_index
 from core.errors import ServiceError
 from core.models import Agency, AuditEntry, Notification
 from hardship import services
 from hardship.models import AccessLog, Aid, Case, DataPush, HardshipSettings, PushRow, WarmthBatch, WarmthRosterEntry
-from members.services import id_number_index
 from tests.factories import AgencyFactory, MemberFactory, StaffFactory
 
 D = Decimal

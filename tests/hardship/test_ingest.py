@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from core.crypto import id_number_index
 from core.errors import ServiceError
 from core.models import AuditEntry
 from hardship import ingest, pushformats
@@ -18,7 +19,6 @@ from hardship.ingest import receive as ingest_receive
 from hardship.ingest import rows as ingest_rows
 from hardship.ingest import storage as ingest_storage
 from hardship.models import DataPush, PushRow
-from members.services import id_number_index
 
 ZH_HEADERS = {
     "source_key": "记录编号",

@@ -7,12 +7,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from core.crypto import id_number_index
 from core.errors import ServiceError
 from core.models import AuditEntry, Notification
 from core.services import api_key_create
 from hardship import services
 from hardship.models import CaseEvent, DataPush, PushRow, Referral
-from members.services import id_number_index
 from tests.factories import AgencyFactory, MemberFactory
 
 REFERRALS = "/api/v1/hardship/referrals"

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from core.crypto import id_number_index
 from core.errors import ServiceError
 from hardship import reports
 from hardship.models import (
@@ -22,7 +23,6 @@ from hardship.models import (
     ScreeningRule,
     WarmthRosterEntry,
 )
-from members.services import id_number_index
 from tests.factories import AgencyFactory, MemberFactory, StaffFactory, id_number
 from tests.hardship.conftest import grant_hardship
 

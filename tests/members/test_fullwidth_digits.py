@@ -12,6 +12,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from core import sms
+from core.crypto import id_number_index
 from core.errors import ServiceError
 from core.parsing import id_number_normalize
 from members import services
@@ -92,7 +93,7 @@ def test_a_fullwidth_id_number_is_stored_as_ascii_with_the_ascii_blind_index(tre
     )  # fmt: skip
     app.refresh_from_db()
     assert (app.id_number, app.mobile) == (number, worker.mobile)
-    assert app.id_index == services.id_number_index(number)
+    assert app.id_index == id_number_index(number)
     assert app.id_masked == number[:6] + "********" + number[14:]
 
 
@@ -182,7 +183,7 @@ def test_the_import_stores_fullwidth_numbers_as_ascii(staff, tree, member):
     report = members_import(rows_or_file=rows[:1], actor=staff, dry_run=False)
     assert report.imported == 1
     imported = Member.objects.get(mobile="13500000001")
-    assert imported.id_number == number and imported.id_index == services.id_number_index(number)
+    assert imported.id_number == number and imported.id_index == id_number_index(number)
 
 
 def test_the_admin_finds_a_member_by_a_fullwidth_id_number(client, staff, member):

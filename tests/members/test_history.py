@@ -3,9 +3,14 @@
 version with who changed it."""
 
 import pytest
+from django.http import HttpResponse
+from django.test import RequestFactory
+from simple_history.middleware import HistoryRequestMiddleware
 
+from core.api_auth import ApiClient
 from core.errors import ServiceError
 from core.models import AuditEntry
+from core.services import api_key_create
 from members.models import MembershipApplication
 from members.services import application_reject, application_submit, application_update
 from tests.admin_forms import form_data
@@ -93,3 +98,37 @@ def test_an_outsider_cannot_see_the_history_of_an_enterprise_of_another_union(cl
     client.force_login(other_staff)
     assert client.get(f"/admin/members/enterprise/{firm.pk}/history/").status_code == 403
     assert client.get(f"/admin/members/enterprise/{firm.pk}/history/{version}/").status_code == 404
+
+
+def _served_to_an_api_key(agency, edit):
+    """Run `change` inside a request whose user is an API key's client, as DRF leaves it for
+    simple-history's middleware (which hands the request to every history being written)."""
+    key, _secret = api_key_create(agency=agency, scopes=["members:verify"])
+    request = RequestFactory().post("/api/v1/members/verify")
+    request.user = ApiClient(key)
+
+    def view(request):
+        edit()
+        return HttpResponse()
+
+    HistoryRequestMiddleware(view)(request)
+
+
+def test_a_member_saved_while_an_api_key_is_served_is_recorded_with_no_acting_user(member, agency):
+    def edit():
+        member.mobile = "13900000077"
+        member.save()
+
+    _served_to_an_api_key(agency, edit)
+    latest = member.history.latest()
+    assert (change(latest), latest.history_user) == ({"mobile": (latest.prev_record.mobile, "13900000077")}, None)
+
+
+def test_a_union_saved_while_an_api_key_is_served_is_recorded_with_no_acting_user(tree, agency):
+    def edit():
+        tree.g1.address = "湖州市吴兴区某路1号"
+        tree.g1.save()
+
+    _served_to_an_api_key(agency, edit)
+    latest = tree.g1.history.latest()
+    assert (latest.address, latest.history_user) == ("湖州市吴兴区某路1号", None)

@@ -7,12 +7,13 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from core.crypto import id_number_index
 from core.models import ApiKey
 from members.models import Enterprise, Member, MutualAidEnrolment, Station, Union, User
 from members.seed.demo import DEMO_PASSWORD, STAFF_GROUP
 from members.seed.generate import build_tree, iter_members
 from members.selectors import members_visible_to
-from members.services import id_number_index, member_number
+from members.services import member_number
 from members.validators import parse_id_number, validate_credit_code, validate_mobile
 
 MEMBERS = 300

@@ -7,6 +7,7 @@ from django.db import connection
 from django.utils import timezone
 
 from core import sms
+from core.crypto import id_number_index
 from core.errors import ServiceError
 from core.models import AuditEntry, Notification
 from members import services
@@ -36,7 +37,7 @@ def test_an_application_stores_the_id_number_encrypted_with_a_blind_index(tree):
         cur.execute("SELECT id_number, id_index, id_masked FROM members_membershipapplication WHERE id = %s", [app.pk])
         stored, index, masked = cur.fetchone()
     assert number not in stored
-    assert index == services.id_number_index(number) and number not in index
+    assert index == id_number_index(number) and number not in index
     assert masked == number[:6] + "********" + number[14:]
     assert MembershipApplication.objects.get(pk=app.pk).id_number == number
 

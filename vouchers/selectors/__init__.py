@@ -1,7 +1,8 @@
 """The reads of the vouchers app (they write nothing), one module per reader:
 
 - ``campaigns``: what a member sees: the campaigns open to them, their vouchers, a campaign's rule;
-- ``merchants``: whose key an API request carries, and whether it may work;
+- ``merchants``: whose key an API request carries, and whether it may work; whose staff a login is
+  and the merchant's redemptions of the day;
 - ``reports``: the figures for staff (per campaign, category and union) and their XLSX export;
 - ``fraud``: the fraud signals staff look at;
 - ``settlements``: the month's settlements as an XLSX export.
@@ -19,7 +20,7 @@ from vouchers.selectors.campaigns import (
     vouchers_of_member,
 )
 from vouchers.selectors.fraud import fraud_signals
-from vouchers.selectors.merchants import merchant_key_usable, merchant_of_key
+from vouchers.selectors.merchants import merchant_key_usable, merchant_of_key, merchant_of_staff, redemptions_today
 from vouchers.selectors.reports import campaign_figures, category_figures, figures_export_xlsx, union_figures
 from vouchers.selectors.settlements import settlement_export_xlsx
 
@@ -35,6 +36,8 @@ __all__ = [
     "fraud_signals",
     "merchant_key_usable",
     "merchant_of_key",
+    "merchant_of_staff",
+    "redemptions_today",
     "rule_text",
     "settlement_export_xlsx",
     "union_figures",

@@ -1,7 +1,11 @@
-"""Merchants as the API sees them: whose key a request carries, and whether that key may work."""
+"""Merchants as the API and their staff see them: whose key a request carries, whether that key may
+work, whose staff a login is, and the day's redemptions on the merchant's phone page."""
+
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from core.models import ApiKey
-from vouchers.models import Merchant, MerchantApiKey
+from vouchers.models import Merchant, MerchantApiKey, MerchantStaff, Redemption
 
 
 def merchant_of_key(key: ApiKey) -> Merchant | None:
@@ -23,3 +27,15 @@ def merchant_key_usable(key: ApiKey) -> bool:
     """
     merchant = merchant_of_key(key)
     return merchant is None or merchant.state == Merchant.State.APPROVED
+
+
+def merchant_of_staff(user) -> Merchant | None:
+    """The merchant whose staff this login is, or None."""
+    staff = MerchantStaff.objects.select_related("merchant").filter(user=user).first()
+    return staff.merchant if staff else None
+
+
+def redemptions_today(merchant: Merchant, *, limit: int = 10) -> QuerySet[Redemption]:
+    """The merchant's redemptions since local midnight, newest first."""
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return Redemption.objects.filter(merchant=merchant, created_at__gte=midnight).order_by("-created_at")[:limit]

@@ -1,0 +1,10 @@
+"""Reads of core (they write nothing): a person's inbox."""
+
+from core.models import Notification
+
+INBOX_SIZE = 50
+
+
+def inbox_notifications(*, user, limit: int = INBOX_SIZE) -> list[Notification]:
+    """The user's newest notifications first (read or not)."""
+    return list(Notification.objects.filter(recipient=user).order_by("-created_at", "-id")[:limit])
