@@ -648,7 +648,7 @@ def test_the_settings_page_shows_the_services_refusal_of_a_negative_threshold(cl
     )
 
     assert resp.status_code == 200
-    assert "须大于零" in resp.content.decode()  # services.settings_values_check, not a copy in the form
+    assert "金额不能为负数" in resp.content.decode()  # services.settings_values_check, not a copy in the form
     row.refresh_from_db()
     assert row.second_approval_above == D("5000") and not AuditEntry.objects.filter(action="hardship.settings.changed")
 
