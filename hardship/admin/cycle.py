@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_kit import ReadOnlyMixin
 from core.errors import ServiceError
-from hardship.admin.base import MONTH_RE, AdminPage
+from core.parsing import month_parse
+from hardship.admin.base import AdminPage
 from hardship.admin.display import figures_html, local_time
 from hardship.cycle.start import cycle_start
 from hardship.models import CycleRun
@@ -85,10 +86,10 @@ class CycleForm(forms.Form):
     )
 
     def clean_period(self):
-        period = self.cleaned_data["period"].strip()
-        if not MONTH_RE.fullmatch(period):
-            raise forms.ValidationError(gettext("Give a month as YYYY-MM."))
-        return period
+        try:
+            return str(month_parse(self.cleaned_data["period"]))
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
 
 
 def cycle_start_page(model_admin, request):

@@ -15,6 +15,7 @@ from PIL import Image
 from core.errors import ServiceError
 from core.models import Agency, AuditEntry
 from hardship import services
+from hardship.admin import PushUploadForm, WarmthBatchForm
 from hardship.models import (
     AccessLog,
     Aid,
@@ -761,6 +762,44 @@ def test_the_cycle_page_shows_steps_and_starts_a_month(client, hs):
     assert resp.status_code == 302
     assert CycleRun.objects.filter(period="2025-03").exists()
     assert client.post(CYCLES + "run/", {"period": "2025-3"}).status_code == 200  # a bad period is asked again
+
+
+def test_the_cycle_page_reads_its_month_with_the_shared_parser_and_shows_its_refusal(client, hs):
+    login(client, hs)
+    refused = client.post(CYCLES + "run/", {"period": "2025-Q1"})
+    assert refused.status_code == 200 and not CycleRun.objects.exists()
+    assert "请按 YYYY-MM 格式填写月份" in refused.content.decode()  # core.parsing.month_parse's message
+
+    assert client.post(CYCLES + "run/", {"period": "２０２５-０３"}).status_code == 302  # fullwidth digits
+    assert CycleRun.objects.filter(period="2025-03").exists()
+
+
+@pytest.mark.parametrize(
+    ("form_class", "typed", "period"),
+    [
+        (PushUploadForm, " 2025-q1 ", "2025-Q1"),
+        (PushUploadForm, "２０２５-０３", "2025-03"),
+        (WarmthBatchForm, "2025-02", "2025-02"),
+    ],
+)
+def test_the_period_forms_keep_the_shared_parsers_canonical_period(db, hs, form_class, typed, period):
+    form = form_class({"period": typed}, user=hs)
+    form.is_valid()
+    assert form.cleaned_data["period"] == period
+
+
+@pytest.mark.parametrize(
+    ("form_class", "typed", "message"),
+    [
+        (PushUploadForm, "2025-13", "期间为月份（如 2025-03）或季度（如 2025-Q1）。"),
+        (PushUploadForm, "1999-12", "期间为月份（如 2025-03）或季度（如 2025-Q1）。"),
+        (WarmthBatchForm, "2025-Q1", "请按 YYYY-MM 格式填写月份，例如 2026-11。"),
+    ],
+)
+def test_the_period_forms_show_the_shared_parsers_refusal(db, hs, form_class, typed, message):
+    form = form_class({"period": typed}, user=hs)
+    assert not form.is_valid()
+    assert form.errors["period"] == [message]
 
 
 def test_staff_without_the_cycle_permission_cannot_start_it(client, staff):
