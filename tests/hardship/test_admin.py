@@ -441,6 +441,26 @@ def test_aid_approval_is_maker_checker_after_the_double_aid_page(client, hs, che
     assert (aid.state, aid.approver) == (Aid.State.APPROVED, checker)
 
 
+def test_approving_without_acknowledging_approves_the_aid_with_no_findings_and_shows_the_services_refusal(
+    client, hs, checker, filed_case, other_body_aid
+):
+    login(client, hs)
+    aid_post(client, filed_case)  # illness, 大病救助: the other body's 临时救助 of the same fund line is found
+    aid_post(client, filed_case, **{"aid-fund_line": "schooling", "aid-purpose": "助学", "aid-amount": "6000"})
+    found, clean = Aid.objects.order_by("pk")
+    assert {found.state, clean.state} == {Aid.State.PENDING_APPROVAL}
+
+    resp = act(login(client, checker), AID, "approve", found.pk, clean.pk, apply="1")  # not acknowledged
+
+    found.refresh_from_db()
+    clean.refresh_from_db()
+    assert (clean.state, clean.approver) == (Aid.State.APPROVED, checker)
+    assert found.state == Aid.State.PENDING_APPROVAL
+    shown = [(m.level_tag, m.message) for m in resp.wsgi_request._messages]
+    assert ("error", f"{found}：此人本期间已获得 1 笔同一用途的其他帮扶。请查看多头援助核查结果并确认。") in shown
+    assert ("success", "已处理 1 条记录。") in shown
+
+
 def test_the_outsider_cannot_see_or_approve_aid(client, hs, outsider, filed_case):
     login(client, hs)
     aid_post(client, filed_case)
