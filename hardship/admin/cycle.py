@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_kit import ReadOnlyMixin
 from core.errors import ServiceError
-from core.parsing import month_parse
+from core.parsing import Period, month_parse
 from hardship.admin.base import AdminPage
 from hardship.admin.display import figures_html, local_time
 from hardship.cycle.start import cycle_start
@@ -97,7 +97,7 @@ def cycle_start_page(model_admin, request):
     if not request.user.has_perm("hardship.change_cyclerun"):
         raise PermissionDenied
     page = AdminPage(model_admin, request)
-    form = CycleForm(request.POST or None, initial={"period": timezone.localdate().strftime("%Y-%m")})
+    form = CycleForm(request.POST or None, initial={"period": str(Period.of(timezone.localdate()))})
     if request.method == "POST" and form.is_valid():
         period = form.cleaned_data["period"]
         try:
