@@ -28,15 +28,17 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from core.crypto import id_number_index
 from core.errors import ServiceError
 from core.history import history_record_write
 from core.paginator import LargeTablePaginator
+from core.parsing import ID_NUMBER_RE, id_number_normalize, normalize_digits
 
 # --- What the owning app tells the admin ------------------------------------------------------
 
 
 class AdminHooks:
-    """The union scope of staff users and the identity numbers the search looks up.
+    """The union scope of staff users.
 
     The app owning unions and members subclasses this and registers one instance; every rule here
     lives there (the mixins below only call it)."""
@@ -60,14 +62,6 @@ class AdminHooks:
 
     def in_subtree(self, qs: QuerySet, user, union_field: str, union_pk: str) -> QuerySet:
         """The rows of `qs` under the union `union_pk` (none if the user cannot see that union)."""
-        raise NotImplementedError
-
-    def normalize_digits(self, text: str) -> str:
-        """Typed or pasted digits and letters as ASCII."""
-        raise NotImplementedError
-
-    def id_number_index(self, number: str) -> str:
-        """The blind index of an ID number."""
         raise NotImplementedError
 
 
@@ -238,7 +232,6 @@ class UnionSubtreeFilter(admin.SimpleListFilter):
 
 # --- The identity search --------------------------------------------------------------------
 
-ID_SEARCH_RE = re.compile(r"[0-9]{17}[0-9Xx]")
 MOBILE_SEARCH_RE = re.compile(r"1[3-9][0-9]{9}")
 MEMBER_NO_RE = re.compile(r"[A-Za-z]{2}[0-9]{10}")
 # A searched ID number is replaced in the URL by its blind index, so the number itself never
@@ -251,11 +244,10 @@ def identity_search(queryset, search_term: str):
     name = search_term.strip()
     if not name:
         return queryset
-    hooks = admin_hooks()
     # Numbers typed or pasted with fullwidth digits match their ASCII form.
-    term = hooks.normalize_digits(name)
-    if ID_SEARCH_RE.fullmatch(term):
-        return queryset.filter(id_index=hooks.id_number_index(term.upper()))
+    term = normalize_digits(name)
+    if ID_NUMBER_RE.fullmatch(term.upper()):
+        return queryset.filter(id_index=id_number_index(term.upper()))
     if INDEX_SEARCH_RE.fullmatch(term):
         return queryset.filter(id_index=term[3:])
     if MOBILE_SEARCH_RE.fullmatch(term):
@@ -274,13 +266,18 @@ class IdentitySearchMixin:
         return identity_search(queryset, search_term), False
 
     def changelist_view(self, request, extra_context=None):
-        hooks = admin_hooks()
-        term = hooks.normalize_digits(request.GET.get(SEARCH_VAR, ""))
-        if ID_SEARCH_RE.fullmatch(term):
-            params = request.GET.copy()
-            params[SEARCH_VAR] = "id:" + hooks.id_number_index(term.upper())
-            return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
-        return super().changelist_view(request, extra_context)
+        return id_search_redirect(request) or super().changelist_view(request, extra_context)
+
+
+def id_search_redirect(request) -> HttpResponseRedirect | None:
+    """When a list's search box holds a whole ID number: the same list searching its blind index
+    instead, so the number never stays in the URL, the browser history or the server's logs."""
+    term = id_number_normalize(request.GET.get(SEARCH_VAR, ""))
+    if not ID_NUMBER_RE.fullmatch(term):
+        return None
+    params = request.GET.copy()
+    params[SEARCH_VAR] = "id:" + id_number_index(term)
+    return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
 
 
 # --- Actions --------------------------------------------------------------------------------

@@ -41,11 +41,6 @@ def report_period(period) -> Period:
     return parsing.period_parse(period, quarters=False, years=True)
 
 
-# hardship/admin_views.py checks the period of its report page with this name (to switch to
-# report_period once that module is split).
-period_parse = report_period
-
-
 def _period_q(field: str, period: Period) -> Q:
     """Rows whose period column (a month, or a quarter "2025-Q1") falls in `period`.
 

@@ -7,8 +7,6 @@ and the blind index of ID numbers to `core.admin_kit`, registered in `MembersCon
 from django.db.models import Q, QuerySet
 
 from core.admin_kit import AdminHooks
-from core.crypto import id_number_index
-from core.parsing import normalize_digits
 from members import selectors
 from members.models import Enterprise, Member, Station, Union, User
 
@@ -71,9 +69,3 @@ class MembersAdminHooks(AdminHooks):
         if union is None:
             return qs.none()
         return qs.filter(**{f"{union_field}__path__startswith": union.path})
-
-    def normalize_digits(self, text):
-        return normalize_digits(text)
-
-    def id_number_index(self, number):
-        return id_number_index(number)

@@ -20,9 +20,9 @@ from core.parsing import (
     validate_credit_code,
 )
 
-# Imported from here by hardship/admin.py (normalize_digits) and by the migrations of members and
-# vouchers (validate_credit_code, a field validator): both live in core.parsing.
-__all__ = ["normalize_digits", "validate_credit_code"]
+# Imported from here by the migrations of members and vouchers (a field validator); it lives in
+# core.parsing.
+__all__ = ["validate_credit_code"]
 
 MIN_MEMBER_AGE = 16
 

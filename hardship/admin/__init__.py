@@ -15,7 +15,7 @@ what they share. Importing the package registers every ModelAdmin.
 
 from hardship.admin.access_log import AccessLogAdmin
 from hardship.admin.aid import AidAdmin
-from hardship.admin.base import MONTH_RE, AdminPage, HardshipAdmin, member_masked_label
+from hardship.admin.base import AdminPage, HardshipAdmin, member_masked_label
 from hardship.admin.candidates import SUMMARY_KEYS, CandidateAdmin
 from hardship.admin.case_page import (
     CASE_FORMS,
@@ -45,7 +45,6 @@ from hardship.admin.display import (
 )
 from hardship.admin.pushes import (
     MAX_PUSH_UPLOAD_BYTES,
-    PERIOD_RE,
     DataPushAdmin,
     PushUploadForm,
     count_data_rows,
@@ -79,10 +78,8 @@ __all__ = [
     "LocalStandardAdmin",
     "MAX_PUSH_UPLOAD_BYTES",
     "MONEY_KEYS",
-    "MONTH_RE",
     "NOT_IN_HARDSHIP_WARNING",
     "OpenCaseForm",
-    "PERIOD_RE",
     "PushUploadForm",
     "ReferralAdmin",
     "ReferralForm",

@@ -82,9 +82,21 @@ class AidAdmin(LargeTableMixin, HardshipAdmin):
 
     @admin.action(description=_("Approve the selected aid (second approver)…"), permissions=["change"])
     def approve(self, request, queryset):
+        """A page lists what the double-aid check finds for each selected aid; then `aid_approve`
+        runs on each, with the acknowledgement given (or not) on the page. The service's rule is
+        the one: aid with no findings is approved, aid with findings and no acknowledgement is
+        refused, each refusal shown for its row."""
         objects = list(queryset.select_related("member", "case", "union")[: MAX_ACTION_ROWS + 1])
         if len(objects) > MAX_ACTION_ROWS:
             self.too_many(request)
+            return None
+        if "apply" in request.POST:
+            acknowledged = request.POST.get("acknowledge") == "yes"
+            self.run_each(
+                request,
+                objects,
+                lambda aid: aid_approve(aid=aid, actor=request.user, double_aid_acknowledged=acknowledged),
+            )
             return None
         checks = [
             {
@@ -95,27 +107,14 @@ class AidAdmin(LargeTableMixin, HardshipAdmin):
             }
             for aid in objects
         ]
-        any_found = any(c["found"] for c in checks)
-        error = ""
-        if "apply" in request.POST:
-            if not any_found or request.POST.get("acknowledge") == "yes":
-                acknowledged = request.POST.get("acknowledge") == "yes"
-                self.run_each(
-                    request,
-                    objects,
-                    lambda aid: aid_approve(aid=aid, actor=request.user, double_aid_acknowledged=acknowledged),
-                )
-                return None
-            error = gettext("Confirm that you have seen the aid from other bodies.")
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Approve aid"),
             "checks": checks,
-            "any_found": any_found,
+            "any_found": any(c["found"] for c in checks),
             "action": "approve",
             "opts": self.model._meta,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
-            "error": error,
         }
         return TemplateResponse(request, "admin/hardship/aid_approve.html", context)
 

@@ -1,15 +1,11 @@
 """What the hardship admin pages share: the scoped ModelAdmin base, the label of a member, the
-context of a custom page, and the month a form asks for."""
-
-import re
+context of a custom page."""
 
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 
 from core.admin_kit import ReasonActionsMixin, ScopedAdminMixin
-
-MONTH_RE = re.compile(r"20\d\d-(0[1-9]|1[0-2])", re.ASCII)
 
 
 class HardshipAdmin(ReasonActionsMixin, ScopedAdminMixin, admin.ModelAdmin):

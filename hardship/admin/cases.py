@@ -14,8 +14,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_kit import ID_SEARCH_RE, INDEX_SEARCH_RE, LargeTableMixin, UnionSubtreeFilter, identity_search
-from core.crypto import id_number_index
+from core.admin_kit import INDEX_SEARCH_RE, LargeTableMixin, UnionSubtreeFilter, id_search_redirect, identity_search
 from core.errors import ServiceError
 from hardship.admin.base import AdminPage, HardshipAdmin, member_masked_label
 from hardship.admin.case_page import case_action, case_page
@@ -26,7 +25,6 @@ from hardship.selectors.cases import cases_listable_by, overdue_reviews
 from hardship.services.access import case_open_for_view
 from hardship.services.cases import case_open
 from members import selectors as member_selectors
-from members.validators import normalize_digits
 
 
 class ReviewOverdueFilter(admin.SimpleListFilter):
@@ -82,16 +80,12 @@ class CaseAdmin(LargeTableMixin, HardshipAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
-        term = normalize_digits(request.GET.get(SEARCH_VAR, ""))
-        if ID_SEARCH_RE.fullmatch(term):
-            # The ID number never stays in the URL, the browser history or the server's logs.
-            params = request.GET.copy()
-            params[SEARCH_VAR] = "id:" + id_number_index(term.upper())
-            return HttpResponseRedirect(f"{request.path}?{params.urlencode()}")
+        if redirect := id_search_redirect(request):
+            return redirect
         extra_context = {
             **(extra_context or {}),
             "can_list_all": can_list_all_cases(request.user),
-            "searched": bool(term),
+            "searched": bool(request.GET.get(SEARCH_VAR, "").strip()),
         }
         return super().changelist_view(request, extra_context)
 

@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_kit import ReadOnlyMixin
 from core.errors import ServiceError
-from hardship.admin.base import MONTH_RE, AdminPage
+from core.parsing import Period, month_parse
+from hardship.admin.base import AdminPage
 from hardship.admin.display import figures_html, local_time
 from hardship.cycle.start import cycle_start
 from hardship.models import CycleRun
@@ -85,10 +86,10 @@ class CycleForm(forms.Form):
     )
 
     def clean_period(self):
-        period = self.cleaned_data["period"].strip()
-        if not MONTH_RE.fullmatch(period):
-            raise forms.ValidationError(gettext("Give a month as YYYY-MM."))
-        return period
+        try:
+            return str(month_parse(self.cleaned_data["period"]))
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
 
 
 def cycle_start_page(model_admin, request):
@@ -96,7 +97,7 @@ def cycle_start_page(model_admin, request):
     if not request.user.has_perm("hardship.change_cyclerun"):
         raise PermissionDenied
     page = AdminPage(model_admin, request)
-    form = CycleForm(request.POST or None, initial={"period": timezone.localdate().strftime("%Y-%m")})
+    form = CycleForm(request.POST or None, initial={"period": str(Period.of(timezone.localdate()))})
     if request.method == "POST" and form.is_valid():
         period = form.cleaned_data["period"]
         try:

@@ -3,7 +3,6 @@ file on an agency's behalf (city-level staff only)."""
 
 import hashlib
 import io
-import re
 
 from django import forms
 from django.contrib import admin
@@ -15,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
 from core.models import Agency
+from core.parsing import period_parse
 from hardship.admin.base import AdminPage
 from hardship.ingest.answers import push_answer
 from hardship.ingest.reading import detect_format
@@ -117,9 +117,6 @@ class DataPushAdmin(admin.ModelAdmin):
 MAX_PUSH_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
-PERIOD_RE = re.compile(r"20\d\d-(0[1-9]|1[0-2]|Q[1-4])", re.ASCII)
-
-
 # --- Data pushes: the admin upload -----------------------------------------------------------
 
 
@@ -143,10 +140,10 @@ class PushUploadForm(forms.Form):
         self.fields["agency"].queryset = agencies_uploadable_by(user)
 
     def clean_period(self):
-        period = self.cleaned_data["period"].strip().upper()
-        if not PERIOD_RE.fullmatch(period):
-            raise forms.ValidationError(gettext("Give a month as YYYY-MM or a quarter as YYYY-Q1."))
-        return period
+        try:
+            return str(period_parse(self.cleaned_data["period"]))
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 
 from core import xlsx
 from core.errors import ServiceError
+from core.parsing import Period
 from hardship import reports
 from hardship.admin.base import AdminPage
 
@@ -16,12 +17,10 @@ def _report_args(request):
     if not reports.is_hardship_staff(request.user):
         raise PermissionDenied
     unions = reports.report_unions(request.user)
-    default = timezone.localdate().strftime("%Y-%m")
-    period = (request.GET.get("period") or default).strip()
     try:
-        reports.period_parse(period)
+        period = str(reports.report_period(request.GET.get("period") or ""))
     except ServiceError:
-        period = default
+        period = str(Period.of(timezone.localdate()))
     union = None
     value = request.GET.get("union", "")
     if value.isdigit():

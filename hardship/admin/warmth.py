@@ -13,8 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from core import xlsx
 from core.admin_kit import MAX_ACTION_ROWS, LargeTableMixin, ReadOnlyMixin, UnionSubtreeFilter
 from core.errors import ServiceError
+from core.parsing import month_parse
 from hardship import reports
-from hardship.admin.base import MONTH_RE, AdminPage, HardshipAdmin, member_masked_label
+from hardship.admin.base import AdminPage, HardshipAdmin, member_masked_label
 from hardship.admin.display import cny
 from hardship.models import WarmthBatch, WarmthRosterEntry
 from hardship.services.warmth import warmth_batch_approve, warmth_batch_create, warmth_batch_export_xlsx
@@ -104,10 +105,10 @@ class WarmthBatchForm(forms.Form):
         self.fields["union"].queryset = reports.report_unions(user)
 
     def clean_period(self):
-        period = self.cleaned_data["period"].strip()
-        if not MONTH_RE.fullmatch(period):
-            raise forms.ValidationError(gettext("Give a month as YYYY-MM."))
-        return period
+        try:
+            return str(month_parse(self.cleaned_data["period"]))
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
 
 
 def warmth_batch_add(model_admin, request):

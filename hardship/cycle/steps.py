@@ -12,11 +12,12 @@ from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
 from core.models import Agency
+from core.parsing import period_parse
 from hardship.cycle.notify import notify_new_candidates
 from hardship.cycle.runner import CycleClaimLost, CycleRunner
 from hardship.ingest.stored import push_ingest
 from hardship.models import CycleRun, DataPush
-from hardship.periods import period_month, period_months, period_of_month
+from hardship.periods import period_months, period_of_month
 from hardship.screening.candidates import screen
 from hardship.screening.matching import match_rows
 from hardship.screening.roster import roster_refresh
@@ -111,7 +112,7 @@ def _step_screen(runner: CycleRunner) -> dict:
 
 def _step_roster(runner: CycleRunner) -> dict:
     runner.tick()
-    return roster_refresh(year=period_month(runner.period)[0])
+    return roster_refresh(year=period_parse(runner.period).year)
 
 
 def _step_notify(runner: CycleRunner) -> dict:

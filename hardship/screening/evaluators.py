@@ -3,18 +3,22 @@ rows and figures that triggered it."""
 
 from collections import defaultdict
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from core.errors import ServiceError
 from core.models import Agency
+from core.parsing import money_parse
 from hardship.models import PushKind, PushRow, ScreeningRule
 from hardship.periods import period_of_month, period_sort_key, period_window
 from hardship.screening.facts import Tick, id_batches, row_fact, stream_rows
 
 
 def _cents(value) -> int | None:
+    """An amount (a pushed row's, stored as `core.parsing.money_text` wrote it, or a rule's
+    threshold) in cents; None when it is not an amount."""
     try:
-        return int((Decimal(str(value)) * 100).to_integral_value())
-    except (InvalidOperation, TypeError, ValueError):
+        return int(money_parse(value) * 100)
+    except ServiceError:
         return None
 
 

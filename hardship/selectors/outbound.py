@@ -7,8 +7,9 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from core.models import Agency
+from core.parsing import period_parse
 from hardship.models import Aid, Case, CycleRun, PushRow, Referral
-from hardship.periods import period_bounds, period_month, period_months
+from hardship.periods import period_months
 
 # --- Referrals, as an agency sees them ---------------------------------------------------------
 
@@ -44,9 +45,10 @@ AID_COUNTED = (Aid.State.APPROVED, Aid.State.PAID)
 def is_published(period: str) -> bool:
     """A month is published by its cycle run; a quarter (2025-Q1) once its last month (2025-03)
     is, since the cycles run month by month."""
-    year, month = period_month(period)
-    last_month = f"{year:04d}-{month:02d}"
-    return CycleRun.objects.filter(period__in={period, last_month}, published_at__isnull=False).exists()
+    parsed = period_parse(period)
+    return CycleRun.objects.filter(
+        period__in={str(parsed), str(parsed.last_month)}, published_at__isnull=False
+    ).exists()
 
 
 def outbound_cases(*, agency: Agency, period: str) -> QuerySet[Case]:
@@ -56,7 +58,7 @@ def outbound_cases(*, agency: Agency, period: str) -> QuerySet[Case]:
     after the period; and either headed by someone in the agency's own current pushed rows, or
     referred to the agency.
     """
-    start, end = period_bounds(period)
+    start, end = period_parse(period).bounds()
     own_heads = PushRow.objects.filter(agency=agency, is_current=True, member__isnull=False).values("member_id")
     referred = Referral.objects.filter(agency=agency).values("case_id")
     return (

@@ -43,7 +43,6 @@ from hardship.services.cases import (
     needs_decision,
 )
 from hardship.services.hardship_settings import settings_change
-from hardship.services.money import CENT, MAX_MONEY, money_parse
 from hardship.services.referrals import referral_answer, referral_send
 from hardship.services.reviews import case_review
 from hardship.services.screening_rules import screening_rule_check, screening_rule_save
@@ -51,11 +50,9 @@ from hardship.services.warmth import warmth_batch_approve, warmth_batch_create, 
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
-    "CENT",
     "CLOSED_STATES",
     "FILED_STATES",
     "IN_HARDSHIP",
-    "MAX_MONEY",
     "access_log",
     "aid_approve",
     "aid_create",
@@ -75,7 +72,6 @@ __all__ = [
     "document_open_for_view",
     "double_aid_check",
     "local_standard_for",
-    "money_parse",
     "needs_decision",
     "per_capita_monthly",
     "referral_answer",

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ErrorKind, ServiceError
+from core.parsing import money_parse
 from core.services import audit_log, notification_send, recipients_language
 from hardship.models import Aid, Case, FundLine, HardshipSettings
 from hardship.periods import period_of
@@ -26,7 +27,6 @@ from hardship.services.cases import (
     needs_decision,
     not_in_hardship_error,
 )
-from hardship.services.money import money_parse
 from members.models import Member
 
 # --- Aid -------------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ def aid_create(
     require_case(actor, case)
     if fund_line not in FundLine.values:
         raise ServiceError("bad_fund_line", _("Choose a fund line."))
-    amount = money_parse(amount, field=_("Amount"))
+    amount = money_parse(amount, allow_zero=False, label=_("Amount"))
     purpose = (purpose or "").strip()
     if not purpose:
         raise ServiceError("purpose_required", _("Give the purpose of the aid."))

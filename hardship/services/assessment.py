@@ -8,12 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
+from core.parsing import CENT, money_parse
 from core.services import audit_log
 from hardship.models import Case, LocalStandard
 from hardship.selectors.cases import district_of
 from hardship.services.access import require_case
 from hardship.services.cases import FILED_STATES, S, case_event, case_lock, locked_case_transition, needs_decision
-from hardship.services.money import CENT, money_parse
 from members.models import Union
 
 # --- The ACFTU category ---------------------------------------------------------------------------
@@ -106,9 +106,9 @@ def case_assess(
         size = 0
     if size < 1 or size > 50:
         raise ServiceError("bad_household_size", _("A household has at least one person."))
-    income = money_parse(annual_income, field=_("Household income"), allow_zero=True)
-    medical = money_parse(medical_expenditure, field=_("Medical expenditure"), allow_zero=True)
-    schooling = money_parse(schooling_expenditure, field=_("Schooling expenditure"), allow_zero=True)
+    income = money_parse(annual_income, allow_zero=True, label=_("Household income"))
+    medical = money_parse(medical_expenditure, allow_zero=True, label=_("Medical expenditure"))
+    schooling = money_parse(schooling_expenditure, allow_zero=True, label=_("Schooling expenditure"))
     year = year or timezone.localdate().year
     with transaction.atomic():
         case = case_lock(case)

@@ -4,10 +4,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.errors import ErrorKind, ServiceError
+from core.parsing import money_parse
 from core.services import audit_log
 from hardship.models import HardshipSettings
 from hardship.selectors.access import can_change_hardship_settings, can_change_second_approval
-from hardship.services.money import money_parse
 
 
 def settings_values_check(*, second_approval_above=None, document_max_bytes=None) -> dict:
@@ -18,7 +18,7 @@ def settings_values_check(*, second_approval_above=None, document_max_bytes=None
     if second_approval_above is not None:
         try:
             wanted["second_approval_above"] = money_parse(
-                second_approval_above, field=_("Second-approval threshold"), allow_zero=True
+                second_approval_above, allow_zero=True, label=_("Second-approval threshold")
             )
         except ServiceError as exc:
             raise ServiceError(exc.code, exc.message, field="second_approval_above") from None

@@ -7,12 +7,12 @@ from django.utils.translation import gettext as _
 
 from core.errors import ErrorKind, ServiceError
 from core.models import Agency
+from core.parsing import money_parse
 from core.services import audit_log, notification_send, recipients_language
 from hardship.models import Case, Referral
 from hardship.selectors.staff import case_staff_ids
 from hardship.services.access import require_case
 from hardship.services.cases import CLOSED_STATES, S, case_event, case_link, case_lock
-from hardship.services.money import money_parse
 
 # --- Referrals (转介) ------------------------------------------------------------------------------
 
@@ -47,7 +47,7 @@ def referral_answer(*, referral: Referral, agency: Agency, granted: bool, amount
     if granted:
         if amount is None or amount == "":
             raise ServiceError("amount_required", _("A granted benefit needs an amount (0 for a status)."))
-        amount = money_parse(amount, field=_("Amount"), allow_zero=True)
+        amount = money_parse(amount, allow_zero=True, label=_("Amount"))
     elif amount not in (None, ""):
         raise ServiceError("amount_not_allowed", _("A refused referral has no amount."))
     else:

@@ -7,12 +7,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.errors import ErrorKind, ServiceError
+from core.parsing import money_parse, month_parse
 from core.services import audit_log, notification_send, recipients_language
 from hardship import exports
 from hardship.models import AccessLog, Aid, FundLine, WarmthBatch, WarmthRosterEntry
-from hardship.periods import month_parse
 from hardship.services.access import access_log, require_union
-from hardship.services.money import money_parse
 from members.models import Member, Union
 
 # --- Warmth batches (常态化送温暖) --------------------------------------------------------------------
@@ -29,7 +28,8 @@ def warmth_batch_create(*, union: Union, period: str, amount_per_person, actor, 
     The roster rows are locked first, so two batches drawn up at once are checked one after the other."""
     require_union(actor, union)
     month = month_parse(period)
-    amount = money_parse(amount_per_person, field=_("Amount per person"))
+    period = str(month)
+    amount = money_parse(amount_per_person, allow_zero=False, label=_("Amount per person"))
     name = (name or "").strip()
     if not name:
         raise ServiceError("name_required", _("Give the batch a name."))
@@ -82,7 +82,7 @@ def warmth_batch_create(*, union: Union, period: str, amount_per_person, actor, 
                     fund_line=FundLine.WARMTH,
                     amount=amount,
                     purpose=batch.name,
-                    paid_on=month,
+                    paid_on=month.first_day,
                     period=period,
                     state=Aid.State.PENDING_APPROVAL,
                     maker=actor,

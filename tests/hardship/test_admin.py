@@ -15,6 +15,7 @@ from PIL import Image
 from core.errors import ServiceError
 from core.models import Agency, AuditEntry
 from hardship import services
+from hardship.admin import PushUploadForm, WarmthBatchForm
 from hardship.models import (
     AccessLog,
     Aid,
@@ -440,6 +441,26 @@ def test_aid_approval_is_maker_checker_after_the_double_aid_page(client, hs, che
     assert (aid.state, aid.approver) == (Aid.State.APPROVED, checker)
 
 
+def test_approving_without_acknowledging_approves_the_aid_with_no_findings_and_shows_the_services_refusal(
+    client, hs, checker, filed_case, other_body_aid
+):
+    login(client, hs)
+    aid_post(client, filed_case)  # illness, 大病救助: the other body's 临时救助 of the same fund line is found
+    aid_post(client, filed_case, **{"aid-fund_line": "schooling", "aid-purpose": "助学", "aid-amount": "6000"})
+    found, clean = Aid.objects.order_by("pk")
+    assert {found.state, clean.state} == {Aid.State.PENDING_APPROVAL}
+
+    resp = act(login(client, checker), AID, "approve", found.pk, clean.pk, apply="1")  # not acknowledged
+
+    found.refresh_from_db()
+    clean.refresh_from_db()
+    assert (clean.state, clean.approver) == (Aid.State.APPROVED, checker)
+    assert found.state == Aid.State.PENDING_APPROVAL
+    shown = [(m.level_tag, m.message) for m in resp.wsgi_request._messages]
+    assert ("error", f"{found}：此人本期间已获得 1 笔同一用途的其他帮扶。请查看多头援助核查结果并确认。") in shown
+    assert ("success", "已处理 1 条记录。") in shown
+
+
 def test_the_outsider_cannot_see_or_approve_aid(client, hs, outsider, filed_case):
     login(client, hs)
     aid_post(client, filed_case)
@@ -678,7 +699,7 @@ def test_the_settings_page_shows_the_services_refusal_of_a_negative_threshold(cl
     )
 
     assert resp.status_code == 200
-    assert "须大于零" in resp.content.decode()  # services.settings_values_check, not a copy in the form
+    assert "金额不能为负数" in resp.content.decode()  # services.settings_values_check, not a copy in the form
     row.refresh_from_db()
     assert row.second_approval_above == D("5000") and not AuditEntry.objects.filter(action="hardship.settings.changed")
 
@@ -791,6 +812,44 @@ def test_the_cycle_page_shows_steps_and_starts_a_month(client, hs):
     assert resp.status_code == 302
     assert CycleRun.objects.filter(period="2025-03").exists()
     assert client.post(CYCLES + "run/", {"period": "2025-3"}).status_code == 200  # a bad period is asked again
+
+
+def test_the_cycle_page_reads_its_month_with_the_shared_parser_and_shows_its_refusal(client, hs):
+    login(client, hs)
+    refused = client.post(CYCLES + "run/", {"period": "2025-Q1"})
+    assert refused.status_code == 200 and not CycleRun.objects.exists()
+    assert "请按 YYYY-MM 格式填写月份" in refused.content.decode()  # core.parsing.month_parse's message
+
+    assert client.post(CYCLES + "run/", {"period": "２０２５-０３"}).status_code == 302  # fullwidth digits
+    assert CycleRun.objects.filter(period="2025-03").exists()
+
+
+@pytest.mark.parametrize(
+    ("form_class", "typed", "period"),
+    [
+        (PushUploadForm, " 2025-q1 ", "2025-Q1"),
+        (PushUploadForm, "２０２５-０３", "2025-03"),
+        (WarmthBatchForm, "2025-02", "2025-02"),
+    ],
+)
+def test_the_period_forms_keep_the_shared_parsers_canonical_period(db, hs, form_class, typed, period):
+    form = form_class({"period": typed}, user=hs)
+    form.is_valid()
+    assert form.cleaned_data["period"] == period
+
+
+@pytest.mark.parametrize(
+    ("form_class", "typed", "message"),
+    [
+        (PushUploadForm, "2025-13", "期间为月份（如 2025-03）或季度（如 2025-Q1）。"),
+        (PushUploadForm, "1999-12", "期间为月份（如 2025-03）或季度（如 2025-Q1）。"),
+        (WarmthBatchForm, "2025-Q1", "请按 YYYY-MM 格式填写月份，例如 2026-11。"),
+    ],
+)
+def test_the_period_forms_show_the_shared_parsers_refusal(db, hs, form_class, typed, message):
+    form = form_class({"period": typed}, user=hs)
+    assert not form.is_valid()
+    assert form.errors["period"] == [message]
 
 
 def test_staff_without_the_cycle_permission_cannot_start_it(client, staff):

@@ -139,10 +139,10 @@ def test_aid_needs_a_filed_case_and_a_positive_amount(filed_case, case_staff, tr
     with pytest.raises(ServiceError) as exc:
         aid(unfiled, case_staff, "100")
     assert exc.value.code == "case_not_filed"
-    for amount in ("0", "-5", "1.001", "x"):
+    for amount, code in (("0", "bad_amount"), ("-5", "negative_amount"), ("1.001", "bad_amount"), ("x", "bad_amount")):
         with pytest.raises(ServiceError) as exc:
             aid(filed_case, case_staff, amount)
-        assert exc.value.code == "bad_amount", amount
+        assert exc.value.code == code, amount
     with pytest.raises(ServiceError) as exc:
         aid(filed_case, case_staff, "100", fund_line="lottery")
     assert exc.value.code == "bad_fund_line"

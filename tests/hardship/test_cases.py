@@ -156,7 +156,7 @@ def test_assessment_refuses_bad_figures(open_case, case_staff, local_standard):
     )
     for bad, code in (
         ({"household_size": 0}, "bad_household_size"),
-        ({"annual_income": "-1"}, "bad_amount"),
+        ({"annual_income": "-1"}, "negative_amount"),
         ({"medical_expenditure": "12.345"}, "bad_amount"),
         ({"schooling_expenditure": "abc"}, "bad_amount"),
     ):

@@ -96,6 +96,26 @@ def test_the_nearest_hardship_staff_up_the_tree_are_notified(
     assert Notification.objects.filter(recipient=wx).count() == 1
 
 
+def test_a_unions_hardship_staff_are_its_staff_with_the_permission_not_a_superuser_of_it(
+    member, tree, open_case, case_staff, django_capture_on_commit_callbacks
+):
+    from hardship.selectors import case_staff_ids, hardship_staff_for
+    from tests.factories import StaffFactory
+
+    StaffFactory(username="g1root", union=tree.g1, is_superuser=True)
+    StaffFactory(username="wxnoperm", union=tree.wx)  # staff without the hardship permission
+    wx_hardship = grant_hardship(StaffFactory(username="wxhardship", union=tree.wx))
+    case_staff.user_permissions.clear()  # G1's only hardship staff loses the permission
+
+    # One rule for both: G1 has no hardship staff (a superuser is not one), so 吴兴区's are its.
+    assert hardship_staff_for([tree.g1.pk]) == {tree.g1.pk: [wx_hardship.pk]}
+    assert case_staff_ids(open_case) == [wx_hardship.pk, case_staff.pk]  # and whoever opened the case
+    with django_capture_on_commit_callbacks(execute=True):
+        cycle.notify_new_candidates(period=P, new_by_union={member.union_id: 1})
+    sent = Notification.objects.filter(kind="hardship.candidates.new")
+    assert list(sent.values_list("recipient__username", flat=True)) == ["wxhardship"]
+
+
 def test_notifying_a_union_again_for_the_same_period_sends_nothing_new(
     member, g1_hardship, django_capture_on_commit_callbacks
 ):

@@ -1,6 +1,7 @@
 """Screening (主动发现): matching by blind index, the default rules at their boundaries, the
 12-month window, candidates and their evidence, open cases, the warmth roster."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -37,7 +38,7 @@ def candidates(member, kind=None):
 
 
 def test_a_quarter_counts_as_its_last_month():
-    assert periods.period_month("2025-Q1") == (2025, 3)
+    assert periods.period_of_month("2025-Q1") == ["2025-03", "2025-Q1"]
     assert periods.period_of_month("2025-03") == ["2025-03", "2025-Q1"]
     assert periods.period_of_month("2025-02") == ["2025-02"]
     assert periods.period_months("2025-Q2") == ["2025-04", "2025-05", "2025-06"]
@@ -50,7 +51,22 @@ def test_the_window_holds_the_twelve_months_ending_at_the_period():
     assert len([p for p in window if "Q" not in p]) == 12
 
 
-@pytest.mark.parametrize("bad", ["2025-13", "2025-3", "2025-Q5", "", "march", "2025-00"])
+def test_the_window_crosses_into_the_year_before():
+    assert periods.period_window("2025-02", months=3) == ["2025-02", "2025-01", "2024-12", "2024-Q4"]
+
+
+def test_periods_sort_by_their_last_month_and_unparsable_ones_first():
+    texts = ["2025-Q1", "2025-03", "bad", "2024-12", "2025-01"]
+    assert sorted(texts, key=periods.period_sort_key) == ["bad", "2024-12", "2025-01", "2025-03", "2025-Q1"]
+
+
+def test_periods_are_read_as_the_shared_parser_reads_them():
+    # fullwidth digits and a lowercase q, as core.parsing reads them, in their canonical form
+    assert periods.period_check(" ２０２５-q1 ") == "2025-Q1"
+    assert periods.previous_month(dt.date(2025, 1, 15)) == "2024-12"
+
+
+@pytest.mark.parametrize("bad", ["2025-13", "2025-3", "2025-Q5", "", "march", "2025-00", "1999-12", "2100-01", "2025"])
 def test_it_rejects_a_malformed_period(bad):
     with pytest.raises(ServiceError) as err:
         periods.period_check(bad)
