@@ -25,7 +25,8 @@ def warmth_batch_create(*, union: Union, period: str, amount_per_person, actor, 
     A member is paid warmth aid once per period: when anyone on the roster already has warmth aid
     for the period (waiting for approval, approved or paid; from another batch, e.g. of the same or
     an overlapping union, or under a case), the batch is refused (`already_paid`, with how many).
-    The roster rows are locked first, so two batches drawn up at once are checked one after the other."""
+    The roster rows are locked first, so two batches drawn up at once are checked one after the other.
+    One function: the check and the writes must run under the same locks in one transaction."""
     require_union(actor, union)
     month = month_parse(period)
     period = str(month)
