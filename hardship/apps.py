@@ -9,7 +9,7 @@ class HardshipConfig(AppConfig):
     def ready(self):
         # Imported here: the API modules import models, which cannot be loaded before the apps are.
         from core.api_auth import register_scopes
-        from hardship.api_outbound import PUSH_SCOPE
-        from hardship.api_referrals import REFERRALS_SCOPE
+        from hardship.api.outbound import PUSH_SCOPE
+        from hardship.api.referrals import REFERRALS_SCOPE
 
         register_scopes(PUSH_SCOPE, REFERRALS_SCOPE)
