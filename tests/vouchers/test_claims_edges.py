@@ -4,6 +4,7 @@ members without a login."""
 
 import datetime as dt
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -120,3 +121,18 @@ def test_a_draw_among_members_without_a_login_gives_vouchers_and_sends_no_notifi
     assert Voucher.objects.filter(campaign=campaign).count() == 2
     assert DrawEntry.objects.filter(campaign=campaign, won=False).count() == 1
     assert not Notification.objects.filter(kind__startswith="vouchers.draw").exists()
+
+
+def test_a_claim_stopped_by_its_time_limit_after_redis_took_the_stock_gives_it_back(redis_path, member):
+    from billiard.exceptions import SoftTimeLimitExceeded
+
+    campaign = new_campaign(stock=2)
+    with (
+        mock.patch.object(Voucher.objects, "create", side_effect=SoftTimeLimitExceeded()),
+        pytest.raises(SoftTimeLimitExceeded),
+    ):
+        voucher_claim(campaign_id=campaign.pk, member=member)
+
+    assert redis_stock.snapshot(campaign.pk) == {"stock": 2, "members": {}, "sold_out": False}
+    assert not Voucher.objects.exists()
+    assert voucher_claim(campaign_id=campaign.pk, member=member).outcome == "claimed"
