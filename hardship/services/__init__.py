@@ -13,7 +13,7 @@ case's timeline, and queues notifications to be sent once the transaction commit
 - `reviews`: the yearly review; `case_documents`: documents attached to a case;
 - `aid`: aid under a case (maker–checker, double-aid check); `warmth`: warmth batches;
 - `referrals`: referrals to the partner agencies and their answers;
-- `hardship_settings`: the city-wide settings row; `money`: amounts of money staff enter;
+- `hardship_settings`: the city-wide settings row (amounts are read by `core.parsing.money_parse`);
 - `screening_rules`: the screening rules staff edit.
 
 The package re-exports the public names of its modules, so `from hardship import services` serves
