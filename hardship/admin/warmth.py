@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import xlsx
-from core.admin_kit import MAX_ACTION_ROWS, LargeTableMixin, ReadOnlyMixin, UnionSubtreeFilter
+from core.admin_kit import MAX_ACTION_ROWS, ReadOnlyMixin, UnionSubtreeFilter
 from core.errors import ServiceError
 from core.forms import MoneyField
 from core.parsing import month_parse
@@ -22,7 +22,7 @@ from members.models import Union
 
 
 @admin.register(WarmthRosterEntry)
-class WarmthRosterEntryAdmin(ReadOnlyMixin, LargeTableMixin, HardshipAdmin):
+class WarmthRosterEntryAdmin(ReadOnlyMixin, HardshipAdmin):
     """The regular recipients of holiday and seasonal aid (常态化送温暖), refreshed by the monthly cycle."""
 
     list_defer = ("member__id_number",)

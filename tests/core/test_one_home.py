@@ -56,3 +56,24 @@ def test_an_sms_code_never_shows_a_mobile_number_that_is_not_eleven_digits():
 def test_a_month_key_is_the_period_of_the_local_day():
     now = dt.datetime(2026, 11, 30, 17, 0, tzinfo=dt.UTC)  # 1 December in Asia/Shanghai
     assert str(parsing.Period.of(timezone.localtime(now))) == "2026-12"
+
+
+def test_the_money_cell_format_of_exports_is_written_only_in_core_xlsx():
+    copies = [str(p.relative_to(ROOT)) for p, text in app_sources() if "#,##0.00" in text]
+    assert copies == ["core/xlsx.py"]
+
+
+def test_every_hardship_list_and_the_push_list_use_the_large_table_settings():
+    from django.contrib import admin
+
+    from core.admin_kit import LargeTableMixin
+    from core.paginator import LargeTablePaginator
+    from hardship.admin.base import HardshipAdmin
+    from hardship.admin.pushes import DataPushAdmin
+
+    hardship_admins = [m for m in admin.site._registry.values() if isinstance(m, HardshipAdmin | DataPushAdmin)]
+    assert any(isinstance(m, DataPushAdmin) for m in hardship_admins) and len(hardship_admins) > 3
+    for model_admin in hardship_admins:
+        assert isinstance(model_admin, LargeTableMixin), model_admin
+        assert model_admin.paginator is LargeTablePaginator, model_admin
+        assert model_admin.show_full_result_count is False and model_admin.list_per_page == 50
