@@ -32,7 +32,7 @@ from core.crypto import id_number_index
 from core.errors import ServiceError
 from core.history import history_record_write
 from core.paginator import LargeTablePaginator
-from core.parsing import ID_NUMBER_RE, id_number_normalize, normalize_digits
+from core.parsing import ID_NUMBER_RE, MOBILE_RE, id_number_normalize, normalize_digits
 
 # --- What the owning app tells the admin ------------------------------------------------------
 
@@ -232,7 +232,6 @@ class UnionSubtreeFilter(admin.SimpleListFilter):
 
 # --- The identity search --------------------------------------------------------------------
 
-MOBILE_SEARCH_RE = re.compile(r"1[3-9][0-9]{9}")
 MEMBER_NO_RE = re.compile(r"[A-Za-z]{2}[0-9]{10}")
 # A searched ID number is replaced in the URL by its blind index, so the number itself never
 # stays in the page, its links, the browser history or the access log of later requests.
@@ -250,7 +249,7 @@ def identity_search(queryset, search_term: str):
         return queryset.filter(id_index=id_number_index(term.upper()))
     if INDEX_SEARCH_RE.fullmatch(term):
         return queryset.filter(id_index=term[3:])
-    if MOBILE_SEARCH_RE.fullmatch(term):
+    if MOBILE_RE.fullmatch(term):
         return queryset.filter(mobile=term)
     if MEMBER_NO_RE.fullmatch(term) and hasattr(queryset.model, "member_no"):
         return queryset.filter(member_no=term.upper())

@@ -14,6 +14,8 @@ one canonical form, and refuses anything else with ``core.errors.ServiceError`` 
 - ``credit_code_parse``: a unified social credit code (GB 32100). Codes ``credit_format``,
   ``credit_check``.
 
+``MOBILE_RE`` is the one pattern of a mainland mobile number.
+
 Digits typed fullwidth (Chinese input methods, agencies' spreadsheets) are read as ASCII in periods,
 ID numbers and credit codes; no other digit (⑥, ⁶, Ⅹ) is. The check characters are computed by
 python-stdnum (``stdnum.cn.ric``, ``stdnum.cn.uscc``); the formats are the portal's own, because
@@ -51,6 +53,14 @@ def normalize_digits(value) -> str:
     by the parsers), and the ends are stripped."""
     text = "" if value is None else str(value)
     return (text if text.isascii() else text.translate(FULLWIDTH_TO_ASCII)).strip()
+
+
+# --- Mobile numbers -------------------------------------------------------------------------------
+
+# A mainland mobile number: 11 digits, 13 to 19 first (as typed: callers read fullwidth digits with
+# `normalize_digits` first where people type them). The one copy: the validators of the models and
+# forms, the SMS sender and the admin's identity search all match this.
+MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 
 
 # --- Periods --------------------------------------------------------------------------------------

@@ -2,11 +2,12 @@
 
 import json
 import logging
-import re
 import urllib.request
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+from core.parsing import MOBILE_RE
 
 logger = logging.getLogger("core.sms")
 
@@ -63,6 +64,6 @@ def get_backend() -> BaseSmsBackend:
 
 
 def send_sms(mobile: str, text: str) -> None:
-    if not re.fullmatch(r"1[3-9][0-9]{9}", mobile):
+    if not MOBILE_RE.fullmatch(mobile):
         raise ValueError("not a mainland mobile number")
     get_backend().send(mobile, text)

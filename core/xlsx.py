@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MONEY_FORMAT = "#,##0.00"
+MONEY_FORMAT = "#,##0.00"  # every amount of CNY in every export: thousands separators, two decimals
 # A text cell beginning with one of these is read by Excel, WPS or LibreOffice as a formula (or DDE).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -8,8 +8,6 @@ from django.utils.translation import ngettext
 from core import xlsx
 from hardship.models import Aid, WarmthBatch
 
-MONEY_FORMAT = "#,##0.00"
-
 
 def warmth_batch_workbook(batch: WarmthBatch) -> bytes:
     """One row per recipient: member number, masked name, masked ID, union, amount; then a total row."""
@@ -36,7 +34,7 @@ def warmth_batch_workbook(batch: WarmthBatch) -> bytes:
         xlsx.append(
             ws, [aid.member.member_no, aid.member.masked_name, aid.member.id_masked, aid.union.name, aid.amount]
         )
-        ws.cell(row=ws.max_row, column=5).number_format = MONEY_FORMAT
+        ws.cell(row=ws.max_row, column=5).number_format = xlsx.MONEY_FORMAT
         total += aid.amount
         count += 1
     xlsx.append(
@@ -51,7 +49,7 @@ def warmth_batch_workbook(batch: WarmthBatch) -> bytes:
     )
     for cell in ws[ws.max_row]:
         cell.font = xlsx.Font(bold=True)
-    ws.cell(row=ws.max_row, column=5).number_format = MONEY_FORMAT
+    ws.cell(row=ws.max_row, column=5).number_format = xlsx.MONEY_FORMAT
     for column, width in zip("ABCDE", (16, 12, 22, 30, 14), strict=True):
         ws.column_dimensions[column].width = width
     content = xlsx.to_bytes(wb)

@@ -301,7 +301,7 @@ def trend(*, user, months: int = 12, end: str | None = None, union=None) -> list
         .annotate(n=Count("id"))
         .order_by()
     ):
-        key = row["month"].strftime("%Y-%m")
+        key = str(Period.of(row["month"]))
         if key in series:
             series[key]["filed"] = row["n"]
     for row in (

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
-from core.parsing import normalize_digits
+from core.parsing import MOBILE_RE, normalize_digits
 from members.models import EmploymentForm
 from members.selectors import unions_joinable
 from members.validators import normalize_mobile, parse_id_number, validate_mobile
@@ -23,7 +23,7 @@ class MobileField(forms.CharField):
         kwargs.setdefault("max_length", 11)
         kwargs.setdefault("error_messages", {"required": _("Please enter your mobile number.")})
         super().__init__(**kwargs)
-        self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "tel", "pattern": "1[3-9][0-9]{9}"})
+        self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "tel", "pattern": MOBILE_RE.pattern})
 
     def to_python(self, value):
         # Fullwidth digits (１３９…) become ASCII before the length and format checks.

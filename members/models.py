@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from core.crypto import EncryptedTextField
 from core.history import History
 from core.parsing import validate_credit_code
+from core.sms import mask_mobile
 from members.validators import validate_mobile
 
 
@@ -353,4 +354,4 @@ class SmsCode(models.Model):
         verbose_name_plural = _("SMS codes")
 
     def __str__(self):
-        return f"{self.mobile[:3]}****{self.mobile[-4:]} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{mask_mobile(self.mobile)} {self.created_at:%Y-%m-%d %H:%M}"

@@ -3,7 +3,6 @@ of an ID number, and mainland mobile numbers. ID numbers and credit codes are re
 `core.parsing` (`id_number_parse`, `credit_code_parse`), as every app reads them."""
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -13,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from core.errors import ServiceError
 from core.parsing import (
+    MOBILE_RE,
     id_number_birth_date,
     id_number_gender,
     id_number_parse,
@@ -59,9 +59,6 @@ def mask_id_number(number: str) -> str:
     if len(number) != 18:
         return "*" * len(number)
     return number[:6] + "*" * 8 + number[14:]
-
-
-MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
 
 
 def validate_mobile(value: str) -> None:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import xlsx
 from core.errors import ServiceError
-from core.parsing import month_parse
+from core.parsing import Period, month_parse
 from vouchers import selectors, services
 from vouchers.selectors import reports
 
@@ -35,13 +35,13 @@ def _month_arg(request) -> str:
     """The month asked for (default: this month); '' for all months."""
     month = request.GET.get("month")
     if month is None:
-        return timezone.localdate().strftime("%Y-%m")
+        return str(Period.of(timezone.localdate()))
     if month.strip() == "":
         return ""
     try:
         return str(month_parse(month))
     except ServiceError:
-        return timezone.localdate().strftime("%Y-%m")
+        return str(Period.of(timezone.localdate()))
 
 
 # --- Figures ----------------------------------------------------------------------------------
@@ -118,7 +118,7 @@ class MonthForm(forms.Form):
 
 def settlement_build_page(model_admin, request):
     _require(request, "vouchers.add_settlement")
-    last = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    last = str(Period.of(timezone.localdate()).shift(-1))
     form = MonthForm(request.POST or None, initial={"month": last})
     if request.method == "POST" and form.is_valid():
         month = form.cleaned_data["month"]

@@ -4,7 +4,6 @@ their mobile number and an SMS code at /m/login/. Each view parses input and cal
 
 import re
 import secrets
-from decimal import Decimal
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -15,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import ServiceError
+from core.forms import MoneyField
 from vouchers import selectors
 from vouchers.services import redemption
 
@@ -36,14 +36,10 @@ class RedeemForm(forms.Form):
         ),
         help_text=gettext_lazy("Scan the member's voucher QR code or type the codes, one per line."),
     )
-    order_amount = forms.DecimalField(
+    order_amount = MoneyField(
         label=gettext_lazy("Order amount (CNY)"),
-        min_value=Decimal("0.01"),
-        max_digits=12,
-        decimal_places=2,
-        widget=forms.NumberInput(
-            attrs={"class": "weui-input", "inputmode": "decimal", "step": "0.01", "placeholder": "0.00"}
-        ),
+        allow_zero=False,
+        widget=forms.TextInput(attrs={"class": "weui-input", "placeholder": "0.00"}),
     )
     order_ref = forms.CharField(
         label=gettext_lazy("Order number"),

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import ApiKey
+from core.parsing import Period
 from core.seed import SeedContext, seed_step
 from core.services import api_key_revoke
 from members.idgen import make_credit_code, make_mobile
@@ -351,7 +352,7 @@ def _claims_and_redemptions(rng, campaign: Campaign, members, merchants, seen, n
             vouchers.append(
                 Voucher(
                     campaign=campaign, member_id=member_id, seq=seq, code=_code(rng, seen), claimed_at=at,
-                    claim_month=timezone.localtime(at).strftime("%Y-%m"),
+                    claim_month=str(Period.of(timezone.localtime(at))),
                     expires_at=at + dt.timedelta(days=campaign.valid_days or 30),
                 )
             )  # fmt: skip

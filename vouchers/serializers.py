@@ -3,13 +3,16 @@
 Nothing here carries anything about a member beyond the masked name.
 """
 
-from decimal import Decimal
-
 from rest_framework import serializers
 
+from core.api_fields import MoneyField
 from vouchers.models import Redemption, Refund, Voucher
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
+AMOUNT_CODES = (
+    "At most two decimals, more than zero; refused with 400 `invalid` and the field code `bad_amount` "
+    "(not an amount, zero, an exponent, more than two decimals) or `negative_amount`."
+)
 
 
 # --- GET /api/v1/vouchers/{code} -------------------------------------------------------------------
@@ -44,7 +47,7 @@ class RedemptionInputSerializer(serializers.Serializer):
         max_length=20,
         help_text="Voucher codes (or scanned QR tokens) of one member and one campaign.",
     )
-    order_amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"), help_text="CNY, before discount.")
+    order_amount = MoneyField(allow_zero=False, help_text=f"CNY, before discount. {AMOUNT_CODES}")
     order_ref = serializers.CharField(
         max_length=64, help_text="The merchant's own order reference, unique per merchant."
     )
@@ -67,7 +70,7 @@ class RedemptionOutputSerializer(serializers.Serializer):
 
 
 class RefundInputSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"), help_text="CNY refunded to the customer.")
+    amount = MoneyField(allow_zero=False, help_text=f"CNY refunded to the customer. {AMOUNT_CODES}")
 
 
 class RefundOutputSerializer(serializers.Serializer):

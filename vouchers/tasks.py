@@ -5,6 +5,8 @@ Each imports its service inside its body (HackSoft): a service may import this m
 from celery import shared_task
 from django.utils import timezone
 
+from core.parsing import Period
+
 
 @shared_task(time_limit=300, soft_time_limit=240)
 def campaigns_from_templates(month: str | None = None) -> list[int]:
@@ -12,7 +14,7 @@ def campaigns_from_templates(month: str | None = None) -> list[int]:
     in Asia/Shanghai. Idempotent thanks to the unique (template, month) constraint."""
     from vouchers import services
 
-    month = month or timezone.localdate().strftime("%Y-%m")
+    month = month or str(Period.of(timezone.localdate()))
     return [c.pk for c in services.campaigns_from_templates(month=month)]
 
 

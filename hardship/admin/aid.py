@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_kit import MAX_ACTION_ROWS, LargeTableMixin, UnionSubtreeFilter
+from core.admin_kit import MAX_ACTION_ROWS, UnionSubtreeFilter
 from hardship.admin.base import HardshipAdmin, member_masked_label
 from hardship.admin.display import cny
 from hardship.models import Aid
@@ -16,7 +16,7 @@ from hardship.services.aid import aid_approve, aid_reject
 
 
 @admin.register(Aid)
-class AidAdmin(LargeTableMixin, HardshipAdmin):
+class AidAdmin(HardshipAdmin):
     """Aid entered under cases and warmth batches. Approval is maker–checker, after the double-aid check."""
 
     list_defer = ("member__id_number",)

@@ -5,15 +5,13 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 
-from core.admin_kit import ReasonActionsMixin, ScopedAdminMixin
+from core.admin_kit import LargeTableMixin, ReasonActionsMixin, ScopedAdminMixin
 
 
-class HardshipAdmin(ReasonActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
+class HardshipAdmin(ReasonActionsMixin, ScopedAdminMixin, LargeTableMixin, admin.ModelAdmin):
     """Scoped to the user's union subtree; lists are paged without counting big tables."""
 
     list_per_page = 50
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
 
     def note_action(self, request, queryset, *, action: str, title: str, label: str, button: str, run):
         """An action that needs a note: an intermediate page asks for it, then `run(obj, note)` per row."""

@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
+from core.forms import MoneyField
 from core.models import Agency
 from hardship.admin.base import AdminPage
 from hardship.admin.display import cny, evidence_items
@@ -34,15 +35,9 @@ class TransitionForm(forms.Form):
 
 class AssessForm(forms.Form):
     household_size = forms.IntegerField(label=_("household size"), min_value=1, max_value=20)
-    annual_income = forms.DecimalField(
-        label=_("household income per year"), min_value=0, max_digits=12, decimal_places=2
-    )
-    medical = forms.DecimalField(
-        label=_("medical expenditure per year"), min_value=0, max_digits=12, decimal_places=2, initial=0
-    )
-    schooling = forms.DecimalField(
-        label=_("schooling expenditure per year"), min_value=0, max_digits=12, decimal_places=2, initial=0
-    )
+    annual_income = MoneyField(label=_("household income per year"))
+    medical = MoneyField(label=_("medical expenditure per year"), initial=0)
+    schooling = MoneyField(label=_("schooling expenditure per year"), initial=0)
     sudden_accident = forms.BooleanField(label=_("sudden accident or major illness"), required=False)
     health_notes = forms.CharField(
         label=_("health and disability notes"),
@@ -61,7 +56,7 @@ class AidForm(forms.Form):
     fund_line = forms.ChoiceField(
         label=_("fund line"), choices=[c for c in FundLine.choices if c[0] != FundLine.WARMTH]
     )
-    amount = forms.DecimalField(label=_("amount (CNY)"), min_value=Decimal("0.01"), max_digits=12, decimal_places=2)
+    amount = MoneyField(label=_("amount (CNY)"), allow_zero=False)
     purpose = forms.CharField(label=_("purpose"), max_length=200)
     paid_on = forms.DateField(
         label=_("date"), widget=forms.DateInput(attrs={"type": "date"}), help_text=_("The aid counts in this month.")

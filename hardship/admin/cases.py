@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_kit import INDEX_SEARCH_RE, LargeTableMixin, UnionSubtreeFilter, id_search_redirect, identity_search
+from core.admin_kit import INDEX_SEARCH_RE, UnionSubtreeFilter, id_search_redirect, identity_search
 from core.errors import ServiceError
 from hardship.admin.base import AdminPage, HardshipAdmin, member_masked_label
 from hardship.admin.case_page import case_action, case_page
@@ -41,7 +41,7 @@ class ReviewOverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Case)
-class CaseAdmin(LargeTableMixin, HardshipAdmin):
+class CaseAdmin(HardshipAdmin):
     """Search first: staff find a case by its number, a member number, an ID number or a name;
     supervisors may also list. Opening a case file writes an access log row."""
 

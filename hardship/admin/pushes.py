@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_kit import LargeTableMixin
 from core.errors import ServiceError
 from core.models import Agency
 from core.parsing import period_parse
@@ -26,7 +27,7 @@ from hardship.selectors.access import agencies_uploadable_by, can_upload_agency_
 
 
 @admin.register(DataPush)
-class DataPushAdmin(admin.ModelAdmin):
+class DataPushAdmin(LargeTableMixin, admin.ModelAdmin):
     """Agencies' pushes: their manifest, state and answer. Rows are never added or changed by hand."""
 
     list_display = (
@@ -47,8 +48,6 @@ class DataPushAdmin(admin.ModelAdmin):
     search_help_text = _("A batch id or a period (2025-03).")
     ordering = ("-received_at",)
     list_per_page = 50
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
     fields = (
         "agency",
         "kind",

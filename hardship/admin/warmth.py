@@ -1,7 +1,5 @@
 """The warmth roster and the warmth batches paid to it: drawn up, approved, exported to XLSX."""
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -11,8 +9,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core import xlsx
-from core.admin_kit import MAX_ACTION_ROWS, LargeTableMixin, ReadOnlyMixin, UnionSubtreeFilter
+from core.admin_kit import MAX_ACTION_ROWS, ReadOnlyMixin, UnionSubtreeFilter
 from core.errors import ServiceError
+from core.forms import MoneyField
 from core.parsing import month_parse
 from hardship import reports
 from hardship.admin.base import AdminPage, HardshipAdmin, member_masked_label
@@ -23,7 +22,7 @@ from members.models import Union
 
 
 @admin.register(WarmthRosterEntry)
-class WarmthRosterEntryAdmin(ReadOnlyMixin, LargeTableMixin, HardshipAdmin):
+class WarmthRosterEntryAdmin(ReadOnlyMixin, HardshipAdmin):
     """The regular recipients of holiday and seasonal aid (常态化送温暖), refreshed by the monthly cycle."""
 
     list_defer = ("member__id_number",)
@@ -96,9 +95,7 @@ class WarmthBatchForm(forms.Form):
     name = forms.CharField(label=_("name"), max_length=100, help_text=_("e.g. Spring Festival warmth 2025"))
     union = forms.ModelChoiceField(label=_("union"), queryset=Union.objects.none())
     period = forms.CharField(label=_("period"), max_length=7, help_text=_("The month of the payment (2025-02)."))
-    amount_per_person = forms.DecimalField(
-        label=_("amount per person (CNY)"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2
-    )
+    amount_per_person = MoneyField(label=_("amount per person (CNY)"), allow_zero=False)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from core.api_auth import ApiKeyAuthentication, scope_required
 from core.api_errors import error_responses
+from core.api_fields import MoneyField
 from core.api_parsers import JSONParser
 from core.errors import ServiceError
 from core.paginator import CursorPagination
@@ -54,10 +55,7 @@ class ReferralOutputSerializer(serializers.Serializer):
 
 class ReferralOutcomeInputSerializer(serializers.Serializer):
     granted = serializers.BooleanField()
-    amount = serializers.DecimalField(
-        max_digits=12,
-        decimal_places=2,
-        min_value=0,
+    amount = MoneyField(
         required=False,
         allow_null=True,
         help_text="CNY. Needed when granted (0 for a status without cash, e.g. 低保); none when refused.",

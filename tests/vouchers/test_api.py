@@ -266,3 +266,20 @@ def test_a_retried_refund_is_recorded_once_and_a_changed_body_is_409(food_key, d
     rest = _refund(food_key, red["id"], "500", idem="refund-2")
     assert rest.status_code == 201 and rest.json()["full"] is True and rest.json()["vouchers"] == "restored"
     assert Redemption.objects.get(pk=red["id"]).refunds.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("amount", "field_code"), [("1e3", "bad_amount"), ("-5", "negative_amount"), ("0", "bad_amount")]
+)
+def test_it_refuses_an_order_amount_with_the_parsers_field_code(food_key, three, amount, field_code):
+    resp = _redeem(food_key, [three[0].code], amount=amount)
+    error = resp.json()["error"]
+    assert resp.status_code == 400 and error["code"] == "invalid"
+    assert error["fields"]["order_amount"][0]["code"] == field_code
+    assert_nothing_redeemed(three)
+
+
+def test_it_reads_an_order_amount_with_thousands_separators(food_key, three):
+    resp = _redeem(food_key, [v.code for v in three], amount="2,350.00")
+    assert resp.status_code == 201, resp.json()
+    assert resp.json()["order_amount"] == "2350.00"

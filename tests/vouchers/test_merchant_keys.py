@@ -101,3 +101,18 @@ def test_the_migration_moves_each_merchants_key_into_a_link_and_back():
 
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_the_merchant_command_finds_a_credit_code_typed_fullwidth(food_merchant):
+    fullwidth = "".join(chr(ord(c) + 0xFEE0) for c in food_merchant.credit_code)  # ９１３３…
+    out = io.StringIO()
+    call_command("create_merchant_api_key", fullwidth, stdout=out)
+    assert merchant_of_key(authenticate(out.getvalue().strip().splitlines()[-1])) == food_merchant
+
+
+def test_the_merchant_command_refuses_a_credit_code_with_a_wrong_check_character(food_merchant):
+    wrong = food_merchant.credit_code[:17] + ("0" if food_merchant.credit_code[17] != "0" else "1")
+    with pytest.raises(CommandError) as err:
+        call_command("create_merchant_api_key", wrong)
+    assert "校验" in str(err.value)
+    assert not ApiKey.objects.exists()

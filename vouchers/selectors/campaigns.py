@@ -12,7 +12,8 @@ from vouchers.models import Campaign, DrawEntry, RedemptionItem, Voucher
 from vouchers.services import redis_stock
 from vouchers.services.claim_facts import redis_stock_in_use, stock_hint_key
 
-# What a member sees: campaigns before and during their window (sold out ones say so).
+# What a member sees: campaigns before and during their window (sold out ones say so); also the
+# campaigns whose claim stock is live, which `manage.py vouchers_reconcile` rebuilds.
 VISIBLE_STATES = (Campaign.State.SCHEDULED, Campaign.State.OPEN, Campaign.State.SOLD_OUT)
 STOCK_HINT_TTL = 5  # seconds
 

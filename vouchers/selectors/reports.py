@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import xlsx
-from core.parsing import month_parse
+from core.parsing import Period, month_parse
 from members import selectors as member_selectors
 from vouchers.models import Campaign, MerchantCategory, RedemptionItem, Voucher
 
@@ -74,7 +74,7 @@ def campaign_figures(*, month: str | None = None, campaign=None) -> list[dict]:
                 "campaign": c,
                 "campaign_id": c.pk,
                 "name": c.name,
-                "month": timezone.localtime(c.claim_opens_at).strftime("%Y-%m"),
+                "month": str(Period.of(timezone.localtime(c.claim_opens_at))),
                 "state": c.state,
                 "state_label": c.get_state_display(),
                 "total_stock": c.total_stock,

@@ -37,11 +37,11 @@ def settlement_export_xlsx(*, month: str) -> bytes:
         xlsx.append(
             ws, [s.merchant.name, s.merchant.credit_code, s.merchant.get_category_display(), s.vouchers, s.amount, paid]
         )
-        ws.cell(row=ws.max_row, column=5).number_format = "#,##0.00"
+        ws.cell(row=ws.max_row, column=5).number_format = xlsx.MONEY_FORMAT
         total_vouchers += s.vouchers
         total_amount += s.amount
     xlsx.append(ws, [_("Total"), "", "", total_vouchers, total_amount, ""])
-    ws.cell(row=ws.max_row, column=5).number_format = "#,##0.00"
+    ws.cell(row=ws.max_row, column=5).number_format = xlsx.MONEY_FORMAT
     for cell in ws[ws.max_row]:
         cell.font = xlsx.Font(bold=True)
     for col, width in zip("ABCDEF", (30, 22, 20, 16, 18, 18), strict=True):

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from core import ratelimit
 from core.errors import ServiceError
+from core.parsing import Period
 from members.models import Member
 from vouchers.models import Campaign, Distribution, Voucher
 from vouchers.services import redis_stock
@@ -172,7 +173,7 @@ def _voucher_write(
         slot=slot,
         code=new_voucher_code(),
         claimed_at=now,
-        claim_month=timezone.localtime(now).strftime("%Y-%m"),
+        claim_month=str(Period.of(timezone.localtime(now))),
         expires_at=_expires_at(facts, now),
     )
 
@@ -226,7 +227,7 @@ def _month_limit_reached(facts: dict, member_id: int, now: dt.datetime) -> bool:
     limit = facts["limit_per_member_month"]
     if not limit:
         return False
-    return _month_count(member_id, timezone.localtime(now).strftime("%Y-%m")) >= limit
+    return _month_count(member_id, str(Period.of(timezone.localtime(now)))) >= limit
 
 
 def members_at_month_limit(facts: dict, member_ids, now: dt.datetime) -> set[int]:
@@ -235,7 +236,7 @@ def members_at_month_limit(facts: dict, member_ids, now: dt.datetime) -> set[int
     if not limit:
         return set()
     counts = (
-        _month_limited_vouchers(timezone.localtime(now).strftime("%Y-%m"))
+        _month_limited_vouchers(str(Period.of(timezone.localtime(now))))
         .filter(member_id__in=member_ids)
         .values("member_id")
         .annotate(n=Count("pk"))

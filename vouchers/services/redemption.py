@@ -37,7 +37,7 @@ from django.utils.translation import gettext_lazy
 
 from core import idempotency
 from core.errors import ErrorKind, ServiceError
-from core.parsing import money_parse
+from core.parsing import Period, money_parse
 from core.services import audit_log
 from members.models import Member, User
 from vouchers.models import Campaign, Merchant, Redemption, RedemptionItem, Refund, Settlement, Voucher, VoucherSettings
@@ -408,7 +408,7 @@ def _uses_reverse(*, redemption: Redemption, restore: bool, now: dt.datetime) ->
 def _refund(*, redemption: Redemption, amount: Decimal, key: str, request_hash: str, actor) -> Refund:
     now = timezone.now()
     merchant_id, created_at = Redemption.objects.values_list("merchant_id", "created_at").get(pk=redemption.pk)
-    month = timezone.localtime(created_at).strftime("%Y-%m")
+    month = str(Period.of(timezone.localtime(created_at)))
     with transaction.atomic():
         # The month's settlement is locked before the redemption, in the order settlement_build
         # takes them: a payment either commits before this refund (and is seen here) or after it

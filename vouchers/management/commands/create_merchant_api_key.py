@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
 from core.management.commands.create_api_key import print_new_key
+from core.parsing import credit_code_parse
 from vouchers.models import Merchant
 from vouchers.services import REDEEM_SCOPE, merchant_api_key_create
 
@@ -25,7 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="", help="A label for the key, e.g. which till uses it.")
 
     def handle(self, *args, credit_code, scopes, name, **options):
-        merchant = Merchant.objects.filter(credit_code=credit_code.strip().upper()).first()
+        try:
+            code = credit_code_parse(credit_code)
+        except ServiceError as exc:
+            raise CommandError(exc.message) from None
+        merchant = Merchant.objects.filter(credit_code=code).first()
         if merchant is None:
             raise CommandError(_("No merchant with the credit code %(code)s.") % {"code": credit_code})
         try:

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from vouchers.models import Campaign
+from vouchers.selectors.campaigns import VISIBLE_STATES
 from vouchers.services import reconcile_campaign
 
 
@@ -19,8 +20,7 @@ class Command(BaseCommand):
                 raise CommandError(f"no campaign {campaign}")
             ids = [campaign]
         else:
-            states = [Campaign.State.SCHEDULED, Campaign.State.OPEN, Campaign.State.SOLD_OUT]
-            ids = list(Campaign.objects.filter(state__in=states).values_list("pk", flat=True))
+            ids = list(Campaign.objects.filter(state__in=VISIBLE_STATES).values_list("pk", flat=True))
         for cid in ids:
             report = reconcile_campaign(campaign_id=cid)
             differences = report["differences"] or ["no differences"]
