@@ -13,6 +13,8 @@ one canonical form, and refuses anything else with ``core.errors.ServiceError`` 
   ``id_region``, ``id_birth_date``, ``id_check`` (the codes the API documents).
 - ``credit_code_parse``: a unified social credit code (GB 32100). Codes ``credit_format``,
   ``credit_check``.
+- ``int_parse``: a whole number, 0 or more (an id or a year in a query, a grade in a push), within
+  the caller's bounds. Code ``bad_number``.
 - ``date_parse``: a day, ``2024-03-01``, ``2024/3/1``, ``2024.3.1``, ``2024年3月1日`` or
   ``20240301``. Code ``bad_date``.
 
@@ -54,6 +56,43 @@ def normalize_digits(value) -> str:
     by the parsers), and the ends are stripped."""
     text = "" if value is None else str(value)
     return (text if text.isascii() else text.translate(FULLWIDTH_TO_ASCII)).strip()
+
+
+# --- Whole numbers -------------------------------------------------------------------------------
+
+INT_RE = re.compile(r"[0-9]+")
+INT_MAX_DIGITS = 18  # past a 64-bit key; int() of a long enough text is a ValueError of its own
+
+
+def int_parse(value, *, minimum: int | None = None, maximum: int | None = None, label=None) -> int:
+    """A whole number, 0 or more: an int (not a bool), or text of ASCII or fullwidth digits with
+    the ends stripped (``"12"``, ``"１２"``), at most 18 of them besides leading zeros. ServiceError
+    ``bad_number`` for anything else (``"²"``, ``"①"``, ``"٣"``, ``"-1"``, ``"1.0"``, ``""``) or
+    a number outside [`minimum`, `maximum`]. ``label`` names the field in the message."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        text = normalize_digits(value) if isinstance(value, str) else ""
+        if not INT_RE.fullmatch(text) or len(text.lstrip("0")) > INT_MAX_DIGITS:
+            raise _int_refused(minimum, maximum, label)
+        number = int(text)
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise _int_refused(minimum, maximum, label)
+    return number
+
+
+def _int_refused(minimum, maximum, label) -> ServiceError:
+    if minimum is not None and maximum is not None:
+        message = _("Enter a whole number from %(minimum)d to %(maximum)d.") % {"minimum": minimum, "maximum": maximum}
+    elif minimum is not None:
+        message = _("Enter a whole number of at least %(minimum)d.") % {"minimum": minimum}
+    elif maximum is not None:
+        message = _("Enter a whole number of at most %(maximum)d.") % {"maximum": maximum}
+    else:
+        message = _("Enter a whole number.")
+    if label:
+        message = _("%(field)s: %(message)s") % {"field": label, "message": message}
+    return ServiceError("bad_number", message)
 
 
 # --- Days -----------------------------------------------------------------------------------------

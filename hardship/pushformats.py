@@ -22,7 +22,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
-from core.parsing import date_parse, id_number_normalize, id_number_parse, money_text, period_parse
+from core.parsing import date_parse, id_number_normalize, id_number_parse, int_parse, money_text, period_parse
 from hardship.models import FundLine, PushKind
 
 BATCH_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
@@ -265,12 +265,13 @@ def _grade(value: Any, low: int, high: int) -> int | None:
         grade = value
     else:
         text = str(value).strip().removeprefix("第").removesuffix("级").strip()
-        if text.isdigit():
-            grade = int(text)
-        elif text in CHINESE_GRADES:
+        if text in CHINESE_GRADES:
             grade = CHINESE_GRADES[text]
         else:
-            return None
+            try:
+                grade = int_parse(text)  # ASCII or fullwidth digits: not ², ① or ٣
+            except ServiceError:
+                return None
     return grade if low <= grade <= high else None
 
 

@@ -7,13 +7,40 @@ import datetime as dt
 import pytest
 
 from core.errors import ServiceError
-from core.parsing import date_parse
+from core.parsing import date_parse, int_parse
+
+HOSTILE_DIGITS = ["²", "①", "٣", "٣٤", "1²", "Ⅻ", "⁶"]
 
 
 def refused(func, *args, **kwargs) -> ServiceError:
     with pytest.raises(ServiceError) as caught:
         func(*args, **kwargs)
     return caught.value
+
+
+@pytest.mark.parametrize("text, number", [("12", 12), ("１２", 12), (" 7 ", 7), ("0", 0), ("007", 7), (5, 5)])
+def test_int_parse_reads_ascii_and_fullwidth_digits(text, number):
+    assert int_parse(text) == number
+
+
+@pytest.mark.parametrize("text", [*HOSTILE_DIGITS, "", "  ", "-1", "+1", "1.0", "1e3", "1 2", "abc", None, True, 1.0])
+def test_int_parse_refuses_anything_but_digits(text):
+    error = refused(int_parse, text)
+    assert (error.code, error.message) == ("bad_number", "请输入整数。")
+
+
+def test_int_parse_refuses_more_digits_than_a_key_holds_without_failing_on_them():
+    assert int_parse("0" * 30 + "9" * 18) == 10**18 - 1
+    assert refused(int_parse, "1" + "0" * 18).code == "bad_number"
+    assert refused(int_parse, "9" * 5000).code == "bad_number"  # int() alone: a ValueError past 4,300 digits
+
+
+def test_int_parse_keeps_to_its_bounds_and_names_them():
+    assert int_parse("2000", minimum=2000, maximum=2026) == 2000
+    assert refused(int_parse, "1999", minimum=2000, maximum=2026).message == "请输入 2000 到 2026 之间的整数。"
+    assert refused(int_parse, "0", minimum=1).message == "请输入不小于 1 的整数。"
+    assert refused(int_parse, "11", maximum=10).message == "请输入不大于 10 的整数。"
+    assert refused(int_parse, "²", label="等级").message == "等级：请输入整数。"
 
 
 @pytest.mark.parametrize(
