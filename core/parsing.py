@@ -1,4 +1,4 @@
-"""The one parser of each kind of value people and agencies type: a period, an amount of money, a
+r"""The one parser of each kind of value people and agencies type: a period, an amount of money, a
 resident ID number and a unified social credit code. Every app reads them through these.
 
 Each parser takes what was typed (or a cell of a file, or a JSON value), returns the value in its
@@ -13,11 +13,16 @@ one canonical form, and refuses anything else with ``core.errors.ServiceError`` 
   ``id_region``, ``id_birth_date``, ``id_check`` (the codes the API documents).
 - ``credit_code_parse``: a unified social credit code (GB 32100). Codes ``credit_format``,
   ``credit_check``.
+- ``int_parse``: a whole number, 0 or more (an id or a year in a query, a grade in a push), within
+  the caller's bounds. Code ``bad_number``.
+- ``date_parse``: a day, ``2024-03-01``, ``2024/3/1``, ``2024.3.1``, ``2024年3月1日`` or
+  ``20240301``. Code ``bad_date``.
 
 ``MOBILE_RE`` is the one pattern of a mainland mobile number.
 
-Digits typed fullwidth (Chinese input methods, agencies' spreadsheets) are read as ASCII in periods,
-ID numbers and credit codes; no other digit (⑥, ⁶, Ⅹ) is. The check characters are computed by
+Digits typed fullwidth (Chinese input methods, agencies' spreadsheets) are read as ASCII by every
+parser; no other digit is (⑥, ⁶, Ⅹ, ², or another script's ٣, which ``str.isdigit``, ``\d`` and
+``int()`` would accept, or accept and then fail on). The check characters are computed by
 python-stdnum (``stdnum.cn.ric``, ``stdnum.cn.uscc``); the formats are the portal's own, because
 stdnum's ``validate`` asks for more than the portal checks (the county, against its own table for
 the birth year: it refuses 330502199001011236 and fails on a county it does not know) or allows
@@ -61,6 +66,71 @@ def normalize_digits(value) -> str:
 # `normalize_digits` first where people type them). The one copy: the validators of the models and
 # forms, the SMS sender and the admin's identity search all match this.
 MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
+
+
+# --- Whole numbers -------------------------------------------------------------------------------
+
+INT_RE = re.compile(r"[0-9]+")
+INT_MAX_DIGITS = 18  # past a 64-bit key; int() of a long enough text is a ValueError of its own
+
+
+def int_parse(value, *, minimum: int | None = None, maximum: int | None = None, label=None) -> int:
+    """A whole number, 0 or more: an int (not a bool), or text of ASCII or fullwidth digits with
+    the ends stripped (``"12"``, ``"１２"``), at most 18 of them besides leading zeros. ServiceError
+    ``bad_number`` for anything else (``"²"``, ``"①"``, ``"٣"``, ``"-1"``, ``"1.0"``, ``""``) or
+    a number outside [`minimum`, `maximum`]. ``label`` names the field in the message."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        text = normalize_digits(value) if isinstance(value, str) else ""
+        if not INT_RE.fullmatch(text) or len(text.lstrip("0")) > INT_MAX_DIGITS:
+            raise _int_refused(minimum, maximum, label)
+        number = int(text)
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise _int_refused(minimum, maximum, label)
+    return number
+
+
+def _int_refused(minimum, maximum, label) -> ServiceError:
+    if minimum is not None and maximum is not None:
+        message = _("Enter a whole number from %(minimum)d to %(maximum)d.") % {"minimum": minimum, "maximum": maximum}
+    elif minimum is not None:
+        message = _("Enter a whole number of at least %(minimum)d.") % {"minimum": minimum}
+    elif maximum is not None:
+        message = _("Enter a whole number of at most %(maximum)d.") % {"maximum": maximum}
+    else:
+        message = _("Enter a whole number.")
+    if label:
+        message = _("%(field)s: %(message)s") % {"field": label, "message": message}
+    return ServiceError("bad_number", message)
+
+
+# --- Days -----------------------------------------------------------------------------------------
+
+DATE_RES = (
+    re.compile(r"([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?"),
+    re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})"),
+)
+
+
+def date_parse(value) -> dt.date:
+    """A day: a date (a datetime: its date), or text ``2024-03-01``, ``2024/3/1``, ``2024.3.1``,
+    ``2024年3月1日`` (spaces allowed around the separators) or ``20240301``, in ASCII or fullwidth
+    digits. ServiceError ``bad_date`` for anything else or a day that does not exist
+    (``2024-02-30``); how far back or ahead a day may be is the caller's rule."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = normalize_digits(value)
+    for pattern in DATE_RES:
+        match = pattern.fullmatch(text)
+        if match:
+            try:
+                return dt.date(int(match[1]), int(match[2]), int(match[3]))
+            except ValueError:
+                break
+    raise ServiceError("bad_date", _("Enter a date such as 2024-03-01."))
 
 
 # --- Periods --------------------------------------------------------------------------------------

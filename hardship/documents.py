@@ -4,6 +4,9 @@ The type is decided by the content, never by the file name or the browser's cont
 a PDF starts with `%PDF-`; an image must open and verify with Pillow as JPEG or PNG. Images are
 re-encoded from their pixels, so EXIF data (GPS position, camera, time) and any other metadata
 are dropped; the EXIF orientation is applied first so that photos keep their right way up.
+
+A file that cannot be attached is refused with ``core.errors.ServiceError``: ``too_large``,
+``empty`` or ``file_type``.
 """
 
 import io
@@ -12,15 +15,10 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.errors import ServiceError
+
 PDF_MAGIC = b"%PDF-"
 IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
-
-
-class DocumentRejected(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -34,14 +32,14 @@ def read_limited(upload, max_bytes: int) -> bytes:
     """The upload's bytes, refusing anything over `max_bytes` without reading much past it."""
     size = getattr(upload, "size", None)
     if size is not None and size > max_bytes:
-        raise DocumentRejected("too_large", _too_large(max_bytes))
+        raise ServiceError("too_large", _too_large(max_bytes))
     if hasattr(upload, "seek"):
         upload.seek(0)
     data = upload.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise DocumentRejected("too_large", _too_large(max_bytes))
+        raise ServiceError("too_large", _too_large(max_bytes))
     if not data:
-        raise DocumentRejected("empty", _("The file is empty."))
+        raise ServiceError("empty", _("The file is empty."))
     return data
 
 
@@ -53,7 +51,7 @@ def clean(data: bytes) -> CleanDocument:
     """Check `data` and return what to store: a PDF as it is, an image re-encoded without metadata."""
     if data.startswith(PDF_MAGIC):
         return CleanDocument(content=data, content_type="application/pdf", extension="pdf")
-    unsupported = DocumentRejected("file_type", _("Attach a JPEG or PNG image or a PDF file."))
+    unsupported = ServiceError("file_type", _("Attach a JPEG or PNG image or a PDF file."))
     try:
         with Image.open(io.BytesIO(data)) as probe:
             fmt = probe.format

@@ -22,9 +22,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
-from core.parsing import id_number_normalize, id_number_parse, money_text, period_parse
+from core.parsing import date_parse, id_number_normalize, id_number_parse, int_parse, money_text, period_parse
 from hardship.models import FundLine, PushKind
-from members.services.import_checks import parse_date
 
 BATCH_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
@@ -266,12 +265,13 @@ def _grade(value: Any, low: int, high: int) -> int | None:
         grade = value
     else:
         text = str(value).strip().removeprefix("第").removesuffix("级").strip()
-        if text.isdigit():
-            grade = int(text)
-        elif text in CHINESE_GRADES:
+        if text in CHINESE_GRADES:
             grade = CHINESE_GRADES[text]
         else:
-            return None
+            try:
+                grade = int_parse(text)  # ASCII or fullwidth digits: not ², ① or ٣
+            except ServiceError:
+                return None
     return grade if low <= grade <= high else None
 
 
@@ -375,9 +375,11 @@ def _converter(col: Column, today: dt.date) -> Callable[[Any], str | None]:
         def convert(value):
             if value is None or value == "":
                 return empty()
-            day = value.date() if isinstance(value, dt.datetime) else value
-            day = day if isinstance(day, dt.date) else parse_date(_text(value))
-            if day is None or day.year < 1900:
+            try:
+                day = date_parse(value if isinstance(value, dt.date) else _text(value))
+            except ServiceError as exc:
+                raise RowRejected("bad_date", name, exc.message) from None
+            if day.year < 1900:
                 raise RowRejected("bad_date", name, _("Enter a date such as 2024-03-01."))
             if day > today:
                 raise RowRejected("bad_date", name, _("The date cannot be in the future."))

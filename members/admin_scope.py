@@ -7,6 +7,8 @@ and the blind index of ID numbers to `core.admin_kit`, registered in `MembersCon
 from django.db.models import Q, QuerySet
 
 from core.admin_kit import AdminHooks
+from core.errors import ServiceError
+from core.parsing import int_parse
 from members import selectors
 from members.models import Enterprise, Member, Station, Union, User
 
@@ -65,7 +67,10 @@ class MembersAdminHooks(AdminHooks):
         return [(str(u.pk), "— " * (u.path.count("/") - 1) + u.name) for u in unions if u.path.count("/") <= max_depth]
 
     def in_subtree(self, qs, user, union_field, union_pk):
-        union = selectors.unions_visible_to(user).filter(pk=union_pk).first() if union_pk.isdigit() else None
+        try:
+            union = selectors.unions_visible_to(user).filter(pk=int_parse(union_pk)).first()
+        except ServiceError:  # not an id ("²", "abc"): no union
+            union = None
         if union is None:
             return qs.none()
         return qs.filter(**{f"{union_field}__path__startswith": union.path})

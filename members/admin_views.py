@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from core.errors import ServiceError
+from core.parsing import int_parse
 from members.selectors import participation_rates
 from members.services import members_import, template_csv
 
@@ -163,8 +164,10 @@ class ParticipationReportView(AdminPageMixin, View):
         if not request.user.has_perm("members.view_mutualaidenrolment"):
             raise PermissionDenied
         this_year = timezone.localdate().year
-        year = request.GET.get("year", "")
-        year = int(year) if year.isdigit() and 2000 <= int(year) <= this_year + 1 else this_year
+        try:
+            year = int_parse(request.GET.get("year", ""), minimum=2000, maximum=this_year + 1)
+        except ServiceError:  # none asked for, or not a year we show: this year
+            year = this_year
         rows = participation_rates(user=request.user, year=year)
         top = min((r["depth"] for r in rows), default=0)
         for row in rows:

@@ -4,6 +4,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from core.crypto import id_number_index
+from core.errors import ServiceError
+from core.parsing import int_parse
 from members.models import Member, MembershipApplication, MutualAidEnrolment, SmsCode, Station, Transfer, Union, User
 
 
@@ -81,8 +83,10 @@ def unions_joinable() -> QuerySet[Union]:
 
 def union_joinable(pk) -> Union | None:
     """The joinable union with this id (a picker's current choice), or None."""
-    pk = str(pk)
-    return unions_joinable().filter(pk=pk).first() if pk.isascii() and pk.isdigit() else None
+    try:
+        return unions_joinable().filter(pk=int_parse(str(pk))).first()
+    except ServiceError:
+        return None
 
 
 def unions_for_picker(*, q: str = "", station: Station | None = None, limit: int = UNION_CHOICES_SHOWN) -> list[Union]:

@@ -22,7 +22,9 @@ from vouchers.views import sold_out_fragment
 @cache
 def _claim_path() -> re.Pattern:
     sample = reverse("vouchers:claim", kwargs={"pk": 987654321})
-    return re.compile(re.escape(sample).replace("987654321", r"(\d+)"))
+    # [0-9] as the URL's own converter (\d also takes "٣", which int() reads as 3), at most 18 of
+    # them (int() refuses a text of over 4,300 digits).
+    return re.compile(re.escape(sample).replace("987654321", r"([0-9]{1,18})"))
 
 
 class SoldOutClaimMiddleware:

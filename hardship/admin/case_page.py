@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import ServiceError
 from core.forms import MoneyField
 from core.models import Agency
+from core.parsing import int_parse
 from hardship.admin.base import AdminPage
 from hardship.admin.display import cny, evidence_items
 from hardship.models import AccessLog, Case, FundLine, HardshipSettings, Referral
@@ -237,7 +238,10 @@ def case_action(model_admin, request, object_id: str, action: str):
     form again with the service's refusal (and, for aid, the aid the double-aid check found)."""
     if request.method != "POST" or action not in CASE_FORMS:
         raise Http404
-    case = model_admin.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
+    try:
+        case = model_admin.get_queryset(request).filter(pk=int_parse(object_id)).first()
+    except ServiceError:
+        case = None
     if case is None:
         raise Http404
     if not model_admin.has_change_permission(request, case):

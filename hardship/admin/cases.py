@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_kit import INDEX_SEARCH_RE, UnionSubtreeFilter, id_search_redirect, identity_search
 from core.errors import ServiceError
+from core.parsing import int_parse
 from hardship.admin.base import AdminPage, HardshipAdmin, member_masked_label
 from hardship.admin.case_page import case_action, case_page
 from hardship.admin.reports import report_export, report_page
@@ -94,8 +95,11 @@ class CaseAdmin(HardshipAdmin):
             raise PermissionDenied  # a case changes through its small forms, one service each
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        pk = unquote(object_id)
-        case = case_open_for_view(user=request.user, case_id=int(pk)) if str(pk).isdigit() else None
+        try:
+            case_id = int_parse(unquote(object_id))
+        except ServiceError:
+            raise Http404 from None
+        case = case_open_for_view(user=request.user, case_id=case_id)
         if case is None:
             raise Http404
         return case_page(self, request, case)

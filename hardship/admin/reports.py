@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 
 from core import xlsx
 from core.errors import ServiceError
-from core.parsing import Period
+from core.parsing import Period, int_parse
 from hardship import reports
 from hardship.admin.base import AdminPage
 
@@ -21,10 +21,10 @@ def _report_args(request):
         period = str(reports.report_period(request.GET.get("period") or ""))
     except ServiceError:
         period = str(Period.of(timezone.localdate()))
-    union = None
-    value = request.GET.get("union", "")
-    if value.isdigit():
-        union = unions.filter(pk=value).first()
+    try:
+        union = unions.filter(pk=int_parse(request.GET.get("union", ""))).first()
+    except ServiceError:  # no union asked for, or not an id: the whole scope
+        union = None
     return period, union, unions
 
 

@@ -22,10 +22,7 @@ def document_attach(*, case: Case, actor, upload, title: str) -> CaseDocument:
     title = (title or "").strip()
     if not title:
         raise ServiceError("title_required", _("Give the document a title."))
-    try:
-        clean = documents.clean(documents.read_limited(upload, HardshipSettings.get().document_max_bytes))
-    except documents.DocumentRejected as exc:
-        raise ServiceError(exc.code, exc.message) from None
+    clean = documents.clean(documents.read_limited(upload, HardshipSettings.get().document_max_bytes))
     doc = CaseDocument(
         case=case,
         title=title[:100],

@@ -3,10 +3,8 @@ knows (members already there, unions and their scope, employers). Every problem 
 line and column; nothing is written here."""
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -14,7 +12,7 @@ from django.utils.translation import override
 
 from core.crypto import id_number_index
 from core.errors import ServiceError
-from core.parsing import credit_code_parse
+from core.parsing import credit_code_parse, date_parse
 from members.models import EmploymentForm, Enterprise, Member, Union, User
 from members.selectors import user_can_manage
 from members.services.import_files import LABELS, ImportRow
@@ -38,11 +36,6 @@ EMPLOYMENT_ALIASES = {
     "货车司机": EmploymentForm.TRUCK_DRIVER,
     "其他新就业形态": EmploymentForm.OTHER_NEW,
 }
-
-DATE_RES = (
-    re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"),
-    re.compile(r"(\d{4})(\d{2})(\d{2})"),
-)
 
 
 @dataclass(frozen=True)
@@ -87,20 +80,6 @@ def _employment_form(value: str) -> str | None:
             for code, label in EmploymentForm.choices:
                 if text.lower() == str(label).lower():
                     return code
-    return None
-
-
-def parse_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    for pattern in DATE_RES:
-        m = pattern.fullmatch(text)
-        if m:
-            try:
-                return dt.date(int(m[1]), int(m[2]), int(m[3]))
-            except ValueError:
-                return None
     return None
 
 
@@ -169,13 +148,16 @@ class RowChecker:
         c["employment_form"] = form
         raw_date = self.required(row, "joined_on")
         if raw_date:
-            joined = parse_date(raw_date)
-            if joined is None:
-                self.fail(row, "joined_on", "date", _("Enter a date such as 2024-03-01."))
-            elif joined > today:
-                self.fail(row, "joined_on", "date_future", _("The join date cannot be in the future."))
-            elif joined.year < 1925:
-                self.fail(row, "joined_on", "date", _("Enter a date such as 2024-03-01."))
+            try:
+                joined = date_parse(raw_date)
+            except ServiceError as exc:
+                joined = None
+                self.fail(row, "joined_on", "date", exc.message)
+            else:
+                if joined > today:
+                    self.fail(row, "joined_on", "date_future", _("The join date cannot be in the future."))
+                elif joined.year < 1925:
+                    self.fail(row, "joined_on", "date", _("Enter a date such as 2024-03-01."))
             c["joined_on"] = joined
 
     def check_duplicates(self, rows: list[ImportRow]) -> None:

@@ -7,6 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from core.errors import ServiceError
 from hardship import documents
 
 
@@ -20,8 +21,8 @@ class Stream:
         return self._buffer.read(n)
 
 
-def rejected(func, *args) -> documents.DocumentRejected:
-    with pytest.raises(documents.DocumentRejected) as caught:
+def rejected(func, *args) -> ServiceError:
+    with pytest.raises(ServiceError) as caught:
         func(*args)
     return caught.value
 
