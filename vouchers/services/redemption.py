@@ -349,8 +349,13 @@ def redemption_answer(redemption: Redemption) -> dict:
 # --- Refunds -------------------------------------------------------------------------------------------
 
 
-def redemption_refund(*, redemption: Redemption, amount, idempotency_key: str = "", actor=None) -> Refund:
-    """Record a refund of (part of) the order.
+def redemption_refund(
+    *, merchant: Merchant, redemption_id: int, amount, idempotency_key: str = "", actor=None
+) -> Refund:
+    """Record a refund of (part of) the merchant's order ``redemption_id``.
+
+    Only the merchant who redeemed the order may refund it: another merchant's redemption is
+    refused as not found (404 ``not_found``), as an unknown one is, and nothing changes.
 
     A full refund reverses the voucher uses (the union owes the merchant nothing for the order);
     within the refund window it restores the vouchers, after it voids them. A partial refund
@@ -359,6 +364,9 @@ def redemption_refund(*, redemption: Redemption, amount, idempotency_key: str = 
     used, so the union never pays for one voucher twice (``Refund.vouchers`` says which happened).
     The same idempotency key (per redemption) answers the first refund again, as for redemptions.
     """
+    redemption = Redemption.objects.filter(pk=redemption_id, merchant=merchant).first()
+    if redemption is None:
+        raise ServiceError("not_found", _("No such redemption."), kind=ErrorKind.NOT_FOUND)
     amount = money_parse(amount, allow_zero=False, label=_("The refund amount"))
     key = idempotency.clean_key(idempotency_key)
     request_hash = idempotency.request_hash(amount=str(amount))
