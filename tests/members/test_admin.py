@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 
 from core.models import AuditEntry
 from members.admin import MemberAdmin
-from members.models import Member, MembershipApplication, MutualAidEnrolment
+from members.models import Member, MembershipApplication, MutualAidEnrolment, User
 from members.services import application_approve, application_submit, mutual_aid_enrol, transfer_request
 from tests.factories import MemberFactory, StaffFactory, UnionFactory, UserFactory, id_number
 
@@ -497,6 +497,26 @@ def test_staff_cannot_grant_superuser(client, district_staff, staff):
     client.post(f"/admin/members/user/{staff.pk}/change/", data)
     staff.refresh_from_db()
     assert staff.is_superuser is False
+
+
+def test_staff_adding_a_login_cannot_make_a_superuser_or_a_non_staff_login(client, district_staff, tree):
+    """The add form has no such fields; a forged post of them is overruled when the login is saved."""
+    login(client, district_staff)
+    data = {
+        "username": "forged",
+        "password1": "Zx9!long-enough-pass",
+        "password2": "Zx9!long-enough-pass",
+        "usable_password": "true",
+        "union": tree.g1.pk,
+        "mobile": "",
+        "is_superuser": "on",
+        "is_staff": "",
+        "_save": "Save",
+    }
+    resp = client.post("/admin/members/user/add/", data)
+    assert resp.status_code == 302, resp.context["adminform"].form.errors if resp.context else resp
+    created = User.objects.get(username="forged")
+    assert (created.is_superuser, created.is_staff) == (False, True)
 
 
 def test_staff_cannot_give_a_user_a_union_outside_their_subtree(client, district_staff, staff, tree):
