@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -186,6 +187,15 @@ def test_the_same_idempotency_key_answers_the_first_redemption(food_merchant, st
     assert Redemption.objects.count() == 1 and RedemptionItem.objects.count() == 1
     changed = {**args, "order_amount": "1300"}
     assert _error(rd.redemption_create, **changed, idempotency_key="k-1") == "idempotency_conflict"
+
+
+def test_an_order_without_a_reference_is_numbered(food_merchant, stack_campaign, member, voucher_factory):
+    voucher = voucher_factory(stack_campaign, member)
+    args = {"merchant": food_merchant, "codes": [voucher.code], "order_amount": "1200", "order_ref": "  "}
+    first = rd.redemption_create(**args, idempotency_key="k-1")
+    assert re.fullmatch(r"M\d{14}-[0-9a-f]{6}", first.order_ref)
+    assert rd.redemption_create(**args, idempotency_key="k-1") == first  # repeated, answered once
+    assert _error(rd.redemption_create, **{**args, "order_ref": "x" * 65}) == "invalid_order_ref"
 
 
 def test_the_same_order_twice_is_refused(food_merchant, stack_campaign, member, voucher_factory):

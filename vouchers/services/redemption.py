@@ -263,18 +263,24 @@ def redemption_create(
     merchant: Merchant,
     codes,
     order_amount,
-    order_ref: str,
+    order_ref: str = "",
     idempotency_key: str = "",
     actor=None,
 ) -> Redemption:
-    """Use vouchers against one order. The same idempotency key answers the first redemption again."""
+    """Use vouchers against one order. The same idempotency key answers the first redemption again.
+
+    An order without a reference (optional on the merchant's phone page; the API requires one) is
+    numbered ``M<local date and time>-<6 hex digits>``.
+    """
     codes = _clean_codes(codes)
     amount = money_parse(order_amount, allow_zero=False, label=_("The order amount"))
     order_ref = (order_ref or "").strip()
-    if not order_ref or len(order_ref) > 64:
+    if len(order_ref) > 64:
         raise ServiceError("invalid_order_ref", _("Give the order reference (at most 64 characters)."))
     key = idempotency.clean_key(idempotency_key)
+    # The request as sent (a numbered order is one request however often it is repeated).
     request_hash = idempotency.request_hash(codes=sorted(codes), order_amount=str(amount), order_ref=order_ref)
+    order_ref = order_ref or timezone.localtime().strftime("M%Y%m%d%H%M%S-") + secrets.token_hex(3)
     earlier_of_merchant = Redemption.objects.filter(merchant=merchant)
     earlier = idempotency.replay(earlier_of_merchant, key, request_hash)
     if earlier is not None:
