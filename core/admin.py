@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_kit import LargeTableMixin, OneVersionPerSaveMixin, ScopedHistoryMixin
+from core.admin_kit import LargeTableMixin, OneVersionPerSaveMixin, ScopedHistoryMixin, admin_hooks
 from core.errors import ServiceError
 from core.models import Agency, ApiKey, AuditEntry, Notification
 from core.services import api_key_create, api_key_revoke, api_key_validate
@@ -31,12 +31,10 @@ class AuditEntryAdmin(LargeTableMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)
-        user = request.user
-        if user.is_superuser:
-            return qs
-        if not user.union_id:
-            return qs.none()
-        return qs.filter(actor__is_staff=True, actor__union__path__startswith=user.union.path)
+        if request.user.is_superuser:
+            return qs  # system entries (no actor) included
+        # The union scope is the members app's rule, asked through the registered hooks.
+        return admin_hooks().scope(qs.filter(actor__is_staff=True), request.user, "actor__union")
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

@@ -1,4 +1,5 @@
-"""The steps of `manage.py seed_demo`, and the run of them. Each app adds its own with `@seed_step`.
+"""The steps of `manage.py seed_demo`, and the run of them. Each app adds its own with `@seed_step`;
+and the sections `manage.py demo_logins` prints, each app its own with `@demo_logins_section`.
 
 An app registers steps in its `<app>/seed.py` (or `<app>/seed/__init__.py`), which `seed_run`
 imports for every installed app (`autodiscover_modules("seed")`, which also finds this module as
@@ -79,3 +80,39 @@ def seed_run(ctx: SeedContext, *, reset: bool = False) -> list[str]:
         step.run(ctx)
         ran.append(step.name)
     return ran
+
+
+# --- What `manage.py demo_logins` prints ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginsSection:
+    name: str
+    order: int
+    lines: Callable[[str], list[str]]
+
+
+_SECTIONS: dict[str, LoginsSection] = {}
+
+
+def demo_logins_section(name: str, *, order: int):
+    """Register the decorated function as the section `name` of `manage.py demo_logins`: given the
+    portal's base URL, it returns the lines telling how to log in to the app's demo data (an empty
+    list while there is none). Registered, like seed steps, in the app's `<app>/seed.py`."""
+
+    def decorator(func: Callable[[str], list[str]]):
+        _SECTIONS[name] = LoginsSection(name=name, order=order, lines=func)
+        return func
+
+    return decorator
+
+
+def demo_logins_lines(base_url: str) -> list[str]:
+    """Every app's demo-login lines, in section order, each section after a blank line."""
+    autodiscover_modules("seed")
+    out = []
+    for section in sorted(_SECTIONS.values(), key=lambda s: (s.order, s.name)):
+        lines = section.lines(base_url)
+        if lines:
+            out += ["", *lines]
+    return out

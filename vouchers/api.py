@@ -9,7 +9,6 @@ A redemption of another merchant answers 404, as one that does not exist.
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,7 +19,6 @@ from core.api_errors import error_responses
 from core.api_parsers import JSONParser
 from core.models import ApiKey
 from core.throttles import ApiKeyRateThrottle
-from vouchers.models import Redemption
 from vouchers.selectors import merchant_of_key
 from vouchers.serializers import (
     RedemptionInputSerializer,
@@ -163,10 +161,11 @@ class RedemptionRefundView(MerchantApiView):
         key = idempotency.key_from_request(request)
         data = RefundInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        target = Redemption.objects.filter(pk=pk, merchant=self.merchant()).first()
-        if target is None:
-            raise NotFound(_("No such redemption."))
         refund = redemption.redemption_refund(
-            redemption=target, amount=data.validated_data["amount"], idempotency_key=key, actor=request.user
+            merchant=self.merchant(),
+            redemption_id=pk,
+            amount=data.validated_data["amount"],
+            idempotency_key=key,
+            actor=request.user,
         )
         return Response(RefundOutputSerializer(redemption.refund_answer(refund)).data, status=status.HTTP_201_CREATED)

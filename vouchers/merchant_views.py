@@ -8,7 +8,6 @@ import secrets
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -98,7 +97,6 @@ def quote(request):
     except ServiceError as exc:
         context["error"] = exc.message
         return render(request, "vouchers/merchant/scan.html", context)
-    order_ref = form.cleaned_data["order_ref"] or timezone.localtime().strftime("M%Y%m%d%H%M%S-") + secrets.token_hex(3)
     return render(
         request,
         "vouchers/merchant/confirm.html",
@@ -108,7 +106,7 @@ def quote(request):
             "quote": answer,
             "codes": "\n".join(answer["used_codes"] + answer["unused_codes"]),
             "order_amount": form.cleaned_data["order_amount"],
-            "order_ref": order_ref,
+            "order_ref": form.cleaned_data["order_ref"],  # when empty, the redemption numbers the order
             # One key per confirmation screen: a double tap or a resent form redeems once.
             "idempotency_key": "web-" + secrets.token_urlsafe(16),
         },
@@ -132,7 +130,7 @@ def redeem(request):
             codes=form.code_list(),
             order_amount=form.cleaned_data["order_amount"],
             order_ref=form.cleaned_data["order_ref"],
-            idempotency_key=request.POST.get("idempotency_key", "")[:100],
+            idempotency_key=request.POST.get("idempotency_key", ""),
             actor=request.user,
         )
     except ServiceError as exc:

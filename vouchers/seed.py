@@ -15,11 +15,12 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from core.models import ApiKey
 from core.parsing import Period
-from core.seed import SeedContext, seed_step
+from core.seed import SeedContext, demo_logins_section, seed_step
 from core.services import api_key_revoke
 from members.idgen import make_credit_code, make_mobile
 from members.models import Member, User
@@ -399,3 +400,17 @@ def _claims_and_redemptions(rng, campaign: Campaign, members, merchants, seen, n
         campaign.state = Campaign.State.SOLD_OUT if campaign.remaining == 0 else Campaign.State.OPEN
     campaign.save(update_fields=["remaining", "state"])
     return len(vouchers), sum(len(vs) for _r, vs in redemptions)
+
+
+@demo_logins_section("vouchers", order=50)
+def demo_logins(base_url: str) -> list[str]:
+    """The demo merchant's staff login and a fresh merchant key (for `manage.py demo_logins`)."""
+    merchant, merchant_key = demo_merchant_api_key()
+    if merchant is None:
+        return []
+    return [
+        f"  Merchant staff of {merchant.name} (the merchant's phone page, 核销, {base_url}{reverse('vouchers:merchant')}):",
+        f"    {MERCHANT_USERNAME:<10} mobile {MERCHANT_MOBILE}, password {MERCHANT_PASSWORD}",
+        "  Merchant API key, scope vouchers:redeem (new on every run; the previous one is revoked):",
+        f"    {merchant_key}",
+    ]

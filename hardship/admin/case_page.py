@@ -20,7 +20,7 @@ from core.parsing import int_parse
 from hardship.admin.base import AdminPage
 from hardship.admin.display import cny, evidence_items
 from hardship.models import AccessLog, Case, FundLine, HardshipSettings, Referral
-from hardship.selectors.cases import case_timeline, member_evidence
+from hardship.selectors.cases import case_file
 from hardship.services.access import access_log
 from hardship.services.aid import aid_create
 from hardship.services.assessment import case_assess, case_override_category
@@ -124,9 +124,10 @@ NOT_IN_HARDSHIP_WARNING = _(
 
 
 def case_context(case: Case, user) -> dict:
-    """What the case page shows: timeline, assessment, documents, aid, referrals, evidence."""
-    aid = list(case.aid.select_related("maker", "approver").order_by("-paid_on", "-id"))
-    documents = list(case.documents.order_by("-uploaded_at"))
+    """What the case page shows: timeline, assessment, documents, aid, referrals, evidence (read by
+    the `case_file` selector, laid out here)."""
+    rows = case_file(case)
+    documents = rows["documents"]
     for doc in documents:
         doc.url = reverse("hardship:document", args=[doc.pk])
     evidence = [
@@ -134,7 +135,7 @@ def case_context(case: Case, user) -> dict:
             "title": " · ".join(str(e.get(k) or "") for k in ("agency_name", "kind_label", "period")),
             "pairs": evidence_items(e.get("data") or {}),
         }
-        for e in member_evidence(case.head)
+        for e in rows["evidence"]
     ]
     figures = []
     if case.household_size:
@@ -151,7 +152,7 @@ def case_context(case: Case, user) -> dict:
             ),
             (gettext("sudden accident or major illness"), gettext("yes") if case.sudden_accident else gettext("no")),
         ]
-    events = list(case_timeline(case))
+    events = rows["events"]
     states = dict(Case.State.choices)
     for ev in events:  # a state change shows where the case went
         to = (ev.data or {}).get("to") if ev.kind == "state" else None
@@ -163,9 +164,9 @@ def case_context(case: Case, user) -> dict:
         "not_in_hardship_warning": NOT_IN_HARDSHIP_WARNING,
         "events": events,
         "figures": figures,
-        "aid": aid,
+        "aid": rows["aid"],
         "documents": documents,
-        "referrals": list(case.referrals.select_related("agency").order_by("-sent_at")),
+        "referrals": rows["referrals"],
         "evidence": evidence,
         "document_max_mb": HardshipSettings.get().document_max_bytes / (1024 * 1024),
     }

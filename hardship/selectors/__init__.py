@@ -1,7 +1,8 @@
 """Read-side queries of the hardship app, with the access rule. Nothing here writes.
 
 - `access`: who may see and do what (hardship staff of a union's subtree, supervisors, city level);
-- `cases`: finding a case, the lists supervisors see, the timeline, the agencies' rows about a head;
+- `cases`: finding a case, the lists supervisors see, the timeline, the agencies' rows about a head,
+  what the case file page lists;
 - `aid`: the double-aid check and the aid waiting for a second approver;
 - `outbound`: what the partner agencies read (referrals, source keys, a published period's cases);
 - `staff`: the hardship staff responsible for a union or a case.
@@ -32,6 +33,7 @@ from hardship.selectors.access import (
 )
 from hardship.selectors.aid import aid_pending_for, double_aid_check
 from hardship.selectors.cases import (
+    case_file,
     case_search,
     case_timeline,
     cases_listable_by,
@@ -70,6 +72,7 @@ __all__ = [
     "can_list_all_cases",
     "can_upload_agency_data",
     "candidates_visible_to",
+    "case_file",
     "case_search",
     "case_staff_ids",
     "case_timeline",

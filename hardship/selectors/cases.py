@@ -1,5 +1,6 @@
 """Finding cases and reading a case file: search, the lists supervisors see, overdue reviews,
-the timeline, the district whose standard applies, and the agencies' rows about the head.
+the timeline, the district whose standard applies, the agencies' rows about the head, and what
+the case file page lists (`case_file`).
 
 Staff search for a case; only supervisors (`hardship.list_all_cases`) may list every case in
 their scope. Nothing here writes, not even the access log (opening a case for a person to read
@@ -101,3 +102,16 @@ def member_evidence(member) -> list[dict]:
     ]
     out.sort(key=lambda r: (period_sort_key(r["period"]), r["kind"], r["id"]), reverse=True)
     return out
+
+
+def case_file(case: Case) -> dict:
+    """What the case file page lists: aid (newest payment first, with who made and approved it),
+    documents (newest first), referrals (newest first, with their agency), the agencies' rows
+    about the head (`member_evidence`) and the timeline (oldest first)."""
+    return {
+        "aid": list(case.aid.select_related("maker", "approver").order_by("-paid_on", "-id")),
+        "documents": list(case.documents.order_by("-uploaded_at")),
+        "referrals": list(case.referrals.select_related("agency").order_by("-sent_at")),
+        "evidence": member_evidence(case.head),
+        "events": list(case_timeline(case)),
+    }

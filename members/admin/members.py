@@ -1,46 +1,49 @@
-"""Members (会员), scoped by union: the identity search, the mobile change, the member list's import page."""
+"""Members (会员), scoped by union: the identity search, the mobile change, the status change (an
+action with a reason), the member list's import page. The union is read-only: a member moves by a
+transfer (转会)."""
 
 from django import forms
 from django.contrib import admin
 from django.urls import path
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_kit import (
     IdentitySearchMixin,
     LargeTableMixin,
+    ReasonActionsMixin,
     ScopedAdminMixin,
     ScopedHistoryMixin,
     UnionSubtreeFilter,
 )
 from core.sms import mask_mobile
-from members import admin_views, selectors
-from members.models import (
-    Member,
-    Union,
-)
+from members import admin_views
+from members.models import Member
 from members.services import (
     member_mobile_change,
+    member_status_change,
 )
 from members.validators import normalize_mobile
-
-
-def _member_unions(request):
-    return selectors.unions_visible_to(request.user).filter(kind__in=Union.MEMBER_KINDS, is_active=True)
 
 
 class MemberForm(forms.ModelForm):
     class Meta:
         model = Member
-        fields = ("name", "mobile", "union", "employer", "employment_form", "station", "joined_on", "status")
+        # Not the union (a transfer moves a member) nor the status (the "change status" action).
+        fields = ("name", "mobile", "employer", "employment_form", "station", "joined_on")
 
     def clean_mobile(self):
         return normalize_mobile(self.cleaned_data["mobile"])
 
 
 @admin.register(Member)
-class MemberAdmin(LargeTableMixin, IdentitySearchMixin, ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class MemberAdmin(
+    ReasonActionsMixin, LargeTableMixin, IdentitySearchMixin, ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin
+):
     form = MemberForm
+    reason_template = "admin/members/member/status_form.html"
+    actions = ("status_change",)
     list_defer = ("id_number",)
     history_excluded_fields = ("id_number", "id_index")
     list_display = (
@@ -61,9 +64,11 @@ class MemberAdmin(LargeTableMixin, IdentitySearchMixin, ScopedHistoryMixin, Scop
     # 25 rows a page: the admin's row rendering, not the SQL, dominates a page of this table.
     list_per_page = 25
     ordering = ("-pk",)
-    autocomplete_fields = ("union", "employer", "station")
+    autocomplete_fields = ("employer", "station")
     readonly_fields = (
         "member_no",
+        "union",
+        "status",
         "id_masked",
         "gender",
         "birth_date",
@@ -83,11 +88,6 @@ class MemberAdmin(LargeTableMixin, IdentitySearchMixin, ScopedHistoryMixin, Scop
     def mobile_masked(self, obj):
         return mask_mobile(obj.mobile)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "union":
-            kwargs["queryset"] = _member_unions(request)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
     def has_add_permission(self, request):
         return False  # members join by application or bulk import
 
@@ -103,6 +103,26 @@ class MemberAdmin(LargeTableMixin, IdentitySearchMixin, ScopedHistoryMixin, Scop
 
     def has_delete_permission(self, request, obj=None):
         return False  # a member who leaves keeps the record, with the status "left"
+
+    @admin.action(description=_("Change the status of the selected members…"), permissions=["change"])
+    def status_change(self, request, queryset):
+        status = request.POST.get("status", "")
+        return self.text_action(
+            request,
+            queryset.select_related("union"),
+            field="reason",
+            template=self.reason_template,
+            missing=gettext("Give a reason for the status change."),
+            context={
+                "title": gettext("Change the status of members"),
+                "action": "status_change",
+                "statuses": Member.Status.choices,
+                "status": status,
+            },
+            run=lambda member, reason: member_status_change(
+                member=member, actor=request.user, status=status, reason=reason
+            ),
+        )
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
 
 from core.models import Agency, ApiKey
-from core.seed import SeedContext, seed_step
+from core.seed import SeedContext, demo_logins_section, seed_step
 from core.services import api_key_create, api_key_revoke
 from members.models import (
     Enterprise,
@@ -144,3 +144,42 @@ def demo_api_key(*, agency_code: str = "mca", agency_name: str = "民政局") ->
             api_key_revoke(key=key)
         _key, secret = api_key_create(agency=agency, scopes=["members:verify"], name=DEMO_API_KEY_NAME)
     return agency, secret
+
+
+@demo_logins_section("members", order=10)
+def demo_logins(base_url: str) -> list[str]:
+    """The worker's and the staff's demo logins, and a fresh agency key (for `manage.py demo_logins`)."""
+    agency, key = demo_api_key()
+    worker = Member.objects.select_related("union").filter(mobile=DEMO_WORKER_MOBILE).first()
+    unions = dict(Union.objects.filter(code__in=[a[1] for a in DemoStaff.ACCOUNTS if a[1]]).values_list("code", "name"))
+    existing = set(
+        User.objects.filter(username__in=[a[0] for a in DemoStaff.ACCOUNTS]).values_list("username", flat=True)
+    )
+    out = [
+        "  Worker (mobile web, log in with an SMS code):",
+        f"    {base_url}/m/login/   mobile {DEMO_WORKER_MOBILE}",
+        "    The SMS code appears in this terminal (console SMS backend, in the runserver log).",
+    ]
+    if worker:
+        out.append(f"    ({worker.name}, member {worker.member_no}, {worker.union.name})")
+    out += ["", f"  Staff (Django admin {base_url}/admin/), password: {DEMO_PASSWORD}"]
+    for username, code, _display, sees in DemoStaff.ACCOUNTS:
+        missing = "" if username in existing else "  [not created yet: run seed_demo]"
+        where = f" ({unions.get(code, code)})" if code else ""
+        out.append(f"    {username:<10} {sees}{where}{missing}")
+    out += [
+        "",
+        f"  Agency API key for {agency.name} ({agency.code}), scope members:verify (new on every run; the",
+        "  previous demo key is revoked):",
+        f"    {key}",
+    ]
+    if worker:
+        # Fake demo data: the only place where a whole (invented) ID number is printed.
+        out += [
+            "",
+            "  Try it (the ID number is the invented one of the demo worker):",
+            f"    curl -s -X POST {base_url}/api/v1/members/verify \\",
+            f"      -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\",
+            f'      -d \'{{"id_number": "{worker.id_number}"}}\'',
+        ]
+    return out

@@ -2,7 +2,7 @@
 
 - ``applications``: joining a union (入会): apply, approve, reject;
 - ``transfers``: moving to another union (转会);
-- ``member_details``: a member's mobile number changed by staff;
+- ``member_details``: a member's mobile number and status changed by staff;
 - ``mutual_aid``: mutual medical insurance (医疗互助保障) enrolment;
 - ``cards``: the e-membership card's signed token;
 - ``sms_login``: workers' SMS login codes and their logins;
@@ -23,7 +23,7 @@ from members.services.cards import member_card_token, member_card_verify
 from members.services.identity import member_number
 from members.services.import_checks import ImportReport, RowError
 from members.services.imports import members_import, template_csv
-from members.services.member_details import member_mobile_change
+from members.services.member_details import member_mobile_change, member_status_change
 from members.services.mutual_aid import mutual_aid_enrol
 from members.services.scope import out_of_scope, out_of_scope_message, require_scope
 from members.services.sms_login import sms_code_check, sms_code_failures_refuse, sms_code_send, worker_user_for_mobile
@@ -39,6 +39,7 @@ __all__ = [
     "member_card_token",
     "member_card_verify",
     "member_mobile_change",
+    "member_status_change",
     "member_number",
     "members_import",
     "mutual_aid_enrol",

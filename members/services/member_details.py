@@ -1,4 +1,5 @@
-"""A member's details that staff change: the mobile number (and the login that goes with it)."""
+"""A member's details that staff change: the mobile number (and the login that goes with it), and
+the status (active, suspended, left). The union changes only by a transfer (转会)."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -56,5 +57,49 @@ def member_mobile_change(*, member: Member, mobile: str, actor: User) -> Member:
             actor=actor,
             old={"mobile": mask_mobile(old), "user": login.pk if login else None},
             new={"mobile": mask_mobile(mobile), "user": member.user_id},
+        )
+    return member
+
+
+# From each status, the statuses staff may set. A member who left joins again by application
+# (入会), whose approval reactivates the record; staff do not bring them back by hand.
+STATUS_CHANGES = {
+    Member.Status.ACTIVE: {Member.Status.SUSPENDED, Member.Status.LEFT},
+    Member.Status.SUSPENDED: {Member.Status.ACTIVE, Member.Status.LEFT},
+    Member.Status.LEFT: set(),
+}
+
+
+def member_status_change(*, member: Member, actor: User, status: str, reason: str) -> Member:
+    """Staff suspend a member, reactivate a suspended one, or record that one left, with a reason.
+
+    Only staff of the member's union (or above) may; the change and its audit entry (old and new
+    status, the reason) are written together.
+    """
+    require_scope(actor, member.union)
+    if status not in Member.Status.values:
+        raise ServiceError("invalid_status", _("Choose a member status."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("reason_required", _("Give a reason for the status change."))
+    with transaction.atomic():
+        member = Member.objects.select_for_update().get(pk=member.pk)
+        old = member.status
+        if status not in STATUS_CHANGES[old]:
+            raise ServiceError(
+                "status_change_not_allowed",
+                _("A member cannot go from “%(old)s” to “%(new)s”.")
+                % {"old": Member.Status(old).label, "new": Member.Status(status).label},
+                kind=ErrorKind.CONFLICT,
+            )
+        member.status = status
+        member._change_reason = "status changed by staff"
+        member.save(update_fields=["status"])
+        audit_log(
+            action="members.member.status_changed",
+            obj=member,
+            actor=actor,
+            old={"status": old},
+            new={"status": status, "reason": reason},
         )
     return member

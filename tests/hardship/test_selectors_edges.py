@@ -135,3 +135,24 @@ def test_it_refuses_a_screening_rule_from_staff_without_the_permission(staff):
     assert (error.code, error.kind) == ("forbidden", ErrorKind.FORBIDDEN)
     assert not ScreeningRule.objects.exists()
     assert not AuditEntry.objects.filter(action__startswith="hardship.screening_rule").exists()
+
+
+def test_case_file_lists_the_pages_rows_newest_first_and_writes_nothing(open_case, push_row):
+    from hardship.models import AccessLog
+    from tests.hardship.factories import AidFactory, ReferralFactory
+
+    older = AidFactory(case=open_case, member=open_case.head, paid_on=dt.date(2025, 1, 5), period="2025-01")
+    newer = AidFactory(case=open_case, member=open_case.head, paid_on=dt.date(2025, 3, 5), period="2025-03")
+    first = ReferralFactory(case=open_case, sent_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    second = ReferralFactory(case=open_case, sent_at=dt.datetime(2025, 2, 1, tzinfo=dt.UTC))
+    row = push_row("medical", "2025-02", {"out_of_pocket": "60000.00"}, member=open_case.head)
+    row.member = open_case.head  # matched to the head
+    row.save(update_fields=["member"])
+    audits, reads = AuditEntry.objects.count(), AccessLog.objects.count()
+    rows = selectors.case_file(open_case)
+    assert rows["aid"] == [newer, older]
+    assert rows["referrals"] == [second, first]
+    assert rows["documents"] == []
+    assert [e["period"] for e in rows["evidence"]] == ["2025-02"]
+    assert rows["events"] == list(open_case.events.order_by("created_at", "id"))
+    assert (AuditEntry.objects.count(), AccessLog.objects.count()) == (audits, reads)

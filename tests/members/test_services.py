@@ -296,3 +296,53 @@ def test_an_active_member_still_cannot_apply_again(tree, member):
     with pytest.raises(ServiceError) as exc:
         _apply(tree, user=member.user, number=member.id_number, mobile=member.mobile)
     assert exc.value.code == "already_member"
+
+
+# --- A member's status, changed by staff ----------------------------------------------------------
+
+
+def test_a_status_change_writes_its_audit_entry_with_the_reason(member, staff):
+    services.member_status_change(member=member, actor=staff, status="left", reason=" 已退休 ")
+    assert Member.objects.get(pk=member.pk).status == "left"
+    entry = AuditEntry.objects.get(action="members.member.status_changed")
+    assert (entry.actor, entry.object_id, entry.old, entry.new) == (
+        staff,
+        str(member.pk),
+        {"status": "active"},
+        {"status": "left", "reason": "已退休"},
+    )
+
+
+def test_it_refuses_a_status_change_by_staff_of_another_union(member, other_staff):
+    with pytest.raises(ServiceError) as exc:
+        services.member_status_change(member=member, actor=other_staff, status="suspended", reason="篡改")
+    assert exc.value.code == "forbidden"
+    assert Member.objects.get(pk=member.pk).status == "active"
+    assert not AuditEntry.objects.filter(action="members.member.status_changed").exists()
+
+
+@pytest.mark.parametrize(
+    ("start", "status", "reason", "code"),
+    [
+        ("active", "suspended", "  ", "reason_required"),
+        ("active", "gone", "理由", "invalid_status"),
+        ("active", "active", "理由", "status_change_not_allowed"),
+        ("left", "active", "理由", "status_change_not_allowed"),
+        ("left", "suspended", "理由", "status_change_not_allowed"),
+    ],
+)
+def test_it_refuses_a_status_change_it_does_not_allow(member, staff, start, status, reason, code):
+    Member.objects.filter(pk=member.pk).update(status=start)
+    member.refresh_from_db()
+    with pytest.raises(ServiceError) as exc:
+        services.member_status_change(member=member, actor=staff, status=status, reason=reason)
+    assert exc.value.code == code
+    assert Member.objects.get(pk=member.pk).status == start
+    assert not AuditEntry.objects.filter(action="members.member.status_changed").exists()
+
+
+def test_a_suspended_member_can_be_reactivated(member, staff):
+    services.member_status_change(member=member, actor=staff, status="suspended", reason="暂停")
+    services.member_status_change(member=member, actor=staff, status="active", reason="恢复")
+    assert Member.objects.get(pk=member.pk).status == "active"
+    assert AuditEntry.objects.filter(action="members.member.status_changed").count() == 2

@@ -72,6 +72,13 @@ def test_it_requires_an_idempotency_key(food_key, three):
     assert_nothing_redeemed(three)
 
 
+@pytest.mark.parametrize("ref", ["", "   "])
+def test_the_api_refuses_an_order_without_a_reference(food_key, three, ref):
+    resp = _redeem(food_key, [three[0].code], ref=ref)
+    assert resp.status_code == 400 and "order_ref" in str(resp.json()["error"])
+    assert_nothing_redeemed(three)
+
+
 def test_the_same_order_ref_twice_is_409(food_key, three):
     assert _redeem(food_key, [three[0].code], amount="1000", idem="a").status_code == 201
     resp = _redeem(food_key, [three[1].code], amount="1000", idem="b")

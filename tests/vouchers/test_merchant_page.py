@@ -94,3 +94,24 @@ def test_a_suspended_merchants_staff_cannot_redeem(client, cashier, food_merchan
     )
     assert 'id="form-error"' in resp.content.decode()
     assert not Redemption.objects.exists()
+
+
+def test_an_order_without_a_reference_is_numbered_by_the_redemption(client, cashier, vouchers):
+    client.force_login(cashier)
+    data = _confirm_data(_quote(client, vouchers[0].code, amount="1000").content.decode())
+    done = client.post(reverse("vouchers:merchant-redeem"), data)
+    again = client.post(reverse("vouchers:merchant-redeem"), data)  # a double tap
+    ref = Redemption.objects.get().order_ref
+    assert re.fullmatch(r"M\d{14}-[0-9a-f]{6}", ref)
+    assert ref in done.content.decode() and ref in again.content.decode()
+
+
+def test_it_refuses_an_idempotency_key_over_the_limit_instead_of_cutting_it(client, cashier, vouchers):
+    client.force_login(cashier)
+    data = _confirm_data(_quote(client, vouchers[0].code, amount="1000", ref="A-1").content.decode())
+    data["idempotency_key"] = "k" * 101
+    resp = client.post(reverse("vouchers:merchant-redeem"), data)
+    html = resp.content.decode()
+    assert 'id="form-error"' in html and "100" in html
+    assert not Redemption.objects.exists()
+    assert not Voucher.objects.filter(state="used").exists()

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -188,6 +189,15 @@ def test_the_same_idempotency_key_answers_the_first_redemption(food_merchant, st
     assert _error(rd.redemption_create, **changed, idempotency_key="k-1") == "idempotency_conflict"
 
 
+def test_an_order_without_a_reference_is_numbered(food_merchant, stack_campaign, member, voucher_factory):
+    voucher = voucher_factory(stack_campaign, member)
+    args = {"merchant": food_merchant, "codes": [voucher.code], "order_amount": "1200", "order_ref": "  "}
+    first = rd.redemption_create(**args, idempotency_key="k-1")
+    assert re.fullmatch(r"M\d{14}-[0-9a-f]{6}", first.order_ref)
+    assert rd.redemption_create(**args, idempotency_key="k-1") == first  # repeated, answered once
+    assert _error(rd.redemption_create, **{**args, "order_ref": "x" * 65}) == "invalid_order_ref"
+
+
 def test_the_same_order_twice_is_refused(food_merchant, stack_campaign, member, voucher_factory):
     a, b = voucher_factory(stack_campaign, member), voucher_factory(stack_campaign, member)
     rd.redemption_create(merchant=food_merchant, codes=[a.code], order_amount="1000", order_ref="K")
@@ -211,7 +221,7 @@ def test_a_full_refund_in_the_window_restores_with_original_expiry(
 ):
     red, vouchers = _redeem(food_merchant, stack_campaign, member, voucher_factory)
     expiry = vouchers[0].expires_at
-    refund = rd.redemption_refund(redemption=red, amount=Decimal("2350"))
+    refund = rd.redemption_refund(merchant=red.merchant, redemption_id=red.pk, amount=Decimal("2350"))
     assert refund.full and refund.vouchers_restored
     for v in vouchers:
         v.refresh_from_db()
@@ -228,7 +238,7 @@ def test_a_full_refund_in_the_window_restores_with_original_expiry(
 def test_a_restored_voucher_past_its_expiry_becomes_expired(food_merchant, stack_campaign, member, voucher_factory):
     red, vouchers = _redeem(food_merchant, stack_campaign, member, voucher_factory, n=1, amount="1000")
     Voucher.objects.filter(pk=vouchers[0].pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
-    assert rd.redemption_refund(redemption=red, amount="1000").vouchers_restored
+    assert rd.redemption_refund(merchant=red.merchant, redemption_id=red.pk, amount="1000").vouchers_restored
     vouchers[0].refresh_from_db()
     assert vouchers[0].state == Voucher.State.EXPIRED
 
@@ -239,7 +249,7 @@ def test_a_full_refund_after_the_window_voids_the_vouchers_and_owes_the_merchant
     red, vouchers = _redeem(food_merchant, stack_campaign, member, voucher_factory)
     hours = VoucherSettings.get().refund_window_hours
     Redemption.objects.filter(pk=red.pk).update(created_at=timezone.now() - dt.timedelta(hours=hours, minutes=1))
-    refund = rd.redemption_refund(redemption=red, amount="2350")
+    refund = rd.redemption_refund(merchant=red.merchant, redemption_id=red.pk, amount="2350")
     assert refund.full and not refund.vouchers_restored
     assert Voucher.objects.filter(state=Voucher.State.VOID).count() == 2
     assert not Voucher.objects.filter(state__in=[Voucher.State.USED, Voucher.State.CLAIMED]).exists()
@@ -248,7 +258,7 @@ def test_a_full_refund_after_the_window_voids_the_vouchers_and_owes_the_merchant
 
 def test_a_partial_refund_restores_nothing(food_merchant, stack_campaign, member, voucher_factory):
     red, _vouchers = _redeem(food_merchant, stack_campaign, member, voucher_factory)
-    refund = rd.redemption_refund(redemption=red, amount="350")
+    refund = rd.redemption_refund(merchant=red.merchant, redemption_id=red.pk, amount="350")
     assert not refund.full and not refund.vouchers_restored
     assert Voucher.objects.filter(state=Voucher.State.USED).count() == 2
     red.refresh_from_db()
@@ -257,9 +267,22 @@ def test_a_partial_refund_restores_nothing(food_merchant, stack_campaign, member
 
 def test_a_refund_cannot_exceed_the_order(food_merchant, stack_campaign, member, voucher_factory):
     red, _vouchers = _redeem(food_merchant, stack_campaign, member, voucher_factory)
-    rd.redemption_refund(redemption=red, amount="2000")
-    assert _error(rd.redemption_refund, redemption=red, amount="351") == "refund_too_large"
+    rd.redemption_refund(merchant=red.merchant, redemption_id=red.pk, amount="2000")
+    assert _error(rd.redemption_refund, merchant=red.merchant, redemption_id=red.pk, amount="351") == "refund_too_large"
     assert AuditEntry.objects.filter(action="vouchers.redemption.refunded").count() == 1
+
+
+def test_it_refuses_to_refund_another_merchants_redemption(
+    food_merchant, digital_merchant, stack_campaign, member, voucher_factory
+):
+    red, vouchers = _redeem(food_merchant, stack_campaign, member, voucher_factory)
+    with pytest.raises(ServiceError) as exc:
+        rd.redemption_refund(merchant=digital_merchant, redemption_id=red.pk, amount="2350", idempotency_key="k")
+    assert (exc.value.code, exc.value.http_status) == ("not_found", 404)
+    assert not red.refunds.exists()
+    assert Redemption.objects.get(pk=red.pk).state == Redemption.State.COMPLETED
+    assert Voucher.objects.filter(pk__in=[v.pk for v in vouchers], state=Voucher.State.USED).count() == 2
+    assert not AuditEntry.objects.filter(action="vouchers.redemption.refunded").exists()
 
 
 def test_a_refund_with_the_same_idempotency_key_is_recorded_once(
@@ -268,9 +291,15 @@ def test_a_refund_with_the_same_idempotency_key_is_recorded_once(
     red = rd.redemption_create(
         merchant=food_merchant, codes=[voucher_factory(stack_campaign, member).code], order_amount="1000", order_ref="A"
     )
-    first = rd.redemption_refund(redemption=red, amount="500", idempotency_key="k")
-    assert rd.redemption_refund(redemption=red, amount="500.00", idempotency_key=" k ") == first
-    assert _error(rd.redemption_refund, redemption=red, amount="400", idempotency_key="k") == "idempotency_conflict"
+    first = rd.redemption_refund(merchant=red.merchant, redemption_id=red.pk, amount="500", idempotency_key="k")
+    assert (
+        rd.redemption_refund(merchant=red.merchant, redemption_id=red.pk, amount="500.00", idempotency_key=" k ")
+        == first
+    )
+    assert (
+        _error(rd.redemption_refund, merchant=red.merchant, redemption_id=red.pk, amount="400", idempotency_key="k")
+        == "idempotency_conflict"
+    )
     assert red.refunds.count() == 1
     assert Redemption.objects.get(pk=red.pk).state == Redemption.State.PARTIALLY_REFUNDED
     assert AuditEntry.objects.filter(action="vouchers.redemption.refunded").count() == 1
@@ -299,7 +328,7 @@ def test_a_huge_refund_window_stored_before_the_cap_does_not_break_refunds(
     VoucherSettings.objects.filter(pk=VoucherSettings.get().pk).update(refund_window_hours=99_999_999)
     voucher = voucher_factory(stack_campaign, member)
     red = rd.redemption_create(merchant=food_merchant, codes=[voucher.code], order_amount="1000", order_ref="A")
-    assert rd.redemption_refund(redemption=red, amount="1000").vouchers_restored
+    assert rd.redemption_refund(merchant=red.merchant, redemption_id=red.pk, amount="1000").vouchers_restored
     voucher.refresh_from_db()
     assert voucher.state == Voucher.State.CLAIMED
 
@@ -312,7 +341,9 @@ def test_a_full_refund_after_the_campaign_was_settled_voids_the_vouchers(
     voucher = voucher_factory(stack_campaign, member)
     red = rd.redemption_create(merchant=food_merchant, codes=[voucher.code], order_amount="1000", order_ref="A")
     Campaign.objects.filter(pk=stack_campaign.pk).update(state=Campaign.State.SETTLED)
-    refund = rd.redemption_refund(redemption=red, amount="1000")  # within the refund window
+    refund = rd.redemption_refund(
+        merchant=red.merchant, redemption_id=red.pk, amount="1000"
+    )  # within the refund window
     assert refund.full and not refund.vouchers_restored and refund.vouchers == "voided"
     voucher.refresh_from_db()
     assert voucher.state == Voucher.State.VOID

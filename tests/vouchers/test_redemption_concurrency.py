@@ -96,7 +96,9 @@ def test_concurrent_refund_retries_with_one_key_give_one_refund(
     ids = []
 
     def refund():
-        ids.append(rd.redemption_refund(redemption=red, amount="500", idempotency_key="r-1").pk)
+        ids.append(
+            rd.redemption_refund(merchant=red.merchant, redemption_id=red.pk, amount="500", idempotency_key="r-1").pk
+        )
 
     _run_together(*[refund] * 6)
     assert len(ids) == 6 and len(set(ids)) == 1
@@ -134,7 +136,7 @@ def test_a_refund_racing_the_payment_never_lets_a_paid_voucher_back(
             outcomes["paid"] = exc.code
 
     def refund():
-        outcomes["refund"] = rd.redemption_refund(redemption=red, amount="1000").vouchers
+        outcomes["refund"] = rd.redemption_refund(merchant=red.merchant, redemption_id=red.pk, amount="1000").vouchers
 
     _run_together(pay, refund)
     voucher.refresh_from_db()

@@ -60,7 +60,7 @@ def test_it_sums_the_months_live_uses_per_merchant(november, food_merchant, digi
 def test_building_again_is_idempotent_and_drops_reversed_uses(november, food_merchant):
     settlement_build(month="2026-11")
     Redemption.objects.filter(pk=november["b"].pk).update(created_at=timezone.now())
-    rd.redemption_refund(redemption=november["b"], amount="1000")
+    rd.redemption_refund(merchant=november["b"].merchant, redemption_id=november["b"].pk, amount="1000")
     Redemption.objects.filter(pk=november["b"].pk).update(created_at=dt.datetime(2026, 11, 30, 23, 59, tzinfo=TZ))
     settlement_build(month="2026-11")
     settlement_build(month="2026-11")
@@ -129,7 +129,9 @@ def paid_october(food_merchant, stack_campaign, member, voucher_factory, time_ma
 
 def test_a_full_refund_after_the_month_was_paid_keeps_the_vouchers_used(paid_october, food_merchant):
     voucher, red = paid_october["voucher"], paid_october["redemption"]
-    refund = rd.redemption_refund(redemption=red, amount="1000")  # within the 72-hour window
+    refund = rd.redemption_refund(
+        merchant=red.merchant, redemption_id=red.pk, amount="1000"
+    )  # within the 72-hour window
     assert refund.full and not refund.vouchers_restored
     assert refund.vouchers == "kept_used"
     voucher.refresh_from_db()
@@ -154,7 +156,7 @@ def test_a_settlement_changed_by_a_refund_after_its_build_cannot_be_paid(
     red = rd.redemption_create(merchant=food_merchant, codes=[voucher.code], order_amount="1000", order_ref="a")
     time_machine.move_to(dt.datetime(2026, 11, 1, 9, 0, tzinfo=TZ))
     settlement_build(month="2026-10")
-    assert rd.redemption_refund(redemption=red, amount="1000").vouchers_restored
+    assert rd.redemption_refund(merchant=red.merchant, redemption_id=red.pk, amount="1000").vouchers_restored
     s = Settlement.objects.get(month="2026-10")
     with pytest.raises(ServiceError) as exc:
         settlement_mark_paid(settlement=s, actor=staff)

@@ -263,18 +263,24 @@ def redemption_create(
     merchant: Merchant,
     codes,
     order_amount,
-    order_ref: str,
+    order_ref: str = "",
     idempotency_key: str = "",
     actor=None,
 ) -> Redemption:
-    """Use vouchers against one order. The same idempotency key answers the first redemption again."""
+    """Use vouchers against one order. The same idempotency key answers the first redemption again.
+
+    An order without a reference (optional on the merchant's phone page; the API requires one) is
+    numbered ``M<local date and time>-<6 hex digits>``.
+    """
     codes = _clean_codes(codes)
     amount = money_parse(order_amount, allow_zero=False, label=_("The order amount"))
     order_ref = (order_ref or "").strip()
-    if not order_ref or len(order_ref) > 64:
+    if len(order_ref) > 64:
         raise ServiceError("invalid_order_ref", _("Give the order reference (at most 64 characters)."))
     key = idempotency.clean_key(idempotency_key)
+    # The request as sent (a numbered order is one request however often it is repeated).
     request_hash = idempotency.request_hash(codes=sorted(codes), order_amount=str(amount), order_ref=order_ref)
+    order_ref = order_ref or timezone.localtime().strftime("M%Y%m%d%H%M%S-") + secrets.token_hex(3)
     earlier_of_merchant = Redemption.objects.filter(merchant=merchant)
     earlier = idempotency.replay(earlier_of_merchant, key, request_hash)
     if earlier is not None:
@@ -349,8 +355,13 @@ def redemption_answer(redemption: Redemption) -> dict:
 # --- Refunds -------------------------------------------------------------------------------------------
 
 
-def redemption_refund(*, redemption: Redemption, amount, idempotency_key: str = "", actor=None) -> Refund:
-    """Record a refund of (part of) the order.
+def redemption_refund(
+    *, merchant: Merchant, redemption_id: int, amount, idempotency_key: str = "", actor=None
+) -> Refund:
+    """Record a refund of (part of) the merchant's order ``redemption_id``.
+
+    Only the merchant who redeemed the order may refund it: another merchant's redemption is
+    refused as not found (404 ``not_found``), as an unknown one is, and nothing changes.
 
     A full refund reverses the voucher uses (the union owes the merchant nothing for the order);
     within the refund window it restores the vouchers, after it voids them. A partial refund
@@ -359,6 +370,9 @@ def redemption_refund(*, redemption: Redemption, amount, idempotency_key: str = 
     used, so the union never pays for one voucher twice (``Refund.vouchers`` says which happened).
     The same idempotency key (per redemption) answers the first refund again, as for redemptions.
     """
+    redemption = Redemption.objects.filter(pk=redemption_id, merchant=merchant).first()
+    if redemption is None:
+        raise ServiceError("not_found", _("No such redemption."), kind=ErrorKind.NOT_FOUND)
     amount = money_parse(amount, allow_zero=False, label=_("The refund amount"))
     key = idempotency.clean_key(idempotency_key)
     request_hash = idempotency.request_hash(amount=str(amount))
