@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
-from core.parsing import CENT, money_parse
+from core.parsing import CENT, int_parse, money_parse
 from core.services import audit_log
 from hardship.models import Case, LocalStandard
 from hardship.selectors.cases import district_of
@@ -101,11 +101,9 @@ def case_assess(
     waiting, to be rejected or approved once the case is in hardship again."""
     require_case(actor, case)
     try:
-        size = int(household_size)
-    except (TypeError, ValueError):
-        size = 0
-    if size < 1 or size > 50:
-        raise ServiceError("bad_household_size", _("A household has at least one person."))
+        size = int_parse(household_size, minimum=1, maximum=50)  # ASCII or fullwidth digits only
+    except ServiceError:
+        raise ServiceError("bad_household_size", _("A household has at least one person.")) from None
     income = money_parse(annual_income, allow_zero=True, label=_("Household income"))
     medical = money_parse(medical_expenditure, allow_zero=True, label=_("Medical expenditure"))
     schooling = money_parse(schooling_expenditure, allow_zero=True, label=_("Schooling expenditure"))

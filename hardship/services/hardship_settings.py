@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.errors import ErrorKind, ServiceError
-from core.parsing import money_parse
+from core.parsing import int_parse, money_parse
 from core.services import audit_log
 from hardship.models import HardshipSettings
 from hardship.selectors.access import can_change_hardship_settings, can_change_second_approval
@@ -24,14 +24,11 @@ def settings_values_check(*, second_approval_above=None, document_max_bytes=None
             raise ServiceError(exc.code, exc.message, field="second_approval_above") from None
     if document_max_bytes is not None:
         try:
-            size = int(document_max_bytes)
-        except (TypeError, ValueError):
-            size = 0
-        if size < 1:
+            wanted["document_max_bytes"] = int_parse(document_max_bytes, minimum=1)  # ASCII or fullwidth only
+        except ServiceError:
             raise ServiceError(
                 "bad_size", _("The largest document must be at least one byte."), field="document_max_bytes"
-            )
-        wanted["document_max_bytes"] = size
+            ) from None
     return wanted
 
 

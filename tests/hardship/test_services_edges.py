@@ -126,7 +126,7 @@ def test_a_case_opened_by_a_supervisor_above_keeps_the_supervisor_told(
 # --- Assessment, override, review ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", ["三", None, "0", "51"])
+@pytest.mark.parametrize("size", ["三", None, "0", "51", "٣", "²"])
 def test_assessment_refuses_a_household_size_that_is_not_a_number_of_people(open_case, case_staff, size):
     services.case_transition(case=open_case, to_state="contacted", actor=case_staff)
     error = refused(
@@ -206,7 +206,7 @@ def city_settings(city_staff):
     return grant_hardship(city_staff, *CASE_STAFF_PERMS, "change_hardshipsettings", "change_second_approval")
 
 
-@pytest.mark.parametrize("size", ["0", "-5", "十兆", ""])
+@pytest.mark.parametrize("size", ["0", "-5", "十兆", "", "٣", "²"])
 def test_the_settings_refuse_a_document_limit_below_one_byte(city_settings, size):
     error = refused(services.settings_change, actor=city_settings, document_max_bytes=size)
     assert error.code == "bad_size"
@@ -372,3 +372,8 @@ def test_the_answer_to_a_supervisors_referral_goes_to_the_supervisor_too(
         services.referral_answer(referral=ref, agency=cdpf, granted=True, amount="9000")
     told = Notification.objects.filter(kind="hardship.referral.answered")
     assert sorted(told.values_list("recipient_id", flat=True)) == sorted([case_staff.pk, supervisor.pk])
+
+
+def test_the_settings_read_a_document_limit_typed_in_fullwidth_digits(city_settings):
+    services.settings_change(actor=city_settings, document_max_bytes="１０４８５７６")
+    assert HardshipSettings.get().document_max_bytes == 1048576
