@@ -1,5 +1,6 @@
 """Shared services: audit log, notifications, health, settings from the environment."""
 
+import logging
 import os
 import subprocess
 import sys
@@ -63,21 +64,31 @@ def test_sms_refuses_a_malformed_number():
 
 
 @pytest.mark.django_db
-def test_healthz_reports_each_dependency(client, settings):
+def test_healthz_says_only_ok_to_the_public(client):
     resp = client.get("/healthz")
-    body = resp.json()
-    assert resp.status_code == 200 and body["database"] == "ok"
-    if settings.REDIS_URL:
-        assert body["redis"] == "ok"
-    else:
-        assert (body["redis"], body["celery"]) == ("not configured", "eager")
+    assert resp.status_code == 200 and resp.json() == {"status": "ok"}
+    assert resp["Cache-Control"] == "no-store"
 
 
 @pytest.mark.django_db
-def test_healthz_fails_when_redis_is_unreachable(client, settings):
+def test_healthz_fails_when_redis_is_unreachable_and_names_it_only_in_the_log(client, settings, caplog):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
-    resp = client.get("/healthz")
-    assert resp.status_code == 503 and resp.json()["redis"].startswith("error")
+    with caplog.at_level(logging.ERROR, logger="core.health"):
+        resp = client.get("/healthz")
+    assert resp.status_code == 503 and resp.json() == {"status": "error"}
+    assert b"redis" not in resp.content.lower() and b"database" not in resp.content.lower()
+    assert "redis=error: ConnectionError" in caplog.text and "database=ok" in caplog.text
+
+
+@pytest.mark.django_db
+def test_healthz_fails_when_the_database_is_unreachable(client, monkeypatch, caplog):
+    from core import health
+
+    monkeypatch.setattr(health, "_database", lambda: "error: OperationalError")
+    with caplog.at_level(logging.ERROR, logger="core.health"):
+        resp = client.get("/healthz")
+    assert resp.status_code == 503 and resp.json() == {"status": "error"}
+    assert "database=error: OperationalError" in caplog.text
 
 
 def _manage(*args, env_overrides):
@@ -166,3 +177,13 @@ def test_the_console_sms_backend_logs_the_masked_number_and_keeps_nothing_in_mem
 )
 def test_a_mobile_is_never_shown_in_clear_whatever_its_length(mobile, shown):
     assert mask_mobile(mobile) == shown
+
+
+def test_healthz_alone_is_exempt_from_the_https_redirect_in_production():
+    script = (
+        "from django.test import Client; c = Client(HTTP_HOST='portal.example.cn'); "
+        "print(c.get('/healthz').status_code, c.get('/m/login/').status_code)"
+    )
+    result = _manage("shell", "-c", script, env_overrides=PRODUCTION)
+    health, page = result.stdout.strip().splitlines()[-1].split()
+    assert health in ("200", "503") and page == "301", result.stdout + result.stderr
