@@ -93,7 +93,14 @@ def test_healthz_fails_when_the_database_is_unreachable(client, monkeypatch, cap
 
 def _manage(*args, env_overrides):
     # A clean process environment: no keys, and nothing that other tests (Playwright) set.
-    dropped = ("DEBUG", "SECRET_KEY", "PII_ENCRYPTION_KEYS", "PII_INDEX_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    dropped = (
+        "DEBUG",
+        "SECRET_KEY",
+        "PII_ENCRYPTION_KEYS",
+        "PII_INDEX_KEY",
+        "TRUSTED_PROXY_COUNT",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    )
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(env_overrides)
     return subprocess.run(
@@ -110,6 +117,7 @@ PRODUCTION = {
     "SMS_BACKEND": "core.sms.HttpSmsBackend",
     "SMS_PROVIDER_URL": "https://sms.example.cn/send",
     "SMS_PROVIDER_KEY": "production-sms-key",
+    "TRUSTED_PROXY_COUNT": "1",
 }
 
 
@@ -132,6 +140,37 @@ def test_the_deploy_check_refuses_an_sms_backend_that_sends_nothing(overrides, e
     result = _manage("check", "--deploy", env_overrides=env)
     assert result.returncode != 0
     assert error in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "message"),
+    [
+        ({"PII_INDEX_KEY": "k"}, "core.E003", "PII_INDEX_KEY has 1 characters"),
+        ({"PII_INDEX_KEY": "x" * 31}, "core.E003", "PII_INDEX_KEY has 31 characters"),
+        ({"PII_ENCRYPTION_KEYS": "not-a-key"}, "core.E004", "entry (counting from 1) 1 is not a valid Fernet key"),
+        (
+            {"PII_ENCRYPTION_KEYS": f"{Fernet.generate_key().decode()},{'a' * 44}"},
+            "core.E004",
+            "entry (counting from 1) 2 is not",
+        ),
+        ({"ALLOWED_HOSTS": "*"}, "core.E005", "ALLOWED_HOSTS contains '*'"),
+        ({"ALLOWED_HOSTS": "portal.example.cn,*"}, "core.E005", "ALLOWED_HOSTS contains '*'"),
+        ({"SMS_PROVIDER_URL": "http://sms.example.cn/send"}, "core.E006", "SMS_PROVIDER_URL is not an https://"),
+        ({"TRUSTED_PROXY_COUNT": ""}, "core.E007", "TRUSTED_PROXY_COUNT is not set"),
+    ],
+)
+def test_the_deploy_check_refuses_weak_keys_open_hosts_and_guessed_proxies(overrides, error, message):
+    env = {key: value for key, value in {**PRODUCTION, **overrides}.items() if value}
+    result = _manage("check", "--deploy", env_overrides=env)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and error in output and message in output, output
+
+
+def test_the_deploy_check_accepts_zero_proxies_when_set():
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING", env_overrides={**PRODUCTION, "TRUSTED_PROXY_COUNT": "0"}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "PII_ENCRYPTION_KEYS", "PII_INDEX_KEY"])
