@@ -3,7 +3,11 @@
 core knows agencies only. An app whose callers hold keys of their own (vouchers: merchants) links
 its owners to keys itself, and tells core two things in its AppConfig.ready:
 
-- `register_scopes(...)`: the scopes its endpoints check; `api_key_create` refuses any other.
+- `register_scopes(..., holder=...)`: the scopes its endpoints check and the kind of holder that
+  may hold each (`AGENCY`, or a kind the app registers, e.g. "merchant"); `api_key_create` refuses
+  any other scope and any scope the key's holder may not hold.
+- `register_holder(kind, label=..., find=...)`: a kind of holder other than an agency, and
+  `find(key) -> bool`, True when the key is this app's holder's (a merchant's key).
 - `register_key_check(check)`: `check(key) -> bool`, False when the key must not be used now (a
   suspended merchant's key). A key failing any check is refused as revoked.
 """
@@ -18,17 +22,54 @@ from rest_framework import authentication, exceptions, permissions
 
 from core.models import ApiKey
 
-_known_scopes: set[str] = set()
+AGENCY = "agency"
+
+_scope_holders: dict[str, str] = {}
+_holders: dict[str, tuple[object, Callable[[ApiKey], bool] | None]] = {AGENCY: (_("partner agency"), None)}
 _key_checks: list[Callable[[ApiKey], bool]] = []
 
 
-def register_scopes(*scopes: str) -> None:
-    """Make scopes known: a key can be given only scopes some app registered."""
-    _known_scopes.update(scopes)
+def register_scopes(*scopes: str, holder: str) -> None:
+    """Make scopes known, each held only by keys of `holder`'s kind: a key can be given only scopes
+    some app registered for its holder."""
+    for scope in scopes:
+        if _scope_holders.get(scope, holder) != holder:
+            raise ValueError(f"The scope {scope} is registered for two kinds of holder.")
+        _scope_holders[scope] = holder
+
+
+def register_holder(kind: str, *, label, find: Callable[[ApiKey], bool]) -> None:
+    """Make a kind of key holder other than an agency known: `find(key)` says whether it owns the key."""
+    _holders[kind] = (label, find)
 
 
 def known_scopes() -> list[str]:
-    return sorted(_known_scopes)
+    return sorted(_scope_holders)
+
+
+def scope_holder(scope: str) -> str | None:
+    """The kind of holder that may hold `scope`, or None when no app registered it."""
+    return _scope_holders.get(scope)
+
+
+def holder_label(kind: str | None) -> str:
+    label = _holders.get(kind or "", (None, None))[0]
+    return str(label) if label is not None else str(_("no known holder"))
+
+
+def key_holder(key: ApiKey) -> str | None:
+    """The kind of the key's holder: AGENCY, a kind an app registered, or None (no holder found)."""
+    if key.agency_id:
+        return AGENCY
+    for kind, (_label, find) in _holders.items():
+        if find is not None and find(key):
+            return kind
+    return None
+
+
+def scopes_not_for(scopes, holder: str | None) -> list[str]:
+    """Those of `scopes` a holder of kind `holder` may not hold (unknown scopes included)."""
+    return [s for s in scopes if holder is None or scope_holder(s) != holder]
 
 
 def register_key_check(check: Callable[[ApiKey], bool]) -> None:
@@ -38,8 +79,11 @@ def register_key_check(check: Callable[[ApiKey], bool]) -> None:
 
 
 def key_usable(key: ApiKey) -> bool:
-    """Not revoked, its agency (if any) active, and every app's check passed."""
-    return key.is_active and all(check(key) for check in _key_checks)
+    """Not revoked, its agency (if any) active, every scope fit for its holder (a key made before
+    that rule may carry one that is not), and every app's check passed."""
+    return (
+        key.is_active and not scopes_not_for(key.scopes, key_holder(key)) and all(check(key) for check in _key_checks)
+    )
 
 
 class ApiClient:

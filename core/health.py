@@ -1,4 +1,10 @@
-"""/healthz: the state of the database, Redis and Celery."""
+"""/healthz: ok (200) or not (503), for the load balancer.
+
+The answer is public, so it names no component, version or error; which component failed (the
+database, Redis) and the state of Celery go to the log.
+"""
+
+import logging
 
 import redis
 from django.conf import settings
@@ -6,6 +12,8 @@ from django.db import connection
 from django.http import JsonResponse
 
 from unionportal.celery import app
+
+logger = logging.getLogger(__name__)
 
 
 def _database() -> str:
@@ -38,6 +46,12 @@ def _celery() -> str:
 
 
 def healthz(request):
-    state = {"database": _database(), "redis": _redis(), "celery": _celery()}
+    state = {"database": _database(), "redis": _redis()}
     healthy = state["database"] == "ok" and state["redis"] in ("ok", "not configured")
-    return JsonResponse({"status": "ok" if healthy else "error", **state}, status=200 if healthy else 503)
+    if not healthy:
+        # Celery is not part of the verdict; its state helps whoever reads why the probe failed.
+        state["celery"] = _celery()
+        logger.error("healthz failed: %s", ", ".join(f"{name}={value}" for name, value in state.items()))
+    response = JsonResponse({"status": "ok" if healthy else "error"}, status=200 if healthy else 503)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -9,7 +9,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from core.api_auth import known_scopes
+from core.api_auth import AGENCY, holder_label, known_scopes, scopes_not_for
 from core.errors import ServiceError
 from core.models import Agency, ApiKey, AuditEntry, Notification
 from core.sms import send_sms
@@ -121,15 +121,17 @@ def notification_deliver(*, recipient_id: int, payload: dict, dedupe_key: str = 
 
 
 def api_key_validate(
-    *, agency: Agency | None, scopes: Iterable[str], name: str = "", other_owner: bool = False
+    *, agency: Agency | None, scopes: Iterable[str], name: str = "", other_owner: str = ""
 ) -> tuple[list[str], str]:
     """The rules for a new key, in one place: `api_key_create` applies them, and the admin's form
     calls this to show a refusal beside the fields before anything is written.
 
     Returns the scopes (stripped, sorted, without repeats) and the name (stripped). A key belongs
     to exactly one owner: a partner agency, active, or an owner another app links to it
-    (`other_owner`, e.g. vouchers' merchants). Its scopes are at least one, each registered by an
-    app (`core.api_auth.register_scopes`); its name is at most 100 characters.
+    (`other_owner`: the kind of that owner, as its app registered it, e.g. "merchant"). Its scopes
+    are at least one, each registered by an app (`core.api_auth.register_scopes`) for the kind of
+    holder the key has (a merchant's key cannot look up membership); its name is at most 100
+    characters.
     """
     if agency is None and not other_owner:
         raise ServiceError("owner_required", _("Choose the partner agency the key is for."))
@@ -150,6 +152,14 @@ def api_key_validate(
             _("Unknown scope(s): %(scopes)s. Known scopes: %(known)s.")
             % {"scopes": ", ".join(unknown), "known": ", ".join(known)},
         )
+    holder = AGENCY if agency is not None else other_owner
+    misfit = scopes_not_for(cleaned, holder)
+    if misfit:
+        raise ServiceError(
+            "scope_not_for_holder",
+            _("A %(holder)s's key cannot carry the scope(s) %(scopes)s.")
+            % {"holder": holder_label(holder), "scopes": ", ".join(misfit)},
+        )
     name = (name or "").strip()
     max_length = ApiKey._meta.get_field("name").max_length
     if len(name) > max_length:
@@ -164,14 +174,18 @@ def api_key_create(
     name: str = "",
     actor=None,
     attach_owner: Callable[[ApiKey], dict] | None = None,
+    other_owner: str = "",
 ) -> tuple[ApiKey, str]:
     """Create a key and return it with its secret, which is never stored and shown only now.
 
     Refuses what `api_key_validate` refuses. An app that owns the key instead of an agency passes
-    `attach_owner`: called with the new key in the same transaction, it links the key to its owner
-    and returns what the audit entry should say of the owner (e.g. ``{"merchant": 7}``).
+    `attach_owner` and `other_owner`, the owner's kind (e.g. "merchant"): `attach_owner` is called
+    with the new key in the same transaction, links the key to its owner and returns what the
+    audit entry should say of the owner (e.g. ``{"merchant": 7}``).
     """
-    scopes, name = api_key_validate(agency=agency, scopes=scopes, name=name, other_owner=attach_owner is not None)
+    if (attach_owner is None) != (not other_owner):
+        raise TypeError("attach_owner and other_owner go together.")
+    scopes, name = api_key_validate(agency=agency, scopes=scopes, name=name, other_owner=other_owner)
     full, key_id, secret = ApiKey.new_secret()
     with transaction.atomic():
         key = ApiKey.objects.create(

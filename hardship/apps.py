@@ -8,8 +8,8 @@ class HardshipConfig(AppConfig):
 
     def ready(self):
         # Imported here: the API modules import models, which cannot be loaded before the apps are.
-        from core.api_auth import register_scopes
+        from core.api_auth import AGENCY, register_scopes
         from hardship.api.outbound import PUSH_SCOPE
         from hardship.api.referrals import REFERRALS_SCOPE
 
-        register_scopes(PUSH_SCOPE, REFERRALS_SCOPE)
+        register_scopes(PUSH_SCOPE, REFERRALS_SCOPE, holder=AGENCY)

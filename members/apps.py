@@ -9,11 +9,11 @@ class MembersConfig(AppConfig):
     def ready(self):
         # Inside ready(): these modules import models, which load only once the registry is ready.
         from core.admin_kit import admin_hooks_register
-        from core.api_auth import register_scopes
+        from core.api_auth import AGENCY, register_scopes
         from members import auth  # noqa: F401 - connects the cache invalidation of workers' user rows
         from members.admin_scope import MembersAdminHooks
         from members.api import VERIFY_SCOPE
 
         # The shared admin pieces of core read the union scope and the ID number index from here.
         admin_hooks_register(MembersAdminHooks())
-        register_scopes(VERIFY_SCOPE)
+        register_scopes(VERIFY_SCOPE, holder=AGENCY)

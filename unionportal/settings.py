@@ -324,6 +324,9 @@ LOGGING = {
 # is that many entries from the right (core.ratelimit.client_ip). 0 ignores the header (nothing in
 # front of Django could be trusted to set it).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
+# Whether the deployment said how many proxies there are: `check --deploy` refuses to guess
+# (core.checks), since a wrong count lets a forged X-Forwarded-For past the rate limits.
+TRUSTED_PROXY_COUNT_SET = "TRUSTED_PROXY_COUNT" in env.ENVIRON
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 30 * 24 * 3600  # workers, on their phones
 # Staff sessions (the admin, over every member's data in their union subtree) last a working day

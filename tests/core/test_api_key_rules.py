@@ -54,12 +54,14 @@ def test_the_admin_refuses_a_key_without_an_agency(client, superuser):
 
 def test_the_service_refuses_a_key_with_an_agency_and_another_owner(agency):
     linked = []
-    err = refusal(agency=agency, attach_owner=lambda key: linked.append(key) or {})
+    err = refusal(agency=agency, attach_owner=lambda key: linked.append(key) or {}, other_owner="merchant")
     assert err.code == "two_owners" and linked == []
 
 
 def test_an_owner_attached_by_another_app_is_written_with_the_key_and_audited(db):
-    key, _secret = api_key_create(agency=None, scopes=["vouchers:redeem"], attach_owner=lambda key: {"merchant": 7})
+    key, _secret = api_key_create(
+        agency=None, scopes=["vouchers:redeem"], attach_owner=lambda key: {"merchant": 7}, other_owner="merchant"
+    )
     entry = AuditEntry.objects.get(action="core.api_key.created", object_id=str(key.pk))
     assert entry.new == {"scopes": ["vouchers:redeem"], "agency": None, "merchant": 7}
 
@@ -115,6 +117,47 @@ def test_every_scope_an_endpoint_checks_is_registered():
     for path in ROOT.glob("*/api*.py"):
         checked |= set(re.findall(r'^[A-Z_]*SCOPE = "([a-z_]+:[a-z_]+)"', path.read_text(), re.M))
     assert checked and checked <= set(known_scopes())
+
+
+# --- Scopes fit the holder's kind ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scope", ["members:verify", "hardship:push", "hardship:referrals"])
+def test_the_service_refuses_an_agency_scope_on_a_merchant_key(db, scope):
+    linked = []
+    err = refusal(scopes=["vouchers:redeem", scope], attach_owner=linked.append, other_owner="merchant")
+    assert err.code == "scope_not_for_holder" and linked == []
+    assert err.message == f"商户的密钥不能带有权限范围：{scope}。"
+
+
+def test_the_service_refuses_a_merchant_scope_on_an_agency_key(agency):
+    err = refusal(agency=agency, scopes=["members:verify", "vouchers:redeem"])
+    assert err.code == "scope_not_for_holder" and "vouchers:redeem" in err.message
+
+
+def test_the_admin_refuses_a_merchant_scope_on_an_agency_key(client, superuser, agency):
+    resp = admin_add(client, superuser, agency=agency.pk, scopes_text="members:verify vouchers:redeem")
+    assert_refused_on_the_form(resp, "合作部门的密钥不能带有权限范围：vouchers:redeem。")
+
+
+def test_the_command_refuses_a_merchant_scope_on_an_agency_key(agency):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="合作部门的密钥不能带有权限范围：vouchers:redeem"):
+        call_command("create_api_key", agency.code, scopes="vouchers:redeem")
+    assert not ApiKey.objects.exists()
+
+
+def test_every_registered_scope_names_a_known_holder():
+    from core.api_auth import AGENCY, known_scopes, scope_holder
+
+    holders = {scope: scope_holder(scope) for scope in known_scopes()}
+    assert holders == {
+        "hardship:push": AGENCY,
+        "hardship:referrals": AGENCY,
+        "members:verify": AGENCY,
+        "vouchers:redeem": "merchant",
+    }
 
 
 # --- The name -------------------------------------------------------------------------------------

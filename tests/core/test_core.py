@@ -1,5 +1,6 @@
 """Shared services: audit log, notifications, health, settings from the environment."""
 
+import logging
 import os
 import subprocess
 import sys
@@ -63,26 +64,43 @@ def test_sms_refuses_a_malformed_number():
 
 
 @pytest.mark.django_db
-def test_healthz_reports_each_dependency(client, settings):
+def test_healthz_says_only_ok_to_the_public(client):
     resp = client.get("/healthz")
-    body = resp.json()
-    assert resp.status_code == 200 and body["database"] == "ok"
-    if settings.REDIS_URL:
-        assert body["redis"] == "ok"
-    else:
-        assert (body["redis"], body["celery"]) == ("not configured", "eager")
+    assert resp.status_code == 200 and resp.json() == {"status": "ok"}
+    assert resp["Cache-Control"] == "no-store"
 
 
 @pytest.mark.django_db
-def test_healthz_fails_when_redis_is_unreachable(client, settings):
+def test_healthz_fails_when_redis_is_unreachable_and_names_it_only_in_the_log(client, settings, caplog):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
-    resp = client.get("/healthz")
-    assert resp.status_code == 503 and resp.json()["redis"].startswith("error")
+    with caplog.at_level(logging.ERROR, logger="core.health"):
+        resp = client.get("/healthz")
+    assert resp.status_code == 503 and resp.json() == {"status": "error"}
+    assert b"redis" not in resp.content.lower() and b"database" not in resp.content.lower()
+    assert "redis=error: ConnectionError" in caplog.text and "database=ok" in caplog.text
+
+
+@pytest.mark.django_db
+def test_healthz_fails_when_the_database_is_unreachable(client, monkeypatch, caplog):
+    from core import health
+
+    monkeypatch.setattr(health, "_database", lambda: "error: OperationalError")
+    with caplog.at_level(logging.ERROR, logger="core.health"):
+        resp = client.get("/healthz")
+    assert resp.status_code == 503 and resp.json() == {"status": "error"}
+    assert "database=error: OperationalError" in caplog.text
 
 
 def _manage(*args, env_overrides):
     # A clean process environment: no keys, and nothing that other tests (Playwright) set.
-    dropped = ("DEBUG", "SECRET_KEY", "PII_ENCRYPTION_KEYS", "PII_INDEX_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    dropped = (
+        "DEBUG",
+        "SECRET_KEY",
+        "PII_ENCRYPTION_KEYS",
+        "PII_INDEX_KEY",
+        "TRUSTED_PROXY_COUNT",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    )
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(env_overrides)
     return subprocess.run(
@@ -99,6 +117,7 @@ PRODUCTION = {
     "SMS_BACKEND": "core.sms.HttpSmsBackend",
     "SMS_PROVIDER_URL": "https://sms.example.cn/send",
     "SMS_PROVIDER_KEY": "production-sms-key",
+    "TRUSTED_PROXY_COUNT": "1",
 }
 
 
@@ -121,6 +140,37 @@ def test_the_deploy_check_refuses_an_sms_backend_that_sends_nothing(overrides, e
     result = _manage("check", "--deploy", env_overrides=env)
     assert result.returncode != 0
     assert error in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "message"),
+    [
+        ({"PII_INDEX_KEY": "k"}, "core.E003", "PII_INDEX_KEY has 1 characters"),
+        ({"PII_INDEX_KEY": "x" * 31}, "core.E003", "PII_INDEX_KEY has 31 characters"),
+        ({"PII_ENCRYPTION_KEYS": "not-a-key"}, "core.E004", "entry (counting from 1) 1 is not a valid Fernet key"),
+        (
+            {"PII_ENCRYPTION_KEYS": f"{Fernet.generate_key().decode()},{'a' * 44}"},
+            "core.E004",
+            "entry (counting from 1) 2 is not",
+        ),
+        ({"ALLOWED_HOSTS": "*"}, "core.E005", "ALLOWED_HOSTS contains '*'"),
+        ({"ALLOWED_HOSTS": "portal.example.cn,*"}, "core.E005", "ALLOWED_HOSTS contains '*'"),
+        ({"SMS_PROVIDER_URL": "http://sms.example.cn/send"}, "core.E006", "SMS_PROVIDER_URL is not an https://"),
+        ({"TRUSTED_PROXY_COUNT": ""}, "core.E007", "TRUSTED_PROXY_COUNT is not set"),
+    ],
+)
+def test_the_deploy_check_refuses_weak_keys_open_hosts_and_guessed_proxies(overrides, error, message):
+    env = {key: value for key, value in {**PRODUCTION, **overrides}.items() if value}
+    result = _manage("check", "--deploy", env_overrides=env)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and error in output and message in output, output
+
+
+def test_the_deploy_check_accepts_zero_proxies_when_set():
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING", env_overrides={**PRODUCTION, "TRUSTED_PROXY_COUNT": "0"}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "PII_ENCRYPTION_KEYS", "PII_INDEX_KEY"])
@@ -166,3 +216,13 @@ def test_the_console_sms_backend_logs_the_masked_number_and_keeps_nothing_in_mem
 )
 def test_a_mobile_is_never_shown_in_clear_whatever_its_length(mobile, shown):
     assert mask_mobile(mobile) == shown
+
+
+def test_healthz_alone_is_exempt_from_the_https_redirect_in_production():
+    script = (
+        "from django.test import Client; c = Client(HTTP_HOST='portal.example.cn'); "
+        "print(c.get('/healthz').status_code, c.get('/m/login/').status_code)"
+    )
+    result = _manage("shell", "-c", script, env_overrides=PRODUCTION)
+    health, page = result.stdout.strip().splitlines()[-1].split()
+    assert health in ("200", "503") and page == "301", result.stdout + result.stderr

@@ -9,11 +9,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.errors import ServiceError
+from core.models import ApiKey
 from core.services import api_key_create
 from hardship import cycle, services
 from hardship.models import Aid, Case, CycleRun, PushRow
 from tests.factories import AgencyFactory, MemberFactory
 from tests.vouchers.factories import MerchantFactory
+from vouchers.models import MerchantApiKey
 from vouchers.services.merchants import merchant_api_key_create
 
 URL = "/api/v1/hardship/outbound"
@@ -273,11 +276,19 @@ def test_it_refuses_a_key_without_the_push_scope(client, agency_key, published):
 
 
 def test_it_refuses_a_key_of_no_agency(client, published):
-    """A merchant's key given the push scope is still no agency's: the outbound data is refused."""
+    """A merchant's key cannot be given the push scope, and one written before that rule (or a key of
+    no holder at all) is refused: the outbound data never reaches a key of no agency."""
     merchant = MerchantFactory()
-    _key, secret = merchant_api_key_create(merchant=merchant, actor=None, scopes=["hardship:push"])
-    resp = get(client, secret)
-    assert resp.status_code == 403 and resp.json()["error"]["code"] == "forbidden"
+    with pytest.raises(ServiceError) as err:
+        merchant_api_key_create(merchant=merchant, actor=None, scopes=["hardship:push"])
+    assert err.value.code == "scope_not_for_holder"
+    for owner in (merchant, None):
+        secret, key_id, part = ApiKey.new_secret()
+        key = ApiKey.objects.create(key_id=key_id, key_hash=ApiKey.digest(part), scopes=["hardship:push"])
+        if owner is not None:
+            MerchantApiKey.objects.create(key=key, merchant=owner)
+        resp = get(client, secret)
+        assert resp.status_code == 401 and resp.json()["error"]["code"] == "revoked_key"
 
 
 @pytest.mark.parametrize("period", ["2025-13", "2025/03", "soon"])

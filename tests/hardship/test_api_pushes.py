@@ -175,18 +175,27 @@ def test_a_key_without_the_scope_is_refused_403(agency_key, push_rows):
     assert not DataPush.objects.exists()
 
 
-def test_a_key_without_an_agency_is_refused_403(db, push_rows):
-    from vouchers.models import Merchant
+def test_a_key_without_an_agency_cannot_push(db, push_rows):
+    """A merchant's key cannot be given the push scope; one written before that rule is refused."""
+    from core.errors import ServiceError
+    from core.models import ApiKey
+    from vouchers.models import Merchant, MerchantApiKey
     from vouchers.services.merchants import merchant_api_key_create
 
     shop = Merchant.objects.create(
         name="太湖电器", category="appliances", address="湖州市吴兴区人民路8号", credit_code="91330502MA2B3C4D5E",
         contact_name="李明", contact_mobile="13700000000", state=Merchant.State.APPROVED,
     )  # fmt: skip
-    _key, secret = merchant_api_key_create(merchant=shop, actor=None, scopes=["hardship:push"])  # a merchant's key
+    with pytest.raises(ServiceError) as err:
+        merchant_api_key_create(merchant=shop, actor=None, scopes=["hardship:push"])
+    assert err.value.code == "scope_not_for_holder"
+    secret, key_id, part = ApiKey.new_secret()
+    key = ApiKey.objects.create(key_id=key_id, key_hash=ApiKey.digest(part), scopes=["hardship:push"])
+    MerchantApiKey.objects.create(key=key, merchant=shop)
     rows = push_rows("medical", 1)
     response = post_json(api(secret), {"manifest": manifest_of(rows), "rows": rows})
-    assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
+    assert response.status_code == 401 and response.json()["error"]["code"] == "revoked_key"
+    assert not DataPush.objects.exists()
 
 
 def test_no_key_is_refused_401(db, push_rows, staff):

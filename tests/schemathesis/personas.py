@@ -1,7 +1,7 @@
 """The callers schemathesis plays, made through the services on a freshly seeded database.
 
 Prints one `NAME<TAB>HEADER: VALUE[<TAB>HEADER: VALUE…]` line per persona for run.sh:
-- one agency key per scope the apps registered (`core.api_auth.known_scopes()`);
+- one agency key per agency scope the apps registered (`core.api_auth.known_scopes()`);
 - a merchant's key (`vouchers:redeem`, through `vouchers.services.merchant_api_key_create`);
 - the demo city's staff, signed in (a session cookie, with a CSRF cookie and header so that its
   POSTs reach the views).
@@ -26,7 +26,8 @@ from django.contrib.auth import login  # noqa: E402
 from django.http import HttpRequest  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 
-from core.api_auth import known_scopes  # noqa: E402
+from core.api_auth import AGENCY as AGENCY_HOLDER  # noqa: E402
+from core.api_auth import known_scopes, scope_holder  # noqa: E402
 from core.models import Agency  # noqa: E402
 from core.services import api_key_create  # noqa: E402
 from members.models import User  # noqa: E402
@@ -58,6 +59,8 @@ def main() -> None:
     agency = Agency.objects.get(code=AGENCY)
     rows = []
     for scope in known_scopes():
+        if scope_holder(scope) != AGENCY_HOLDER:
+            continue  # a merchant scope: the merchant's key below holds it
         _key, secret = api_key_create(agency=agency, scopes=[scope], name=f"schemathesis {scope}")
         rows.append((f"agency[{scope}]", [bearer(secret)]))
     merchant = Merchant.objects.filter(state=Merchant.State.APPROVED).order_by("pk").first()

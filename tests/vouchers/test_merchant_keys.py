@@ -65,6 +65,53 @@ def test_the_merchant_command_refuses_a_scope_no_app_registered(food_merchant):
     assert not ApiKey.objects.exists()
 
 
+def test_the_merchant_command_refuses_an_agency_scope(food_merchant):
+    with pytest.raises(CommandError, match="商户的密钥不能带有权限范围：members:verify"):
+        call_command("create_merchant_api_key", food_merchant.credit_code, "--scopes", "vouchers:redeem,members:verify")
+    assert not ApiKey.objects.exists()
+
+
+def test_the_service_refuses_a_merchant_key_that_would_look_up_membership(food_merchant, staff):
+    with pytest.raises(ServiceError) as err:
+        merchant_api_key_create(merchant=food_merchant, actor=staff, scopes=["members:verify"])
+    assert err.value.code == "scope_not_for_holder"
+    assert not ApiKey.objects.exists() and not MerchantApiKey.objects.exists()
+
+
+def legacy_key(*, scopes, merchant=None, agency=None) -> str:
+    """A key written as it could be before scopes were checked against the holder."""
+    full, key_id, secret = ApiKey.new_secret()
+    key = ApiKey.objects.create(agency=agency, key_id=key_id, key_hash=ApiKey.digest(secret), scopes=scopes)
+    if merchant is not None:
+        MerchantApiKey.objects.create(key=key, merchant=merchant)
+    return full
+
+
+@pytest.mark.parametrize("scopes", [["members:verify"], ["vouchers:redeem", "hardship:push"]])
+def test_an_existing_merchant_key_with_an_agency_scope_cannot_be_used(client, food_merchant, scopes):
+    secret = legacy_key(scopes=scopes, merchant=food_merchant)
+    with pytest.raises(exceptions.AuthenticationFailed) as err:
+        authenticate(secret)
+    assert err.value.get_codes() == "revoked_key"
+    resp = client.post(
+        "/api/v1/members/verify",
+        {"id_number": "110101199003074514"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    assert resp.status_code == 401 and resp.json()["error"]["code"] == "revoked_key"
+
+
+def test_an_existing_agency_key_with_a_merchant_scope_cannot_be_used(agency):
+    with pytest.raises(exceptions.AuthenticationFailed):
+        authenticate(legacy_key(scopes=["members:verify", "vouchers:redeem"], agency=agency))
+
+
+def test_an_existing_key_of_no_holder_cannot_be_used(db):
+    with pytest.raises(exceptions.AuthenticationFailed):
+        authenticate(legacy_key(scopes=["vouchers:redeem"]))
+
+
 def test_the_merchant_command_prints_a_key_alone_on_its_last_line(food_merchant):
     out = io.StringIO()
     call_command("create_merchant_api_key", food_merchant.credit_code.lower(), "--name", "POS", stdout=out)

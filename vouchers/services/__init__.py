@@ -27,7 +27,13 @@ from vouchers.services.campaigns import (
 from vouchers.services.claim_facts import Claimant, claimant_for_user, claimant_remember, sold_out_flag
 from vouchers.services.claims import ClaimResult, claim_window, sold_out_result, voucher_claim
 from vouchers.services.draws import draw_register, draw_run, draw_winners
-from vouchers.services.merchants import REDEEM_SCOPE, merchant_api_key_create, merchant_approve, merchant_suspend
+from vouchers.services.merchants import (
+    MERCHANT_HOLDER,
+    REDEEM_SCOPE,
+    merchant_api_key_create,
+    merchant_approve,
+    merchant_suspend,
+)
 from vouchers.services.redemption import (
     code_from_input,
     new_voucher_code,
@@ -62,6 +68,7 @@ __all__ = [
     "draw_register",
     "draw_run",
     "draw_winners",
+    "MERCHANT_HOLDER",
     "merchant_api_key_create",
     "merchant_approve",
     "merchant_suspend",

@@ -9,6 +9,7 @@ from core.services import api_key_create, audit_log
 from vouchers.models import Merchant, MerchantApiKey
 
 REDEEM_SCOPE = "vouchers:redeem"
+MERCHANT_HOLDER = "merchant"  # the kind of key holder a merchant is (core.api_auth.register_holder)
 
 
 def _set_state(*, merchant: Merchant, state: str, action: str, actor, reason: str = "") -> Merchant:
@@ -51,7 +52,7 @@ def merchant_api_key_create(
 ) -> tuple[ApiKey, str]:
     """A key for an approved merchant (by default with the scope vouchers:redeem), linked to it by a
     MerchantApiKey in the same transaction; the secret is returned only now. The key's own rules
-    (scopes, name, one owner) are core's `api_key_create`'s."""
+    (scopes fit for a merchant, name, one owner) are core's `api_key_create`'s."""
     if merchant.state != Merchant.State.APPROVED:
         raise ServiceError("merchant_not_approved", _("Approve the merchant before giving it an API key."))
 
@@ -59,4 +60,11 @@ def merchant_api_key_create(
         MerchantApiKey.objects.create(key=key, merchant=merchant)
         return {"merchant": merchant.pk}
 
-    return api_key_create(agency=None, scopes=scopes or [REDEEM_SCOPE], name=name, actor=actor, attach_owner=link)
+    return api_key_create(
+        agency=None,
+        scopes=scopes or [REDEEM_SCOPE],
+        name=name,
+        actor=actor,
+        attach_owner=link,
+        other_owner=MERCHANT_HOLDER,
+    )
