@@ -39,14 +39,14 @@ def test_stock_taken_since_the_facts_were_cached_answers_sold_out_and_raises_the
     assert not Voucher.objects.exists()
     assert claim_facts.sold_out_flag(campaign.pk)
     claim_facts.process_memos_clear()
-    assert claim_facts.sold_out_seen(campaign.pk, False)  # the flag every process reads
+    assert claim_facts.sold_out_seen(campaign.pk)  # the flag every process reads
 
 
 def test_a_sold_out_flag_raised_by_another_process_answers_without_the_database(
     db_path, member, django_assert_num_queries
 ):
     campaign = new_campaign(stock=5)
-    claim_facts.sold_out_mark(campaign.pk, False)
+    claim_facts.sold_out_mark(campaign.pk)
     claim_facts.process_memos_clear()  # this process has not seen it
 
     with django_assert_num_queries(0):
@@ -75,7 +75,7 @@ def test_reconciling_a_campaign_without_stock_raises_its_sold_out_flag(db_path, 
 
     assert reconcile_campaign(campaign_id=campaign.pk)["differences"] == []
 
-    assert claim_facts.sold_out_seen(campaign.pk, False)
+    assert claim_facts.sold_out_seen(campaign.pk)
 
 
 def test_reconciliation_reports_a_redis_stock_and_flag_that_disagree_and_fixes_them(redis_path, member):

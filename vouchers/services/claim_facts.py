@@ -15,7 +15,6 @@ from django.dispatch import receiver
 from core.cache import drop_now_and_on_commit
 from members.models import Member
 from vouchers.models import Campaign
-from vouchers.services import redis_stock
 
 FACTS_TTL = 30  # seconds; the cache entry is also deleted whenever the campaign row is saved
 
@@ -187,23 +186,19 @@ def sold_out_remember(campaign_id: int) -> None:
     _sold_out_seen[campaign_id] = time.monotonic() + SOLD_OUT_MEMO_SECONDS
 
 
-def sold_out_seen(campaign_id: int, use_redis: bool) -> bool:
-    """Whether the campaign is sold out, by this process's memo or else the flag."""
+def sold_out_seen(campaign_id: int) -> bool:
+    """Whether the campaign is sold out, by this process's memo or else the cache's flag (the
+    database path; on the Redis path the claim script itself answers sold out)."""
     if sold_out_flag(campaign_id):
         return True
-    if use_redis:
-        sold_out = redis_stock.is_sold_out(campaign_id)
-    else:
-        sold_out = bool(cache.get(_soldout_key(campaign_id)))
+    sold_out = bool(cache.get(_soldout_key(campaign_id)))
     if sold_out:
         sold_out_remember(campaign_id)
     return sold_out
 
 
-def sold_out_mark(campaign_id: int, use_redis: bool) -> None:
-    """Raise the sold-out flag (in Redis too when asked) and remember it in this process."""
-    if use_redis:
-        redis_stock.mark_sold_out(campaign_id)
+def sold_out_mark(campaign_id: int) -> None:
+    """Raise the sold-out flag in the cache and remember it in this process."""
     cache.set(_soldout_key(campaign_id), True, None)
     sold_out_remember(campaign_id)
 

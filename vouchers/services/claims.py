@@ -198,7 +198,7 @@ def _voucher_claim(campaign_id: int, member: "Member | Claimant", ip: str) -> Cl
     # Once sold out, the flag answers: no database, no campaign facts, no rate-limit counters
     # (the flag costs less than the counters it would protect). On the Redis path the claim
     # script reads the flag itself, so only this process's memo of it is consulted here.
-    if sold_out_flag(campaign_id) or (not use_redis and sold_out_seen(campaign_id, use_redis)):
+    if sold_out_flag(campaign_id) or (not use_redis and sold_out_seen(campaign_id)):
         return _result("sold_out")
     limits = [(f"vclaim:m:{member.pk}", getattr(settings, "VOUCHER_CLAIM_RATE_PER_MEMBER", "30/m"))]
     if ip:
@@ -266,10 +266,10 @@ def _claim_db(facts: dict, member, now: dt.datetime) -> ClaimResult:
                 campaign_id=cid, member_id=member.pk, seq=(last.seq + 1 if last else 1), facts=facts, now=now
             )
         except DbSoldOut:
-            sold_out_mark(cid, False)
+            sold_out_mark(cid)
             return _result("sold_out")
     if left == 0:
-        sold_out_mark(cid, False)
+        sold_out_mark(cid)
     return _result("claimed", voucher)
 
 
@@ -336,7 +336,7 @@ def _claim_redis(facts: dict, member, now: dt.datetime, retry: bool = True, rate
             redis_stock.release(campaign_id=cid, member_id=member.pk, stock=True, slot=slot)
         raise
     if left == 0:
-        sold_out_mark(cid, False)
+        sold_out_mark(cid)
     if left % REMAINING_SYNC_EVERY == 0 or left < REMAINING_SYNC_EVERY:  # and each of the last ones
         remaining_sync(cid)
     return _result("claimed", voucher)

@@ -124,15 +124,6 @@ def load(*, campaign_id: int, stock: int, member_counts: dict[int, int], slots=(
     return bool(_scripts(settings.REDIS_URL)[2](keys=keys(campaign_id), args=args))
 
 
-def is_sold_out(campaign_id: int) -> bool:
-    return bool(client().exists(keys(campaign_id)[2]))
-
-
-def mark_sold_out(campaign_id: int) -> None:
-    stock, _members, soldout, _next, _free = keys(campaign_id)
-    client().pipeline().set(stock, 0).set(soldout, "1").execute()
-
-
 def set_member_count(*, campaign_id: int, member_id: int, count: int) -> None:
     if count > 0:
         client().hset(keys(campaign_id)[1], member_id, count)
