@@ -13,7 +13,19 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.management.base import CommandError
 from django.utils.module_loading import autodiscover_modules
+
+
+def refuse_outside_development(command: str) -> None:
+    """The demo commands make known passwords and print live API keys: with DEBUG off (production,
+    or anything reachable), they refuse before touching the database."""
+    if not settings.DEBUG:
+        raise CommandError(
+            f"{command} is for development only: it creates accounts with known passwords and prints live API "
+            "keys. DEBUG is off, so it refuses (set DEBUG=1 on a development machine)."
+        )
 
 
 @dataclass

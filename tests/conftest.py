@@ -49,6 +49,13 @@ def _test_settings(settings):
 
 
 @pytest.fixture
+def development(settings):
+    """DEBUG on, as on a developer's machine: the demo commands refuse to run without it
+    (pytest-django turns DEBUG off for every test)."""
+    settings.DEBUG = True
+
+
+@pytest.fixture
 def tree(db):
     """市总工会 HZ → 吴兴区 WX → 织里镇 WX-S1 → G1 ; HZ → 南浔区 NX → G2."""
     return make_tree()

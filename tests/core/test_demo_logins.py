@@ -4,14 +4,15 @@ import ast
 from io import StringIO
 from pathlib import Path
 
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
 
 from core import seed
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_demo_logins_print_each_registered_section_in_order(db, monkeypatch):
+def test_demo_logins_print_each_registered_section_in_order(db, monkeypatch, development):
     monkeypatch.setattr(seed, "_SECTIONS", {})
     seed.demo_logins_section("later", order=90)(lambda base_url: [f"  later at {base_url}"])
     seed.demo_logins_section("empty", order=50)(lambda base_url: [])
@@ -40,3 +41,18 @@ def test_members_imports_no_app_built_on_it():
                 continue
             found += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] in above]
     assert found == []
+
+
+@pytest.mark.parametrize("command", ["demo_logins", "seed_demo"])
+def test_it_refuses_the_demo_commands_with_debug_off(db, settings, command):
+    """They make accounts with known passwords and print live agency and merchant keys."""
+    from core.models import ApiKey
+    from members.models import User
+
+    settings.DEBUG = False
+    out = StringIO()
+    with pytest.raises(CommandError, match="development only"):
+        call_command(command, stdout=out)
+    assert ApiKey.objects.count() == 0
+    assert User.objects.count() == 0
+    assert "key" not in out.getvalue().lower()

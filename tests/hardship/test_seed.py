@@ -13,6 +13,9 @@ from hardship import reports, seed
 from hardship.models import Aid, Candidate, Case, CycleRun, DataPush, PushRow, Referral, WarmthBatch
 from members.models import Member, Union, User
 
+# The demo commands run only in development (core.seed.refuse_outside_development).
+pytestmark = pytest.mark.usefixtures("development")
+
 D = Decimal
 
 

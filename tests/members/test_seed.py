@@ -16,6 +16,9 @@ from members.selectors import members_visible_to
 from members.services import member_number
 from members.validators import parse_id_number, validate_credit_code, validate_mobile
 
+# The demo commands run only in development (core.seed.refuse_outside_development).
+pytestmark = pytest.mark.usefixtures("development")
+
 MEMBERS = 300
 
 

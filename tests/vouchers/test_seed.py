@@ -25,6 +25,9 @@ from vouchers.models import (
     Voucher,
 )
 
+# The demo commands run only in development (core.seed.refuse_outside_development).
+pytestmark = pytest.mark.usefixtures("development")
+
 
 def ctx() -> SeedContext:
     return SeedContext(seed=1, members=300, progress=False, log=lambda msg: None)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from core.seed import demo_logins_lines
+from core.seed import demo_logins_lines, refuse_outside_development
 
 BASE_URL = "http://127.0.0.1:8000"
 
@@ -15,6 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--base-url", default=BASE_URL)
 
     def handle(self, *args, base_url, **options):
+        refuse_outside_development("demo_logins")
         out = [
             "",
             "=" * 72,

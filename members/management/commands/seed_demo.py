@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from core.seed import SeedContext, seed_run
+from core.seed import SeedContext, refuse_outside_development, seed_run
 
 
 class Command(BaseCommand):
@@ -22,6 +22,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, members, seed, reset, no_progress, verbosity, scenario="", **options):
+        refuse_outside_development("seed_demo")
         if members < 1:
             raise CommandError("--members must be at least 1")
         ctx = SeedContext(
