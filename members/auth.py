@@ -4,11 +4,9 @@ A worker's session reads their user row on every request; on the voucher rush th
 per claim among tens of thousands. Workers' user rows are therefore cached (``WORKER_USER_TTL``)
 and dropped from the cache whenever the row is saved or deleted (a password or ``is_active``
 change takes effect at once: the session's hash is checked against the fresh row). Staff users
-are never cached, and their sessions are shorter (STAFF_SESSION_COOKIE_AGE, set at login).
+are never cached, and their sessions are shorter (core.staff_sessions).
 """
 
-from django.conf import settings
-from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
@@ -55,12 +53,3 @@ class SmsCodeBackend:
 def _user_changed(sender, instance, **kwargs):
     key = _cache_key(instance.pk)
     drop_now_and_on_commit(lambda: cache.delete(key))
-
-
-@receiver(user_logged_in)
-def _staff_session_age(sender, request, user, **kwargs):
-    """Staff sessions last STAFF_SESSION_COOKIE_AGE, not the workers' 30 days (SESSION_COOKIE_AGE):
-    an admin session left open on a shared office computer reaches every member of the union's
-    subtree."""
-    if request is not None and hasattr(request, "session") and (user.is_staff or user.is_superuser):
-        request.session.set_expiry(settings.STAFF_SESSION_COOKIE_AGE)
