@@ -8,5 +8,7 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # Inside ready(): the checks read the settings and models once the registry is loaded.
-        from core import checks  # noqa: F401 - registers the system checks
-        from core import staff_sessions  # noqa: F401 - stamps staff sessions at login
+        from core import (
+            checks,  # noqa: F401 - registers the system checks
+            staff_sessions,  # noqa: F401 - stamps staff sessions at login
+        )
