@@ -3,6 +3,7 @@
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 # Screenshots of the pages the tests pass through, for people to look at.
@@ -15,6 +16,17 @@ def shot(page, name: str) -> Path:
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def wait_until(page, expression: str, timeout: float = 10_000) -> None:
+    """Wait until a JavaScript expression is true in the page. Playwright's `wait_for_function` builds
+    its predicate with eval, which the portal's Content-Security-Policy forbids; `evaluate` is not
+    subject to it, so this polls with that."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(50)
 
 
 def login_code_from_outbox(mobile: str) -> str:

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from members.models import MembershipApplication
-from tests.browser.helpers import login_code_from_outbox, shot
+from tests.browser.helpers import login_code_from_outbox, shot, wait_until
 from tests.factories import id_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,7 +21,7 @@ def test_a_new_worker_joins_through_a_station_and_gets_an_e_card(new_phone, live
 
     # The union picker narrows down as the worker types.
     worker.fill("#union-search", "丝绸")
-    worker.wait_for_function("document.querySelectorAll('#id_union option[value]:not([value=\"\"])').length === 1")
+    wait_until(worker, "document.querySelectorAll('#id_union option[value]:not([value=\"\"])').length === 1")
     assert worker.locator("#id_union").input_value() == str(tree.g1.pk)
 
     number = id_number()

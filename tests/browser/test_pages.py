@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from members import services
-from tests.browser.helpers import page_width, shot, target_sizes, text_metrics
+from tests.browser.helpers import page_width, shot, target_sizes, text_metrics, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -115,5 +115,5 @@ def test_the_station_poster_renders_with_its_qr_code(phone, live_server, tree):
     # As printed: the poster as an image on a page of its own.
     phone.goto("/privacy/")
     phone.set_content(f'<img id="poster" src="/stations/{tree.station.code}/poster.svg" style="width:100%">')
-    phone.wait_for_function("document.getElementById('poster').naturalWidth > 0")
+    wait_until(phone, "document.getElementById('poster').naturalWidth > 0")
     shot(phone, "poster")

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.utils import timezone
 
-from tests.browser.helpers import page_width, shot, target_sizes, text_metrics
+from tests.browser.helpers import page_width, shot, target_sizes, text_metrics, wait_until
 from vouchers import services
 from vouchers.models import Campaign, Merchant, Voucher
 from vouchers.services.redemption import redemption_create
@@ -64,7 +64,7 @@ def test_a_member_claims_a_voucher_when_the_countdown_ends_and_sees_it_used(
     shot(phone, "voucher-countdown")
 
     # Time passes: at the opening the countdown hides and the button is enabled.
-    phone.wait_for_function("!document.getElementById('claim-btn').disabled", timeout=20_000)
+    wait_until(phone, "!document.getElementById('claim-btn').disabled", timeout=20_000)
     assert phone.locator("#countdown").is_hidden()
     assert timezone.now() >= campaign.claim_opens_at
 
