@@ -18,6 +18,8 @@ urlpatterns = [
     path("m/card/", views.card, name="card"),
     path("m/verify/<str:token>/", views.card_verify, name="card-verify"),
     path("m/transfer/", views.transfer, name="transfer"),
+    path("m/consents/", views.consents, name="consents"),
+    path("m/correction/", views.correction, name="correction"),
     path("privacy/", views.privacy, name="privacy"),
     path("stations/<slug:code>/poster.svg", views.station_poster, name="station-poster"),
 ]

@@ -19,8 +19,8 @@ from core.errors import ServiceError
 from core.ratelimit import client_ip
 from core.sms import mask_mobile
 from members import posters, selectors, services
-from members.forms import ApplicationForm, LoginForm, TransferForm, first_error
-from members.models import MembershipApplication, Station, Union
+from members.forms import ApplicationForm, CorrectionForm, LoginForm, TransferForm, first_error
+from members.models import REQUIRED_CONSENTS, ConsentPurpose, MembershipApplication, Station, Union
 from members.validators import normalize_mobile
 
 ELDER_COOKIE = "elder"
@@ -326,3 +326,79 @@ def station_poster(request, code: str):
     )
     response["Content-Disposition"] = f'inline; filename="station-{station.code}.svg"'
     return response
+
+
+# --- A member's rights over their data (PIPL): consents and corrections ------------------------------
+
+
+def _member_or_redirect(request):
+    member = selectors.member_for_user(request.user)
+    if member is None:
+        messages.info(request, _("This page is for union members."))
+    return member
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def consents(request):
+    """The member's consents: the required one explained, the optional ones given or withdrawn here."""
+    member = _member_or_redirect(request)
+    if member is None:
+        return redirect("members:application")
+    error = ""
+    if request.method == "POST":
+        try:
+            services.consent_set(
+                member=member,
+                purpose=request.POST.get("purpose", ""),
+                given=request.POST.get("given") == "1",
+                actor=request.user,
+            )
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("Your choice was saved."))
+            return redirect("members:consents")
+    given = selectors.consents_of_member(member)
+    items = [
+        {
+            "purpose": p.value,
+            "label": p.label,
+            "required": p in REQUIRED_CONSENTS,
+            "given": (p in REQUIRED_CONSENTS) or (p.value in given and given[p.value].is_given),
+            "record": given.get(p.value),
+        }
+        for p in ConsentPurpose
+    ]
+    return render(request, "members/consents.html", {"tab": "me", "member": member, "items": items, "error": error})
+
+
+@never_cache
+@login_required
+@sensitive_post_parameters("proposed")
+@require_http_methods(["GET", "POST"])
+def correction(request):
+    """Ask the union to correct a detail (PIPL art. 46); the answers appear here and in 我的数据."""
+    member = _member_or_redirect(request)
+    if member is None:
+        return redirect("members:application")
+    form = CorrectionForm(request.POST or None)
+    error = ""
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.correction_request_submit(member=member, actor=request.user, **form.cleaned_data)
+            except ServiceError as exc:
+                error = exc.message
+            else:
+                messages.success(request, _("Your request was sent to your union."))
+                return redirect("members:correction")
+        error = error or first_error(form)
+    context = {
+        "tab": "me",
+        "form": form,
+        "error": error,
+        "requests": selectors.corrections_of_member(member),
+    }
+    return render(request, "members/correction.html", context)

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "axes",
+    "social_django",
     "core",
     "members",
     "hardship",
