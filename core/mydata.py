@@ -1,4 +1,4 @@
-""""我的数据": what the portal holds on a worker, section by section (PIPL arts. 44–45).
+""" "我的数据": what the portal holds on a worker, section by section (PIPL arts. 44–45).
 
 core depends on no domain app: each app contributes its sections from its own `<app>/mydata.py`,
 found with `autodiscover_modules("mydata")` and registered with `@mydata_section(key, order=…)`.

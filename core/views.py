@@ -29,7 +29,7 @@ def inbox(request):
 @never_cache
 @login_required
 def mydata(request):
-    """"我的数据": what the portal holds on the logged-in worker, section by section (core.mydata)."""
+    """ "我的数据": what the portal holds on the logged-in worker, section by section (core.mydata)."""
     return render(request, "core/mydata.html", {"tab": "me", "sections": mydata_sections(request.user)})
 
 

@@ -99,8 +99,7 @@ def hardship(user) -> Section | None:
             for c in cases
         ],
         "aid": [
-            {"date": _day(a.paid_on), "fund_line": a.fund_line, "amount": str(a.amount), "state": a.state}
-            for a in aid
+            {"date": _day(a.paid_on), "fund_line": a.fund_line, "amount": str(a.amount), "state": a.state} for a in aid
         ],
         "warmth_roster_years": [r.year for r in roster],
     }

@@ -62,7 +62,10 @@ def membership(user) -> Section:
             Table(
                 title=_("Transfers"),
                 headers=[_("requested at"), _("from union"), _("to union"), _("status")],
-                rows=[[_when(t.requested_at), t.from_union.name, t.to_union.name, t.get_status_display()] for t in transfers],
+                rows=[
+                    [_when(t.requested_at), t.from_union.name, t.to_union.name, t.get_status_display()]
+                    for t in transfers
+                ],
                 empty=_("None"),
             )
         )
@@ -149,7 +152,9 @@ def membership(user) -> Section:
             Table(
                 title=_("Correction requests"),
                 headers=[_("submitted at"), _("detail to correct"), _("status"), _("reply to the member")],
-                rows=[[_when(c.created_at), c.get_field_display(), c.get_status_display(), c.reply] for c in corrections],
+                rows=[
+                    [_when(c.created_at), c.get_field_display(), c.get_status_display(), c.reply] for c in corrections
+                ],
                 empty=_("None"),
             )
         )
@@ -172,4 +177,3 @@ def membership(user) -> Section:
     section.export["wechat_bound"] = selectors.wechat_bound(user)
     section.rows.append((_("WeChat bound"), _("Yes") if section.export["wechat_bound"] else _("No")))
     return section
-

@@ -54,9 +54,7 @@ def vouchers(user) -> Section | None:
             }
             for v in claimed
         ],
-        "draws": [
-            {"campaign": d.campaign.name, "registered_at": _iso(d.registered_at), "won": d.won} for d in draws
-        ],
+        "draws": [{"campaign": d.campaign.name, "registered_at": _iso(d.registered_at), "won": d.won} for d in draws],
         "redemptions": [
             {
                 "time": _iso(r.created_at),

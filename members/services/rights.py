@@ -42,9 +42,7 @@ def consent_set(*, member: Member, purpose: str, given: bool, actor: User) -> Co
             consent.given_at, consent.withdrawn_at = now, None
             consent.privacy_version = settings.PRIVACY_POLICY_VERSION
             consent.save()
-            audit_log(
-                action="members.consent.given", obj=consent, actor=actor, old=old, new={"purpose": purpose.value}
-            )
+            audit_log(action="members.consent.given", obj=consent, actor=actor, old=old, new={"purpose": purpose.value})
         else:
             if consent is None or not consent.is_given:
                 raise ServiceError("not_given", _("You have not given this consent."))
