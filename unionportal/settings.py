@@ -253,7 +253,7 @@ SMS_RATE_PER_IP = env.str("SMS_RATE_PER_IP", default="20/h")
 SMS_RESEND_SECONDS = 60
 
 # The privacy policy workers consent to when they apply.
-PRIVACY_POLICY_VERSION = env.str("PRIVACY_POLICY_VERSION", default="2026-01")
+PRIVACY_POLICY_VERSION = env.str("PRIVACY_POLICY_VERSION", default="2026-12")
 # How long an e-card QR token stays valid.
 MEMBER_CARD_TOKEN_MAX_AGE = env.int("MEMBER_CARD_TOKEN_MAX_AGE", default=24 * 3600)
 
