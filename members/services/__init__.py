@@ -8,6 +8,7 @@
 - ``sms_login``: workers' SMS login codes and their logins;
 - ``imports`` (with ``import_files`` and ``import_checks``): the bulk import of a member list;
 - ``rights``: a member's optional consents and correction requests (PIPL);
+- ``wechat``: binding a worker's WeChat identity for one-tap login;
 - ``identity``: the ID number's blind index and the member number;
 - ``scope``: staff act for their own union and those under it (the one refusal).
 
@@ -29,6 +30,7 @@ from members.services.mutual_aid import mutual_aid_enrol
 from members.services.rights import consent_set, correction_request_answer, correction_request_submit
 from members.services.scope import out_of_scope, out_of_scope_message, require_scope
 from members.services.sms_login import sms_code_check, sms_code_failures_refuse, sms_code_send, worker_user_for_mobile
+from members.services.wechat import wechat_bind, wechat_unbind
 from members.services.transfers import transfer_accept, transfer_reject, transfer_release, transfer_request
 
 __all__ = [
@@ -59,5 +61,7 @@ __all__ = [
     "transfer_reject",
     "transfer_release",
     "transfer_request",
+    "wechat_bind",
+    "wechat_unbind",
     "worker_user_for_mobile",
 ]
