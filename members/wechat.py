@@ -44,7 +44,7 @@ class WechatRefused(AuthException):
 class WechatOAuth2(WeixinOAuth2APP):
     name = WECHAT_PROVIDER
     DEFAULT_SCOPE = ["snsapi_base"]
-    ACCESS_TOKEN_METHOD = "GET"  # sns/oauth2/access_token takes its parameters in the query
+    ACCESS_TOKEN_METHOD = "GET"  # noqa: S105 - not a secret: sns/oauth2/access_token takes a query
     EXTRA_DATA = []  # nothing but the openid is kept
 
     def get_key_and_secret(self):
@@ -81,7 +81,5 @@ def bind_or_sign_in(backend, uid, user=None, *args, **kwargs):
         return {"user": user, "social": social, "is_new": False}
     social = UserSocialAuth.objects.select_related("user").filter(provider=WECHAT_PROVIDER, uid=uid).first()
     if social is None or not social.user.is_active or social.user.is_staff:
-        raise WechatRefused(
-            backend, _("Log in with an SMS code first, then bind WeChat under Me."), "not_bound"
-        )
+        raise WechatRefused(backend, _("Log in with an SMS code first, then bind WeChat under Me."), "not_bound")
     return {"user": social.user, "social": social, "is_new": False}

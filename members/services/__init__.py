@@ -30,8 +30,8 @@ from members.services.mutual_aid import mutual_aid_enrol
 from members.services.rights import consent_set, correction_request_answer, correction_request_submit
 from members.services.scope import out_of_scope, out_of_scope_message, require_scope
 from members.services.sms_login import sms_code_check, sms_code_failures_refuse, sms_code_send, worker_user_for_mobile
-from members.services.wechat import wechat_bind, wechat_unbind
 from members.services.transfers import transfer_accept, transfer_reject, transfer_release, transfer_request
+from members.services.wechat import wechat_bind, wechat_unbind
 
 __all__ = [
     "ImportReport",

@@ -194,6 +194,6 @@ def test_it_refuses_to_withdraw_the_consent_membership_needs(client, member):
     client.force_login(member.user)
     response = client.post(reverse("members:consents"), {"purpose": "membership", "given": "0"})
     assert response.status_code == 200
-    assert "退出工会" in response.context["error"] or "leave the union" in response.context["error"]
+    assert "退会" in response.context["error"]
     assert not Consent.objects.exists()
     assert not AuditEntry.objects.filter(action__startswith="members.consent").exists()

@@ -95,7 +95,9 @@ def _to_wechat(response, stand_in) -> dict:
 
 
 def _back_from_wechat(client, query, code):
-    return client.get(reverse("members:wechat-complete"), {"code": code, "state": query["state"]}, HTTP_USER_AGENT=WECHAT_UA)
+    return client.get(
+        reverse("members:wechat-complete"), {"code": code, "state": query["state"]}, HTTP_USER_AGENT=WECHAT_UA
+    )
 
 
 def _messages(response) -> list[str]:
