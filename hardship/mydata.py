@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.mydata import Section, Table, mydata_section
-from hardship.models import Aid, Candidate, Case, PushKind, PushRow, WarmthRosterEntry
+from hardship.models import Aid, Candidate, Case, PushKind, PushRow, Referral, WarmthRosterEntry
 from members.selectors import member_for_user
 
 SHOWN_AID = (Aid.State.APPROVED, Aid.State.PAID)
@@ -41,6 +41,9 @@ def hardship(user) -> Section | None:
     candidates = list(Candidate.objects.filter(member=member).select_related("rule").order_by("-period"))
     cases = list(Case.objects.filter(head=member).order_by("-opened_at"))
     aid = list(Aid.objects.filter(member=member, state__in=SHOWN_AID).order_by("-paid_on", "-id"))
+    # Referrals hand the case to an agency (its data goes there): the person is told which agency, for
+    # which benefit and with what outcome; the notes either side wrote stay out.
+    referrals = list(Referral.objects.filter(case__head=member).select_related("agency").order_by("-sent_at"))
     roster = list(WarmthRosterEntry.objects.filter(member=member, is_active=True).order_by("-year"))
     section = Section(
         key="hardship",
@@ -79,6 +82,17 @@ def hardship(user) -> Section | None:
             empty=_("None"),
         )
     )
+    section.tables.append(
+        Table(
+            title=_("Referrals to agencies"),
+            headers=[_("sent at"), _("agency"), _("benefit"), _("state"), _("amount granted (CNY)")],
+            rows=[
+                [_day(r.sent_at), r.agency.name, r.get_benefit_display(), r.get_state_display(), r.amount]
+                for r in referrals
+            ],
+            empty=_("None"),
+        )
+    )
     if roster:
         section.rows.append((_("Warmth roster"), ", ".join(str(r.year) for r in roster)))
     section.export = {
@@ -100,6 +114,16 @@ def hardship(user) -> Section | None:
         ],
         "aid": [
             {"date": _day(a.paid_on), "fund_line": a.fund_line, "amount": str(a.amount), "state": a.state} for a in aid
+        ],
+        "referrals": [
+            {
+                "sent_at": _day(r.sent_at),
+                "agency": r.agency.name,
+                "benefit": r.benefit,
+                "state": r.state,
+                "amount_granted": str(r.amount) if r.amount is not None else None,
+            }
+            for r in referrals
         ],
         "warmth_roster_years": [r.year for r in roster],
     }

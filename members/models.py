@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.crypto import EncryptedTextField
 from core.history import History
@@ -409,7 +410,7 @@ class CorrectionRequest(models.Model):
         OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("correction request status", "Open")
         DONE = "done", _("Corrected")
         REFUSED = "refused", _("Refused")
 

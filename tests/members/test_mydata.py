@@ -14,7 +14,14 @@ from core.models import AuditEntry
 from hardship.models import Case, PushKind, PushRow
 from members import services
 from members.models import Consent, CorrectionRequest
-from tests.hardship.factories import AidFactory, CandidateFactory, CaseFactory, DataPushFactory, PushRowFactory
+from tests.hardship.factories import (
+    AidFactory,
+    CandidateFactory,
+    CaseFactory,
+    DataPushFactory,
+    PushRowFactory,
+    ReferralFactory,
+)
 from tests.vouchers.factories import CampaignFactory, VoucherFactory
 
 pytestmark = pytest.mark.django_db
@@ -197,3 +204,25 @@ def test_it_refuses_to_withdraw_the_consent_membership_needs(client, member):
     assert "退会" in response.context["error"]
     assert not Consent.objects.exists()
     assert not AuditEntry.objects.filter(action__startswith="members.consent").exists()
+
+
+def test_it_tells_the_member_which_agency_their_case_was_referred_to_without_the_notes(client, member, held):
+    from tests.factories import AgencyFactory
+
+    agency = AgencyFactory(code="dpf", name="残联")
+    ReferralFactory(case=held, agency=agency, benefit="disability_insurance", note="四级肢体残疾 肝衰竭", state="granted",
+                    amount=Decimal("15000.00"))  # fmt: skip
+    client.force_login(member.user)
+    page = client.get(reverse("core:mydata")).content.decode()
+    assert "残联" in page and "15000" in page
+    assert "四级肢体残疾" not in page
+    data = json.loads(client.get(reverse("core:mydata-download")).content)["sections"]["hardship"]
+    assert data["referrals"] == [
+        {
+            "sent_at": data["referrals"][0]["sent_at"],
+            "agency": "残联",
+            "benefit": "disability_insurance",
+            "state": "granted",
+            "amount_granted": "15000.00",
+        }
+    ]
