@@ -4,6 +4,7 @@ refused, with a reply the member reads in 我的数据. Consents are shown read-
 from django.contrib import admin
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from social_django.models import Association, Nonce, UserSocialAuth
 
 from core.admin_kit import ReadOnlyMixin, ReasonActionsMixin, ScopedAdminMixin
 from members import selectors
@@ -92,3 +93,11 @@ class ConsentAdmin(ReadOnlyMixin, ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("member"))
     def member_label(self, obj):
         return f"{obj.member.masked_name} ({obj.member.member_no or '-'})"
+
+
+# social-auth-app-django registers its tables in the admin, unscoped: any staff member with the
+# permission would list every worker's WeChat openid. Binding is the worker's alone (Me page), so
+# they are not in the admin.
+for _model in (UserSocialAuth, Nonce, Association):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)

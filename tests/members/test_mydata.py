@@ -226,3 +226,16 @@ def test_it_tells_the_member_which_agency_their_case_was_referred_to_without_the
             "amount_granted": "15000.00",
         }
     ]
+
+
+def test_the_pages_promise_only_what_the_code_keeps(client, member):
+    """The home page promised the ID number is "never shown in full", yet the member's own download
+    holds it whole; the policy said partners "only" check membership, yet agencies push hardship data."""
+    home = client.get(reverse("members:home")).content.decode()
+    assert "不会完整显示" not in home
+    policy = client.get(reverse("members:privacy")).content.decode()
+    for purpose in ("privacy-membership", "privacy-hardship", "privacy-vouchers", "privacy-sms", "privacy-rights"):
+        assert f'id="{purpose}"' in policy
+    assert "低保" in policy and "残联" in policy and "医保局" in policy  # what agencies push, named
+    assert "保存期限" in policy  # retention, purpose by purpose
+    assert "只能查询" not in policy

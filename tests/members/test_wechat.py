@@ -198,3 +198,10 @@ def test_without_the_settings_nothing_changes(client, member, settings):
     assert 'id="wechat-bind"' not in client.get(reverse("members:me"), HTTP_USER_AGENT=WECHAT_UA).content.decode()
     assert client.post(reverse("members:wechat-bind")).status_code == 404
     assert not UserSocialAuth.objects.exists()
+
+
+def test_no_staff_page_lists_workers_wechat_identities(admin_client):
+    from django.contrib import admin
+
+    assert not admin.site.is_registered(UserSocialAuth)
+    assert admin_client.get("/admin/social_django/usersocialauth/").status_code == 404
