@@ -212,3 +212,9 @@ def notifications_mark_read(*, user, ids: Iterable[int]) -> int:
     return Notification.objects.filter(recipient=user, pk__in=list(ids), read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def mydata_download_record(*, user, fmt: str) -> None:
+    """Record in the audit log that a worker downloaded their own data (core.mydata)."""
+    with transaction.atomic():
+        audit_log(action="core.mydata.downloaded", obj=user, actor=user, new={"format": fmt})

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import ServiceError
 from core.parsing import MOBILE_RE, normalize_digits
-from members.models import EmploymentForm
+from members.models import CorrectionRequest, EmploymentForm
 from members.selectors import unions_joinable
 from members.validators import normalize_mobile, parse_id_number, validate_mobile
 
@@ -143,6 +143,26 @@ class TransferForm(WeuiFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.style_widgets()
+
+
+class CorrectionForm(WeuiFormMixin, forms.Form):
+    field = forms.ChoiceField(
+        label=_("Detail to correct"),
+        choices=CorrectionRequest.Field.choices,
+        error_messages={"required": _("Choose the detail to correct.")},
+    )
+    problem = forms.CharField(
+        label=_("What is wrong"),
+        max_length=300,
+        widget=forms.Textarea({"rows": 3}),
+        error_messages={"required": _("Say what is wrong.")},
+    )
+    proposed = forms.CharField(label=_("Correct value"), max_length=100, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["proposed"].widget.attrs.update({"autocomplete": "off"})
         self.style_widgets()
 
 

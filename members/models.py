@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.crypto import EncryptedTextField
 from core.history import History
@@ -355,3 +356,84 @@ class SmsCode(models.Model):
 
     def __str__(self):
         return f"{mask_mobile(self.mobile)} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ConsentPurpose(models.TextChoices):
+    """What a member may consent to (PIPL art. 14–16). Membership is required; the others are optional
+    and can be withdrawn at any time without losing the membership (`REQUIRED` lists the required ones)."""
+
+    MEMBERSHIP = "membership", _("Processing of my details for my union membership")
+    CAMPAIGN_SMS = "campaign_sms", _("SMS notices of benefit-day voucher campaigns")
+
+
+REQUIRED_CONSENTS = (ConsentPurpose.MEMBERSHIP,)
+
+
+class Consent(models.Model):
+    """A member's optional consent to one purpose: when it was given and, if so, withdrawn.
+
+    One row per (member, purpose); giving it again after a withdrawal clears `withdrawn_at` (the
+    audit log keeps every change). The required consent to membership is the one given with the
+    application (`Member.privacy_consented_at`) and has no row here.
+    """
+
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices)
+    given_at = models.DateTimeField(_("given at"))
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    privacy_version = models.CharField(_("privacy policy version"), max_length=20)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [models.UniqueConstraint(fields=["member", "purpose"], name="consent_once_per_purpose")]
+        indexes = [models.Index(fields=["purpose", "withdrawn_at"], name="consent_purpose_live")]
+
+    def __str__(self):
+        return f"{self.member.masked_name} {self.get_purpose_display()}"
+
+    @property
+    def is_given(self) -> bool:
+        return self.withdrawn_at is None
+
+
+class CorrectionRequest(models.Model):
+    """A member's request to correct their details (PIPL art. 46), answered by their union's staff."""
+
+    class Field(models.TextChoices):
+        NAME = "name", _("Real name")
+        ID_NUMBER = "id_number", _("ID number")
+        MOBILE = "mobile", _("Mobile number")
+        UNION = "union", _("Grassroots union")
+        EMPLOYER = "employer", _("Employer")
+        EMPLOYMENT_FORM = "employment_form", _("Form of employment")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("correction request status", "Open")
+        DONE = "done", _("Corrected")
+        REFUSED = "refused", _("Refused")
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="correction_requests"
+    )
+    field = models.CharField(_("detail to correct"), max_length=20, choices=Field.choices)
+    problem = models.CharField(_("what is wrong"), max_length=300)
+    # May hold an ID number or a name: encrypted at rest.
+    proposed = EncryptedTextField(_("correct value"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    reply = models.CharField(_("reply to the member"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    decided_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User, verbose_name=_("answered by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("correction request")
+        verbose_name_plural = _("correction requests")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"{self.member.masked_name}: {self.get_field_display()}"

@@ -2,11 +2,24 @@
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from social_django.models import UserSocialAuth
 
 from core.crypto import id_number_index
 from core.errors import ServiceError
 from core.parsing import int_parse
-from members.models import Member, MembershipApplication, MutualAidEnrolment, SmsCode, Station, Transfer, Union, User
+from members.models import (
+    Consent,
+    ConsentPurpose,
+    CorrectionRequest,
+    Member,
+    MembershipApplication,
+    MutualAidEnrolment,
+    SmsCode,
+    Station,
+    Transfer,
+    Union,
+    User,
+)
 
 
 def user_can_manage(user, union: Union) -> bool:
@@ -220,3 +233,38 @@ def union_staff_ids(union: Union) -> list[int]:
         ids = list(User.objects.filter(union=node, is_staff=True, is_active=True).values_list("pk", flat=True))
         node = node.parent
     return ids
+
+
+# --- A member's rights over their data (PIPL) ----------------------------------------------------------
+
+
+def consents_of_member(member: Member) -> dict[str, Consent]:
+    """The member's optional consents by purpose (a purpose never given is absent)."""
+    return {c.purpose: c for c in Consent.objects.filter(member=member)}
+
+
+def consent_holders(purpose: str) -> QuerySet[Member]:
+    """Members whose consent to `purpose` is given and not withdrawn."""
+    return Member.objects.filter(consents__purpose=purpose, consents__withdrawn_at__isnull=True)
+
+
+def consent_is_given(member: Member, purpose: str) -> bool:
+    if purpose == ConsentPurpose.MEMBERSHIP:
+        return member.privacy_consented_at is not None
+    return Consent.objects.filter(member=member, purpose=purpose, withdrawn_at__isnull=True).exists()
+
+
+def corrections_of_member(member: Member) -> list[CorrectionRequest]:
+    return list(CorrectionRequest.objects.filter(member=member).order_by("-created_at", "-id"))
+
+
+def corrections_visible_to(user) -> QuerySet[CorrectionRequest]:
+    return scoped(CorrectionRequest.objects.all(), user, "member__union")
+
+
+WECHAT_PROVIDER = "wechat"
+
+
+def wechat_bound(user) -> bool:
+    """True when the user's login has a WeChat identity bound (members.wechat)."""
+    return UserSocialAuth.objects.filter(user=user, provider=WECHAT_PROVIDER).exists()

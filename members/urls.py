@@ -18,6 +18,12 @@ urlpatterns = [
     path("m/card/", views.card, name="card"),
     path("m/verify/<str:token>/", views.card_verify, name="card-verify"),
     path("m/transfer/", views.transfer, name="transfer"),
+    path("m/consents/", views.consents, name="consents"),
+    path("m/correction/", views.correction, name="correction"),
+    path("m/wechat/login/", views.wechat_login, name="wechat-login"),
+    path("m/wechat/bind/", views.wechat_bind, name="wechat-bind"),
+    path("m/wechat/complete/", views.wechat_complete, name="wechat-complete"),
+    path("m/wechat/unbind/", views.wechat_unbind, name="wechat-unbind"),
     path("privacy/", views.privacy, name="privacy"),
     path("stations/<slug:code>/poster.svg", views.station_poster, name="station-poster"),
 ]

@@ -14,13 +14,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from social_core.actions import do_complete
+from social_core.exceptions import AuthProviderError, SocialAuthBaseException
+from social_django.utils import load_strategy
 
 from core.errors import ServiceError
 from core.ratelimit import client_ip
 from core.sms import mask_mobile
-from members import posters, selectors, services
-from members.forms import ApplicationForm, LoginForm, TransferForm, first_error
-from members.models import MembershipApplication, Station, Union
+from members import posters, selectors, services, wechat
+from members.forms import ApplicationForm, CorrectionForm, LoginForm, TransferForm, first_error
+from members.models import REQUIRED_CONSENTS, ConsentPurpose, MembershipApplication, Station, Union
 from members.validators import normalize_mobile
 
 ELDER_COOKIE = "elder"
@@ -104,7 +107,9 @@ def login_view(request):
                 error = _("The code is wrong or has expired. Please ask for a new one.")
         else:
             error = first_error(form)
-    return render(request, "members/login.html", {"tab": "me", "form": form, "error": error, "next": next_url})
+    context = {"tab": "me", "form": form, "error": error, "next": next_url}
+    context["wechat_login"] = wechat.wechat_enabled() and wechat.in_wechat(request)
+    return render(request, "members/login.html", context)
 
 
 @require_POST
@@ -148,11 +153,13 @@ def elder_mode(request):
 def me(request):
     member = selectors.member_for_user(request.user)
     mobile = getattr(request.user, "mobile", None)
-    return render(
-        request,
-        "members/me.html",
-        {"tab": "me", "member": member, "mobile_masked": mask_mobile(mobile) if mobile else ""},
-    )
+    context = {"tab": "me", "member": member, "mobile_masked": mask_mobile(mobile) if mobile else ""}
+    if request.user.is_authenticated:
+        context["wechat_bound"] = selectors.wechat_bound(request.user)
+        context["wechat_can_bind"] = (
+            wechat.wechat_enabled() and wechat.in_wechat(request) and not request.user.is_staff and bool(mobile)
+        )
+    return render(request, "members/me.html", context)
 
 
 def privacy(request):
@@ -326,3 +333,155 @@ def station_poster(request, code: str):
     )
     response["Content-Disposition"] = f'inline; filename="station-{station.code}.svg"'
     return response
+
+
+# --- A member's rights over their data (PIPL): consents and corrections ------------------------------
+
+
+def _member_or_redirect(request):
+    member = selectors.member_for_user(request.user)
+    if member is None:
+        messages.info(request, _("This page is for union members."))
+    return member
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def consents(request):
+    """The member's consents: the required one explained, the optional ones given or withdrawn here."""
+    member = _member_or_redirect(request)
+    if member is None:
+        return redirect("members:application")
+    error = ""
+    if request.method == "POST":
+        try:
+            services.consent_set(
+                member=member,
+                purpose=request.POST.get("purpose", ""),
+                given=request.POST.get("given") == "1",
+                actor=request.user,
+            )
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("Your choice was saved."))
+            return redirect("members:consents")
+    given = selectors.consents_of_member(member)
+    items = [
+        {
+            "purpose": p.value,
+            "label": p.label,
+            "required": p in REQUIRED_CONSENTS,
+            "given": (p in REQUIRED_CONSENTS) or (p.value in given and given[p.value].is_given),
+            "record": given.get(p.value),
+        }
+        for p in ConsentPurpose
+    ]
+    return render(request, "members/consents.html", {"tab": "me", "member": member, "items": items, "error": error})
+
+
+@never_cache
+@login_required
+@sensitive_post_parameters("proposed")
+@require_http_methods(["GET", "POST"])
+def correction(request):
+    """Ask the union to correct a detail (PIPL art. 46); the answers appear here and in 我的数据."""
+    member = _member_or_redirect(request)
+    if member is None:
+        return redirect("members:application")
+    form = CorrectionForm(request.POST or None)
+    error = ""
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.correction_request_submit(member=member, actor=request.user, **form.cleaned_data)
+            except ServiceError as exc:
+                error = exc.message
+            else:
+                messages.success(request, _("Your request was sent to your union."))
+                return redirect("members:correction")
+        error = error or first_error(form)
+    context = {
+        "tab": "me",
+        "form": form,
+        "error": error,
+        "requests": selectors.corrections_of_member(member),
+    }
+    return render(request, "members/correction.html", context)
+
+
+# --- WeChat one-tap login (members.wechat) ---------------------------------------------------------------
+
+
+def _wechat_backend(request):
+    """The WeChat backend for this request; 404 unless WECHAT_APP_ID and WECHAT_APP_SECRET are set."""
+    if not wechat.wechat_enabled():
+        raise Http404
+    return wechat.WechatOAuth2(
+        load_strategy(request), redirect_uri=_absolute_url(request, reverse("members:wechat-complete"))
+    )
+
+
+def _wechat_start(request, intent: str):
+    backend = _wechat_backend(request)
+    request.session[wechat.INTENT_KEY] = intent
+    return redirect(backend.auth_url())
+
+
+def _wechat_login(backend, user, social_user):
+    user.backend = f"{wechat.WechatOAuth2.__module__}.{wechat.WechatOAuth2.__name__}"
+    login(backend.strategy.request, user)
+
+
+@never_cache
+@require_GET
+def wechat_login(request):
+    """One tap in WeChat: off to WeChat's authorisation, back at wechat_complete."""
+    return _wechat_start(request, "login")
+
+
+@never_cache
+@login_required
+@require_POST
+def wechat_bind(request):
+    """Bind the logged-in worker's WeChat identity (after an SMS login)."""
+    return _wechat_start(request, "bind")
+
+
+@never_cache
+@require_GET
+def wechat_complete(request):
+    """WeChat sends the worker back here with a code: bind or sign in; a refusal is a message."""
+    backend = _wechat_backend(request)
+    intent = request.session.get(wechat.INTENT_KEY)
+    user = request.user if request.user.is_authenticated else None
+    try:
+        do_complete(backend, _wechat_login, user=user)
+    except wechat.WechatRefused as exc:
+        message = exc.message
+    except AuthProviderError as exc:
+        code = getattr(exc, "provider_code", None) or ""
+        message = _("WeChat did not authorise the login (error %(code)s). Try again, or log in with an SMS code.") % {
+            "code": code
+        }
+    except SocialAuthBaseException:
+        message = _("The WeChat authorisation failed or expired. Try again, or log in with an SMS code.")
+    else:
+        request.session.pop(wechat.INTENT_KEY, None)
+        if intent == "bind":
+            messages.success(request, _("WeChat is bound: next time, log in with one tap in WeChat."))
+            return redirect("members:me")
+        return redirect("members:home")
+    request.session.pop(wechat.INTENT_KEY, None)
+    messages.error(request, message)
+    return redirect("members:me" if request.user.is_authenticated else "members:login")
+
+
+@login_required
+@require_POST
+def wechat_unbind(request):
+    """Unbind WeChat; allowed even when WeChat login is switched off, so no worker is left bound."""
+    if services.wechat_unbind(user=request.user):
+        messages.success(request, _("WeChat is unbound."))
+    return redirect("members:me")

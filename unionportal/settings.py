@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "social_django",
     "core",
     "members",
     "hardship",
@@ -135,6 +136,24 @@ AUTHENTICATION_BACKENDS = [
     # Workers log in with their mobile number and a one-time SMS code.
     "members.auth.SmsCodeBackend",
 ]
+
+# WeChat web authorisation (members.wechat): used only when both are set; without them the WeChat
+# buttons are absent and its addresses answer 404. The endpoints are WeChat's documented ones.
+WECHAT_APP_ID = env.str("WECHAT_APP_ID", default="")
+WECHAT_APP_SECRET = env.str("WECHAT_APP_SECRET", default="")
+WECHAT_AUTHORIZE_URL = env.str("WECHAT_AUTHORIZE_URL", default="https://open.weixin.qq.com/connect/oauth2/authorize")
+WECHAT_ACCESS_TOKEN_URL = env.str(
+    "WECHAT_ACCESS_TOKEN_URL", default="https://api.weixin.qq.com/sns/oauth2/access_token"
+)
+if WECHAT_APP_ID and WECHAT_APP_SECRET:
+    AUTHENTICATION_BACKENDS.append("members.wechat.WechatOAuth2")
+# social-auth-app-django: WeChat never creates a user; members.wechat.bind_or_sign_in binds or signs in.
+SOCIAL_AUTH_PIPELINE = (
+    "social_core.pipeline.social_auth.social_details",
+    "social_core.pipeline.social_auth.social_uid",
+    "members.wechat.bind_or_sign_in",
+)
+SOCIAL_AUTH_JSONFIELD_ENABLED = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -260,7 +279,7 @@ SMS_RATE_PER_IP = env.str("SMS_RATE_PER_IP", default="20/h")
 SMS_RESEND_SECONDS = 60
 
 # The privacy policy workers consent to when they apply.
-PRIVACY_POLICY_VERSION = env.str("PRIVACY_POLICY_VERSION", default="2026-01")
+PRIVACY_POLICY_VERSION = env.str("PRIVACY_POLICY_VERSION", default="2026-12")
 # How long an e-card QR token stays valid.
 MEMBER_CARD_TOKEN_MAX_AGE = env.int("MEMBER_CARD_TOKEN_MAX_AGE", default=24 * 3600)
 

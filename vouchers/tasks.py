@@ -33,3 +33,11 @@ def vouchers_expire() -> int:
     from vouchers import services
 
     return services.vouchers_expire()
+
+
+@shared_task(time_limit=300, soft_time_limit=240)
+def campaign_announce(campaign_id: int) -> int:
+    """Notify the members who consented to campaign SMS that a campaign opened (idempotent)."""
+    from vouchers import services
+
+    return services.campaign_announce(campaign_id=campaign_id)

@@ -5,9 +5,12 @@ from members.admin.applications import MembershipApplicationAdmin, TransferAdmin
 from members.admin.members import MemberAdmin
 from members.admin.mutual_aid import MutualAidEnrolmentAdmin
 from members.admin.organisations import EnterpriseAdmin, MemberUnionSubtreeFilter, StationAdmin, UnionAdmin
+from members.admin.rights import ConsentAdmin, CorrectionRequestAdmin
 from members.admin.users import UserAdmin
 
 __all__ = [
+    "ConsentAdmin",
+    "CorrectionRequestAdmin",
     "EnterpriseAdmin",
     "MemberAdmin",
     "MemberUnionSubtreeFilter",

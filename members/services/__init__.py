@@ -7,6 +7,8 @@
 - ``cards``: the e-membership card's signed token;
 - ``sms_login``: workers' SMS login codes and their logins;
 - ``imports`` (with ``import_files`` and ``import_checks``): the bulk import of a member list;
+- ``rights``: a member's optional consents and correction requests (PIPL);
+- ``wechat``: binding a worker's WeChat identity for one-tap login;
 - ``identity``: the ID number's blind index and the member number;
 - ``scope``: staff act for their own union and those under it (the one refusal).
 
@@ -25,9 +27,11 @@ from members.services.import_checks import ImportReport, RowError
 from members.services.imports import members_import, template_csv
 from members.services.member_details import member_mobile_change, member_status_change
 from members.services.mutual_aid import mutual_aid_enrol
+from members.services.rights import consent_set, correction_request_answer, correction_request_submit
 from members.services.scope import out_of_scope, out_of_scope_message, require_scope
 from members.services.sms_login import sms_code_check, sms_code_failures_refuse, sms_code_send, worker_user_for_mobile
 from members.services.transfers import transfer_accept, transfer_reject, transfer_release, transfer_request
+from members.services.wechat import wechat_bind, wechat_unbind
 
 __all__ = [
     "ImportReport",
@@ -36,6 +40,9 @@ __all__ = [
     "application_reject",
     "application_submit",
     "application_update",
+    "consent_set",
+    "correction_request_answer",
+    "correction_request_submit",
     "member_card_token",
     "member_card_verify",
     "member_mobile_change",
@@ -54,5 +61,7 @@ __all__ = [
     "transfer_reject",
     "transfer_release",
     "transfer_request",
+    "wechat_bind",
+    "wechat_unbind",
     "worker_user_for_mobile",
 ]

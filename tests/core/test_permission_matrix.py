@@ -229,6 +229,16 @@ MATRIX: dict[str, Row] = {
     "admin:hardship_warmthrosterentry_delete": get("warmthrosterentry", "login login login 403   403   403   403   403   login login"),
     "admin:hardship_warmthrosterentry_history": get("warmthrosterentry", "login login login 200   302   200   200   200   login login"),
     # --- members ----------------------------------------------------------------------------------------
+    "admin:members_consent_add": get(None,                            "login login login 403   403   403   403   403   login login"),
+    "admin:members_consent_change": get("consent",                    "login login login 200   302   200   200   200   login login"),
+    "admin:members_consent_changelist": get(None,                     "login login login 200   200   200   200   200   login login"),
+    "admin:members_consent_delete": get("consent",                    "login login login 403   403   403   403   403   login login"),
+    "admin:members_consent_history": get("consent",                   "login login login 200   302   200   200   200   login login"),
+    "admin:members_correctionrequest_add": get(None,                  "login login login 403   403   403   403   403   login login"),
+    "admin:members_correctionrequest_change": get("correctionrequest", "login login login 200   302   200   200   200   login login"),
+    "admin:members_correctionrequest_changelist": get(None,           "login login login 200   200   200   200   200   login login"),
+    "admin:members_correctionrequest_delete": get("correctionrequest", "login login login 403   403   403   403   403   login login"),
+    "admin:members_correctionrequest_history": get("correctionrequest", "login login login 200   302   200   200   200   login login"),
     "admin:members_enterprise_add": get(None,                         "login login 200   200   200"),
     "admin:members_enterprise_change": get("enterprise",              "login login 200   302   200"),
     "admin:members_enterprise_changelist": get(None,                  "login login 200   200   200"),
@@ -340,6 +350,14 @@ MATRIX: dict[str, Row] = {
     "api-vouchers-redemptions": api_post(None,                        "401   401   401   401   401   401   401   401   201   400   403   403   403   403", order, {"Idempotency-Key": "matrix-1"}),
     # --- Worker, merchant and public pages --------------------------------------------------------------
     "core:inbox": get(None,                                           "login 200   200   200   200   200   200   200   200   200"),
+    "core:mydata": get(None,                                          "login 200   200   200   200   200   200   200   200   200"),
+    "core:mydata-download": get(None,                                 "login 200   200   200   200   200   200   200   200   200"),
+    "members:consents": get(None,                                     "login 200   200   302   302   302   302   302   302   302"),
+    "members:correction": get(None,                                   "login 200   200   302   302   302   302   302   302   302"),
+    "members:wechat-bind": post(None,                                 "login 404   404   404   404   404   404   404   404   404"),
+    "members:wechat-complete": get(None,                              "404   404   404   404   404   404   404   404   404   404"),
+    "members:wechat-login": get(None,                                 "404   404   404   404   404   404   404   404   404   404"),
+    "members:wechat-unbind": post(None,                               "login 302   302   302   302   302   302   302   302   302"),
     "hardship:document": get("document",                              "login 404   404   200   404   200   200   200   404   404"),
     "healthz": get(None,                                              "200   200   200   200   200"),
     "members:application": get(None,                                  "login 200   200   200   200   200   200   200   200   200"),
@@ -523,6 +541,23 @@ class World:
 
         t = self.t
         return {"object_id": transfer_request(member=t.member, to_union=t.tree.g2, actor=t.member.user).pk}
+
+    @functools.cached_property
+    def correctionrequest(self):
+        from members.services import correction_request_submit
+
+        t = self.t
+        request = correction_request_submit(
+            member=t.member, field="employer", problem="单位名称有误", proposed="湖州丝绸", actor=t.member.user
+        )
+        return {"object_id": request.pk}
+
+    @functools.cached_property
+    def consent(self):
+        from members.services import consent_set
+
+        t = self.t
+        return {"object_id": consent_set(member=t.member, purpose="campaign_sms", given=True, actor=t.member.user).pk}
 
     @functools.cached_property
     def mutualaidenrolment(self):

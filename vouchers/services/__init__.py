@@ -13,6 +13,7 @@
 The public names are re-exported here; the reads are in ``vouchers.selectors``.
 """
 
+from vouchers.services.announce import campaign_announce, campaign_announce_recipients
 from vouchers.services.campaigns import (
     campaign_close,
     campaign_close_due,
@@ -50,6 +51,8 @@ from vouchers.services.settlement import settlement_build, settlement_mark_paid
 from vouchers.services.stock import campaign_prepare, reconcile_campaign, remaining_sync
 
 __all__ = [
+    "campaign_announce",
+    "campaign_announce_recipients",
     "REDEEM_SCOPE",
     "ClaimResult",
     "Claimant",

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from core.errors import ServiceError
 from core.parsing import month_parse
 from core.services import audit_log
+from vouchers import tasks
 from vouchers.models import Campaign, CampaignRules, CampaignTemplate, Voucher
 from vouchers.services.claim_facts import campaign_facts_invalidate
 from vouchers.services.stock import campaign_prepare, remaining_sync
@@ -114,6 +115,8 @@ def campaign_open_due(*, now: dt.datetime | None = None) -> list[int]:
                 new={"state": Campaign.State.OPEN},
             )
             transaction.on_commit(lambda pk=pk: _prepare(pk))
+            # SMS notices to the members who consented to them (vouchers.services.announce).
+            transaction.on_commit(lambda pk=pk: tasks.campaign_announce.delay(pk))
         opened.append(pk)
     return opened
 
