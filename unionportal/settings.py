@@ -385,6 +385,13 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+if WECHAT_APP_ID and WECHAT_APP_SECRET:
+    # "Bind WeChat" is a form whose answer redirects to WeChat's authorisation page: Chromium applies
+    # form-action to that redirect too.
+    from urllib.parse import urlsplit as _urlsplit
+
+    _wechat = _urlsplit(WECHAT_AUTHORIZE_URL)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(f"{_wechat.scheme}://{_wechat.netloc}")
 # Permissions-Policy (django-permissions-policy): the camera for the cashier's QR scanning on the
 # portal's own pages; every other powerful feature off, for the portal and anything it embeds.
 PERMISSIONS_POLICY = {

@@ -60,3 +60,22 @@ def test_no_template_has_an_inline_event_handler_or_an_inline_script_without_a_n
         if handler.search(p.read_text()) or script.search(p.read_text().replace('type="application/json"', "src="))
     ]
     assert found == []
+
+
+def test_with_wechat_set_up_the_bind_form_may_lead_to_wechats_authorisation_page(monkeypatch):
+    """The bind form's answer redirects to WeChat: Chromium checks that redirect against form-action."""
+    import importlib
+
+    import unionportal.settings as portal_settings
+
+    monkeypatch.setenv("WECHAT_APP_ID", "wx-test")
+    monkeypatch.setenv("WECHAT_APP_SECRET", "secret")
+    try:
+        reloaded = importlib.reload(portal_settings)
+        assert reloaded.CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"] == [
+            "'self'",
+            "https://open.weixin.qq.com",
+        ]
+    finally:
+        monkeypatch.delenv("WECHAT_APP_ID")
+        importlib.reload(portal_settings)
