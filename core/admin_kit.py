@@ -8,6 +8,7 @@
   its blind index, a mobile, a member number or the start of a name);
 - actions that are doors to services: `ServiceActionsMixin`, `ReasonActionsMixin` (`text_action`),
   at most `MAX_ACTION_ROWS` rows at once;
+- `CityWideSettingsMixin`: what applies to the whole city is changed by city-level staff only;
 - `ReadOnlyMixin`, and `LargeTableMixin` for the tables too big to count.
 
 Core knows neither the union tree nor how ID numbers are indexed: the app that owns them (members)
@@ -62,6 +63,10 @@ class AdminHooks:
 
     def in_subtree(self, qs: QuerySet, user, union_field: str, union_pk: str) -> QuerySet:
         """The rows of `qs` under the union `union_pk` (none if the user cannot see that union)."""
+        raise NotImplementedError
+
+    def is_city_level(self, user) -> bool:
+        """Whether the user may change what applies to the whole city (`CityWideSettingsMixin`)."""
         raise NotImplementedError
 
 
@@ -211,6 +216,28 @@ class OneVersionPerSaveMixin(ScopedHistoryMixin):
         if hasattr(obj, "skip_history_when_saving"):
             del obj.skip_history_when_saving
         history_record_write(obj, user=request.user, created=not change)
+
+
+class CityWideSettingsMixin:
+    """Rows that apply to the whole city (the screening rules, the monthly cycle, settings rows,
+    standards, campaigns, merchants, staff groups): only city-level staff (or a superuser) add,
+    change or delete them and run their actions; other staff holding the permissions see them
+    read-only. The rule is the owning app's (`AdminHooks.is_city_level`). A change is audited by the
+    service that saves it or kept, with its old and new values, in the row's history.
+
+    Custom pages of such an admin (the cycle's run page) ask `city_level(request)`."""
+
+    def city_level(self, request) -> bool:
+        return admin_hooks().is_city_level(request.user)
+
+    def has_add_permission(self, request, *args):
+        return self.city_level(request) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return self.city_level(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.city_level(request) and super().has_delete_permission(request, obj)
 
 
 class UnionSubtreeFilter(admin.SimpleListFilter):
