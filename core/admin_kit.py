@@ -28,6 +28,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from core.crypto import id_number_index
 from core.errors import ServiceError
@@ -183,6 +184,9 @@ class ScopedHistoryMixin:
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
+    def get_historical_record_context_helper(self, request, historical_record):
+        return LabelledChangesHelper(self.model, historical_record)
+
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
         previous = None
         for current in historical_records:
@@ -195,6 +199,20 @@ class ScopedHistoryMixin:
                 helper = self.get_historical_record_context_helper(request, previous)
                 previous.history_delta_changes = helper.context_for_delta_changes(delta)
             previous = current
+
+
+class LabelledChangesHelper(HistoricalRecordContextHelper):
+    """A history page's changes as people read them: the field's label (translated, as simple-history
+    gives it) and, for a field with choices or a yes/no field, the label of the old and new values
+    instead of the stored code (市总工会, not `city`)."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if getattr(field, "choices", None) and not isinstance(value, list | tuple):
+            return dict(field.flatchoices).get(value, value)
+        if isinstance(value, bool):
+            return gettext("Yes") if value else gettext("No")
+        return super().prepare_delta_change_value(change, value)
 
 
 class OneVersionPerSaveMixin(ScopedHistoryMixin):

@@ -138,3 +138,38 @@ def test_it_refuses_a_district_supervisor_building_or_paying_settlements(client,
     client.force_login(supervisor)
     assert client.get("/admin/vouchers/settlement/build/").status_code == 403
     assert client.post("/admin/vouchers/settlement/build/", {"month": "2025-03"}).status_code == 403
+
+
+# Admins whose rows staff change only through actions and pages that run audited services (each
+# writes an audit entry with the old and new values), not through a change form kept in a history.
+AUDITED_BY_SERVICES = {
+    "members.MembershipApplication": "members.application.* (approve, reject)",
+    "members.Transfer": "members.transfer.*",
+    "members.MutualAidEnrolment": "members.mutual_aid.enrolled / .withdrawn",
+    "hardship.Aid": "hardship.aid.*",
+    "hardship.Candidate": "hardship.candidate.*",
+    "hardship.Case": "hardship.case.* and the case's timeline",
+    "hardship.WarmthBatch": "hardship.warmth.*",
+    "core.ApiKey": "core.api_key.created / .revoked (superusers only)",
+    "axes.AccessAttempt": "lock-out state of logins (superusers only)",
+    "axes.AccessLog": "lock-out state of logins (superusers only)",
+    "axes.AccessFailureLog": "lock-out state of logins (superusers only)",
+}
+
+
+def test_every_admin_that_changes_rows_keeps_their_history_with_labels_or_audits_them(db):
+    from simple_history.admin import SimpleHistoryAdmin
+
+    from core.admin_kit import ScopedHistoryMixin
+    from tests.factories import UserFactory
+
+    request = request_of(UserFactory(username="root", is_staff=True, is_superuser=True))
+    missing = []
+    for model, model_admin in admin.site._registry.items():
+        if isinstance(model_admin, SimpleHistoryAdmin):
+            # The history page shows each change field by field, labels and values in Chinese.
+            assert isinstance(model_admin, ScopedHistoryMixin), model._meta.label
+            assert model in history_models, model._meta.label
+        elif model_admin.has_change_permission(request) and model._meta.label not in AUDITED_BY_SERVICES:
+            missing.append(model._meta.label)
+    assert missing == [], "rows changed in the admin with neither a history nor an audited service"

@@ -118,3 +118,18 @@ def superuser_client(client, db):
 
     client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
     return client
+
+
+def test_it_shows_a_unions_history_field_by_field_in_chinese(client, tree, district_staff):
+    page = change_page(client, district_staff, tree.street)
+    client.post(f"{UNIONS}{tree.street.pk}/change/", form_data(page, kind="industry", is_active=False))
+
+    history = client.get(f"{UNIONS}{tree.street.pk}/history/")
+
+    assert history.status_code == 200
+    changes = {
+        c["field"]: (c["old"], c["new"]) for c in history.context["page_obj"].object_list[0].history_delta_changes
+    }
+    assert changes == {"类型": ("乡镇（街道）工会", "产业工会"), "启用": ("是", "否")}
+    text = history.content.decode()
+    assert "乡镇（街道）工会" in text and "产业工会" in text and "street" not in text.split("<table")[-1]
