@@ -11,7 +11,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_kit import LargeTableMixin, OneVersionPerSaveMixin, ScopedHistoryMixin, admin_hooks
+from core.admin_kit import (
+    CityWideSettingsMixin,
+    LargeTableMixin,
+    OneVersionPerSaveMixin,
+    ScopedHistoryMixin,
+    admin_hooks,
+)
 from core.errors import ServiceError
 from core.models import Agency, ApiKey, AuditEntry, Notification
 from core.services import api_key_create, api_key_revoke, api_key_validate
@@ -220,6 +226,39 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(OneVersionPerSaveMixin, SimpleHistoryAdmin, DjangoGroupAdmin):
+class GroupAdmin(CityWideSettingsMixin, OneVersionPerSaveMixin, SimpleHistoryAdmin, DjangoGroupAdmin):
     """Who may see a group's history is who may see the group (superusers, or staff with
-    `auth.view_group`); one saved form is one version, its permissions included."""
+    `auth.view_group`); one saved form is one version, its permissions included. A group's
+    permissions reach staff of every union: only city-level staff change groups."""
+
+
+# Login lock-outs (django-axes) of every login in the city: superusers only. Unlocking someone is
+# deleting their attempts; the lists keep the failed requests' usernames and addresses.
+class SuperuserOnlyAxesMixin:
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_superuser and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser and super().has_delete_permission(request, obj)
+
+
+def _axes_superuser_only() -> None:
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    for model in (AccessAttempt, AccessLog, AccessFailureLog):
+        if admin.site.is_registered(model):
+            base = type(admin.site._registry[model])
+            admin.site.unregister(model)
+            admin.site.register(model, type(base.__name__, (SuperuserOnlyAxesMixin, base), {}))
+
+
+_axes_superuser_only()

@@ -8,6 +8,7 @@
   its blind index, a mobile, a member number or the start of a name);
 - actions that are doors to services: `ServiceActionsMixin`, `ReasonActionsMixin` (`text_action`),
   at most `MAX_ACTION_ROWS` rows at once;
+- `CityWideSettingsMixin`: what applies to the whole city is changed by city-level staff only;
 - `ReadOnlyMixin`, and `LargeTableMixin` for the tables too big to count.
 
 Core knows neither the union tree nor how ID numbers are indexed: the app that owns them (members)
@@ -27,6 +28,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from core.crypto import id_number_index
 from core.errors import ServiceError
@@ -62,6 +64,10 @@ class AdminHooks:
 
     def in_subtree(self, qs: QuerySet, user, union_field: str, union_pk: str) -> QuerySet:
         """The rows of `qs` under the union `union_pk` (none if the user cannot see that union)."""
+        raise NotImplementedError
+
+    def is_city_level(self, user) -> bool:
+        """Whether the user may change what applies to the whole city (`CityWideSettingsMixin`)."""
         raise NotImplementedError
 
 
@@ -178,6 +184,9 @@ class ScopedHistoryMixin:
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
+    def get_historical_record_context_helper(self, request, historical_record):
+        return LabelledChangesHelper(self.model, historical_record)
+
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
         previous = None
         for current in historical_records:
@@ -190,6 +199,20 @@ class ScopedHistoryMixin:
                 helper = self.get_historical_record_context_helper(request, previous)
                 previous.history_delta_changes = helper.context_for_delta_changes(delta)
             previous = current
+
+
+class LabelledChangesHelper(HistoricalRecordContextHelper):
+    """A history page's changes as people read them: the field's label (translated, as simple-history
+    gives it) and, for a field with choices or a yes/no field, the label of the old and new values
+    instead of the stored code (市总工会, not `city`)."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if getattr(field, "choices", None) and not isinstance(value, list | tuple):
+            return dict(field.flatchoices).get(value, value)
+        if isinstance(value, bool):
+            return gettext("Yes") if value else gettext("No")
+        return super().prepare_delta_change_value(change, value)
 
 
 class OneVersionPerSaveMixin(ScopedHistoryMixin):
@@ -211,6 +234,28 @@ class OneVersionPerSaveMixin(ScopedHistoryMixin):
         if hasattr(obj, "skip_history_when_saving"):
             del obj.skip_history_when_saving
         history_record_write(obj, user=request.user, created=not change)
+
+
+class CityWideSettingsMixin:
+    """Rows that apply to the whole city (the screening rules, the monthly cycle, settings rows,
+    standards, campaigns, merchants, staff groups): only city-level staff (or a superuser) add,
+    change or delete them and run their actions; other staff holding the permissions see them
+    read-only. The rule is the owning app's (`AdminHooks.is_city_level`). A change is audited by the
+    service that saves it or kept, with its old and new values, in the row's history.
+
+    Custom pages of such an admin (the cycle's run page) ask `city_level(request)`."""
+
+    def city_level(self, request) -> bool:
+        return admin_hooks().is_city_level(request.user)
+
+    def has_add_permission(self, request, *args):
+        return self.city_level(request) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return self.city_level(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.city_level(request) and super().has_delete_permission(request, obj)
 
 
 class UnionSubtreeFilter(admin.SimpleListFilter):

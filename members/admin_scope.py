@@ -66,6 +66,9 @@ class MembersAdminHooks(AdminHooks):
         )
         return [(str(u.pk), "— " * (u.path.count("/") - 1) + u.name) for u in unions if u.path.count("/") <= max_depth]
 
+    def is_city_level(self, user):
+        return selectors.is_city_level(user)
+
     def in_subtree(self, qs, user, union_field, union_pk):
         try:
             union = selectors.unions_visible_to(user).filter(pk=int_parse(union_pk)).first()

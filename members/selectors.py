@@ -2,8 +2,10 @@
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from social_django.models import UserSocialAuth
 
+from core import xlsx
 from core.crypto import id_number_index
 from core.errors import ServiceError
 from core.parsing import int_parse
@@ -29,6 +31,26 @@ def user_can_manage(user, union: Union) -> bool:
     if user.is_superuser:
         return True
     return bool(user.union_id) and union.path.startswith(user.union.path)
+
+
+def is_city_level(user) -> bool:
+    """City-level staff: a superuser, or staff of the city federation itself (the root of the tree,
+    of kind `city`). What applies to the whole city (the screening rules, the monthly cycle, the
+    settings rows, campaigns and merchants) is changed by them alone (`core.admin_kit.CityWideSettingsMixin`)."""
+    if not (getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False)):
+        return False
+    if user.is_superuser:
+        return True
+    union = user.union if getattr(user, "union_id", None) else None
+    return union is not None and union.kind == Union.Kind.CITY and union.parent_id is None
+
+
+def user_covers_strictly(user, union: Union) -> bool:
+    """Whether `union` lies strictly under the staff member's own union (a superuser: always). Only
+    such staff may change what a union is (its kind): never staff of the union itself."""
+    if not user_can_manage(user, union):
+        return False
+    return bool(user.is_superuser) or union.pk != user.union_id
 
 
 def scope_prefix(user) -> str | None:
@@ -268,3 +290,20 @@ WECHAT_PROVIDER = "wechat"
 def wechat_bound(user) -> bool:
     """True when the user's login has a WeChat identity bound (members.wechat)."""
     return UserSocialAuth.objects.filter(user=user, provider=WECHAT_PROVIDER).exists()
+
+
+def mutual_aid_enrolments_xlsx(enrolments) -> bytes:
+    """The given enrolments as a spreadsheet (member number, name, masked ID number, union at
+    enrolment, year, enrolled at): the rows the staff member selected in the admin, in scope."""
+    wb = xlsx.workbook()
+    ws = wb.active
+    ws.title = _("Enrolments")
+    xlsx.append(
+        ws, [_("member number"), _("name"), _("ID number"), _("union at enrolment"), _("year"), _("enrolled at")],
+        bold=True,
+    )  # fmt: skip
+    rows = enrolments.select_related("member", "union").defer("member__id_number").order_by("year", "member__member_no")
+    for e in rows:
+        enrolled = timezone.localtime(e.enrolled_at).replace(tzinfo=None)
+        xlsx.append(ws, [e.member.member_no, e.member.name, e.member.id_masked, e.union.name, e.year, enrolled])
+    return xlsx.to_bytes(wb)

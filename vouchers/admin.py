@@ -1,8 +1,10 @@
 """The staff admin for vouchers: merchants, templates, campaigns, vouchers, redemptions,
 settlements, settings, figures and fraud signals.
 
-Voucher staff are staff with `vouchers.*` permissions (campaigns are city-wide); a superuser
-has them all; staff without them are refused (403). Actions are doors to the services.
+Voucher staff are staff with `vouchers.*` permissions; a superuser has them all; staff without
+them are refused (403). Merchants, templates, campaigns, settlements and the settings are the
+whole city's: only city-level staff change them or run their actions (`CityWideSettingsMixin`);
+other voucher staff see them read-only. Actions are doors to the services.
 """
 
 from django import forms
@@ -18,6 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from core import xlsx
 from core.admin_kit import (
     MAX_ACTION_ROWS,
+    CityWideSettingsMixin,
     LargeTableMixin,
     OneVersionPerSaveMixin,
     ReadOnlyMixin,
@@ -68,7 +71,7 @@ class MerchantForm(forms.ModelForm):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(ReasonActionsMixin, ScopedHistoryMixin, SimpleHistoryAdmin):
+class MerchantAdmin(CityWideSettingsMixin, ReasonActionsMixin, ScopedHistoryMixin, SimpleHistoryAdmin):
     """Merchants: the state changes through the audited services (actions); every other change
     is kept in the merchant's history, with who made it."""
 
@@ -148,7 +151,7 @@ class RulesForm(forms.ModelForm):
 
 
 @admin.register(CampaignTemplate)
-class CampaignTemplateAdmin(OneVersionPerSaveMixin, SimpleHistoryAdmin):
+class CampaignTemplateAdmin(CityWideSettingsMixin, OneVersionPerSaveMixin, SimpleHistoryAdmin):
     """Every change of a template (its accepted merchants included) is kept in its history."""
 
     form = RulesForm
@@ -160,7 +163,7 @@ class CampaignTemplateAdmin(OneVersionPerSaveMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(ServiceActionsMixin, OneVersionPerSaveMixin, SimpleHistoryAdmin):
+class CampaignAdmin(CityWideSettingsMixin, ServiceActionsMixin, OneVersionPerSaveMixin, SimpleHistoryAdmin):
     """A draft's rules are edited here (each version kept in its history); the lifecycle steps are
     actions that run the audited services."""
 
@@ -320,7 +323,7 @@ class RedemptionAdmin(ReadOnlyMixin, LargeTableMixin, admin.ModelAdmin):
 
 
 @admin.register(Settlement)
-class SettlementAdmin(ServiceActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
+class SettlementAdmin(CityWideSettingsMixin, ServiceActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("month", "merchant", "vouchers", "amount", "paid_at", "paid_by")
     list_filter = ("month",)
     search_fields = ("merchant__name", "=merchant__credit_code")
@@ -331,7 +334,10 @@ class SettlementAdmin(ServiceActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def has_mark_paid_permission(self, request):
-        return request.user.has_perm("vouchers.change_settlement")
+        return self.city_level(request) and request.user.has_perm("vouchers.change_settlement")
+
+    def has_build_permission(self, request):
+        return self.city_level(request) and request.user.has_perm("vouchers.add_settlement")
 
     def has_export_permission(self, request):
         return request.user.has_perm("vouchers.view_settlement")
@@ -364,13 +370,13 @@ class SettlementAdmin(ServiceActionsMixin, ReadOnlyMixin, admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra = {"build_url": None, **(extra_context or {})}
-        if request.user.has_perm("vouchers.add_settlement"):
+        if self.has_build_permission(request):
             extra["build_url"] = reverse("admin:vouchers_settlement_build")
         return super().changelist_view(request, extra_context=extra)
 
 
 @admin.register(VoucherSettings)
-class VoucherSettingsAdmin(ScopedHistoryMixin, SimpleHistoryAdmin):
+class VoucherSettingsAdmin(CityWideSettingsMixin, ScopedHistoryMixin, SimpleHistoryAdmin):
     """A single row: the list opens it. Every change is kept in its history."""
 
     fields = ("refund_window_hours",)

@@ -117,7 +117,8 @@ class MonthForm(forms.Form):
 
 
 def settlement_build_page(model_admin, request):
-    _require(request, "vouchers.add_settlement")
+    if not model_admin.has_build_permission(request):  # city-level staff with vouchers.add_settlement
+        raise PermissionDenied
     last = str(Period.of(timezone.localdate()).shift(-1))
     form = MonthForm(request.POST or None, initial={"month": last})
     if request.method == "POST" and form.is_valid():

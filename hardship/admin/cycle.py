@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_kit import ReadOnlyMixin
+from core.admin_kit import CityWideSettingsMixin, ReadOnlyMixin
 from core.errors import ServiceError
 from core.parsing import Period, month_parse
 from hardship.admin.base import AdminPage
@@ -20,8 +20,9 @@ from hardship.models import CycleRun
 
 
 @admin.register(CycleRun)
-class CycleRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    """Each month's cycle: the state and figures of each step; staff can start a period."""
+class CycleRunAdmin(CityWideSettingsMixin, ReadOnlyMixin, admin.ModelAdmin):
+    """Each month's cycle: the state and figures of each step. The cycle is the whole city's: only
+    city-level staff with `hardship.change_cyclerun` start a period (`can_run`)."""
 
     list_display = ("period", "state", "step_states", "runs", "started_at", "finished_at")
     list_filter = ("state",)
@@ -68,8 +69,11 @@ class CycleRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
         )
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "can_run": request.user.has_perm("hardship.change_cyclerun")}
+        extra_context = {**(extra_context or {}), "can_run": self.can_run(request)}
         return super().changelist_view(request, extra_context)
+
+    def can_run(self, request) -> bool:
+        return self.city_level(request) and request.user.has_perm("hardship.change_cyclerun")
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -94,7 +98,7 @@ class CycleForm(forms.Form):
 
 def cycle_start_page(model_admin, request):
     """Start the monthly cycle for a period (in the background; its progress shows in the list)."""
-    if not request.user.has_perm("hardship.change_cyclerun"):
+    if not model_admin.can_run(request):
         raise PermissionDenied
     page = AdminPage(model_admin, request)
     form = CycleForm(request.POST or None, initial={"period": str(Period.of(timezone.localdate()))})

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_kit import ScopedHistoryMixin
+from core.admin_kit import CityWideSettingsMixin, ScopedHistoryMixin
 from core.errors import ServiceError
 from hardship.admin.display import cny
 from hardship.models import ScreeningRule
@@ -31,10 +31,11 @@ class ScreeningRuleForm(forms.ModelForm):
 
 
 @admin.register(ScreeningRule)
-class ScreeningRuleAdmin(ScopedHistoryMixin, SimpleHistoryAdmin):
+class ScreeningRuleAdmin(CityWideSettingsMixin, ScopedHistoryMixin, SimpleHistoryAdmin):
     """The screening rules are records staff edit; each hit becomes a candidate for review. The form
     shows the refusal of `hardship.services.screening_rule_check`; saving is `screening_rule_save`,
-    which checks again and writes the audit entry."""
+    which checks again and writes the audit entry. The rules screen the whole city: only city-level
+    staff change them (`CityWideSettingsMixin`); other staff see them read-only."""
 
     form = ScreeningRuleForm
     list_display = ("name", "kind", "threshold", "grade_at_least", "is_active", "adds_to_warmth_roster")

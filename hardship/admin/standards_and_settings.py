@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from core.admin_kit import ScopedAdminMixin, ScopedHistoryMixin
+from core.admin_kit import CityWideSettingsMixin, ScopedAdminMixin, ScopedHistoryMixin
 from core.errors import ServiceError
 from hardship.admin.display import cny
 from hardship.models import HardshipSettings, LocalStandard
@@ -19,8 +19,9 @@ from members.models import Union
 
 
 @admin.register(LocalStandard)
-class LocalStandardAdmin(ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
-    """The local minimum living standard (低保标准) per district or county and year."""
+class LocalStandardAdmin(CityWideSettingsMixin, ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """The local minimum living standard (低保标准) per district or county and year: the city's
+    settings, changed by city-level staff only (`CityWideSettingsMixin`), each version in its history."""
 
     list_display = ("union", "year", "monthly")
     list_filter = ("year",)
@@ -53,7 +54,7 @@ class HardshipSettingsForm(forms.ModelForm):
 
 
 @admin.register(HardshipSettings)
-class HardshipSettingsAdmin(ScopedHistoryMixin, SimpleHistoryAdmin):
+class HardshipSettingsAdmin(CityWideSettingsMixin, ScopedHistoryMixin, SimpleHistoryAdmin):
     """One row for the whole city: change only, by city-level staff (others see it read-only); the
     second-approval threshold also needs `hardship.change_second_approval`. Saved through
     `hardship.services.settings_change`, which writes the audit entry."""

@@ -10,8 +10,7 @@ from django.db.models import QuerySet
 
 from core.models import Agency
 from hardship.models import Candidate, Case, CaseDocument
-from members.models import Union
-from members.selectors import scoped
+from members.selectors import is_city_level, scoped
 
 VIEW_CASE = "hardship.view_case"
 VIEW_CANDIDATE = "hardship.view_candidate"
@@ -56,16 +55,6 @@ def candidates_visible_to(user) -> QuerySet[Candidate]:
 
 def can_list_all_cases(user) -> bool:
     return is_hardship_staff(user) and _has_perm(user, LIST_ALL_CASES)
-
-
-def is_city_level(user) -> bool:
-    """A superuser, or staff of the city federation itself (the union of kind `city`)."""
-    if not (getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False)):
-        return False
-    if user.is_superuser:
-        return True
-    union = user.union if getattr(user, "union_id", None) else None
-    return union is not None and union.kind == Union.Kind.CITY
 
 
 def can_change_hardship_settings(user) -> bool:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from core.errors import ErrorKind, ServiceError
 from core.services import audit_log
 from hardship.models import ScreeningRule
+from members.services.scope import require_city_level
 
 RULE_FIELDS = ("name", "kind", "threshold_amount", "grade_at_least", "is_active", "adds_to_warmth_roster")
 # Work-injury disability runs from grade 1 to 10 (GB/T 16180), disability from 1 to 4.
@@ -39,11 +40,13 @@ def screening_rule_check(*, kind: str | None, threshold_amount, grade_at_least) 
 
 def screening_rule_save(*, rule: ScreeningRule, actor) -> ScreeningRule:
     """Create `rule` (no primary key yet) or save the changes made to it, by staff holding
-    `hardship.add_screeningrule` or `hardship.change_screeningrule`. Audited as
+    `hardship.add_screeningrule` or `hardship.change_screeningrule` at city level (the rules screen
+    the whole city: `members.services.require_city_level`). Audited as
     `hardship.screening_rule.created` or `.changed` with the old and the new values."""
     perm = "hardship.change_screeningrule" if rule.pk else "hardship.add_screeningrule"
     if not (getattr(actor, "is_staff", False) and getattr(actor, "is_active", False) and actor.has_perm(perm)):
         raise ServiceError("forbidden", _("You may not change the screening rules."), kind=ErrorKind.FORBIDDEN)
+    require_city_level(actor)
     screening_rule_check(kind=rule.kind, threshold_amount=rule.threshold_amount, grade_at_least=rule.grade_at_least)
     with transaction.atomic():
         before = ScreeningRule.objects.select_for_update().filter(pk=rule.pk).first() if rule.pk else None

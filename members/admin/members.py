@@ -5,6 +5,7 @@ transfer (转会)."""
 from django import forms
 from django.contrib import admin
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -23,6 +24,7 @@ from members.models import Member
 from members.services import (
     member_mobile_change,
     member_status_change,
+    mutual_aid_enrol,
 )
 from members.validators import normalize_mobile
 
@@ -43,7 +45,10 @@ class MemberAdmin(
 ):
     form = MemberForm
     reason_template = "admin/members/member/status_form.html"
-    actions = ("status_change",)
+    # Bulk actions run the service once per selected row (at most MAX_ACTION_ROWS), each row in its
+    # own transaction: the rows that pass are done, each refused row is reported with its reason,
+    # and a summary says how many were done. The rows are those of the staff member's unions only.
+    actions = ("status_change", "mutual_aid_enrol_this_year")
     list_defer = ("id_number",)
     history_excluded_fields = ("id_number", "id_index")
     list_display = (
@@ -123,6 +128,20 @@ class MemberAdmin(
                 member=member, actor=request.user, status=status, reason=reason
             ),
         )
+
+    @admin.action(
+        description=_("Enrol the selected members in this year's mutual medical insurance"), permissions=["enrol"]
+    )
+    def mutual_aid_enrol_this_year(self, request, queryset):
+        year = timezone.localdate().year
+        self.run_each(
+            request,
+            queryset.select_related("union"),
+            lambda member: mutual_aid_enrol(member=member, year=year, actor=request.user),
+        )
+
+    def has_enrol_permission(self, request):
+        return request.user.has_perm("members.add_mutualaidenrolment")
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -5,18 +5,23 @@ from django.contrib import admin
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from core import xlsx
 from core.admin_kit import (
+    MAX_ACTION_ROWS,
     LargeTableMixin,
+    ReasonActionsMixin,
     ScopedAdminMixin,
 )
-from members import admin_views
+from members import admin_views, selectors
 from members.admin.organisations import MemberUnionSubtreeFilter
 from members.models import (
     MutualAidEnrolment,
 )
 from members.services import (
     mutual_aid_enrol,
+    mutual_aid_withdraw,
 )
 
 
@@ -38,8 +43,14 @@ class EnrolmentForm(forms.ModelForm):
 
 
 @admin.register(MutualAidEnrolment)
-class MutualAidEnrolmentAdmin(LargeTableMixin, ScopedAdminMixin, admin.ModelAdmin):
+class MutualAidEnrolmentAdmin(ReasonActionsMixin, LargeTableMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """Enrolments of the staff member's unions. Bulk actions: export the selected rows, and
+    withdraw the selected enrolments (with a reason) through `mutual_aid_withdraw`, one row at a
+    time: each withdrawal is its own transaction, each refused row is reported with its reason."""
+
     scope_field = "member__union"
+    actions = ("export_xlsx", "withdraw")
+    reason_template = "admin/members/mutualaidenrolment/withdraw.html"
     list_defer = ("member__id_number",)
     form = EnrolmentForm
     list_display = ("member", "year", "union", "enrolled_at")
@@ -69,6 +80,31 @@ class MutualAidEnrolmentAdmin(LargeTableMixin, ScopedAdminMixin, admin.ModelAdmi
         enrolment = mutual_aid_enrol(member=obj.member, year=obj.year, actor=request.user)
         obj.pk, obj.union, obj.enrolled_at = enrolment.pk, enrolment.union, enrolment.enrolled_at
         obj._state.adding = False
+
+    def has_withdraw_permission(self, request):
+        return request.user.has_perm("members.delete_mutualaidenrolment")
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("members.view_mutualaidenrolment")
+
+    @admin.action(description=_("Export the selected enrolments to XLSX"), permissions=["export"])
+    def export_xlsx(self, request, queryset):
+        if queryset.count() > MAX_ACTION_ROWS:
+            self.too_many(request)
+            return None
+        data = selectors.mutual_aid_enrolments_xlsx(queryset)
+        return xlsx.response(data, "mutual-aid-enrolments.xlsx")
+
+    @admin.action(description=_("Withdraw the selected enrolments…"), permissions=["withdraw"])
+    def withdraw(self, request, queryset):
+        return self.reason_action(
+            request,
+            queryset.select_related("member__union"),
+            action="withdraw",
+            title=gettext("Withdraw enrolments"),
+            run=lambda enrolment, reason: mutual_aid_withdraw(enrolment=enrolment, actor=request.user, reason=reason),
+            missing=gettext("Give a reason for the withdrawal."),
+        )
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -22,6 +22,7 @@ from members.models import (
     Station,
     Union,
 )
+from members.services import union_kind_check, union_save
 
 
 class MemberUnionSubtreeFilter(UnionSubtreeFilter):
@@ -31,8 +32,37 @@ class MemberUnionSubtreeFilter(UnionSubtreeFilter):
 # --- Organisations --------------------------------------------------------------------------
 
 
+class UnionForm(forms.ModelForm):
+    """Shows the refusal of `members.services.union_kind_check` on the form; `actor` is set by the admin."""
+
+    actor = None
+
+    class Meta:
+        model = Union
+        fields = ("name", "kind", "parent", "code", "address", "is_active")
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        kind = data.get("kind", self.instance.kind)
+        parent = data["parent"] if "parent" in data else self.instance.parent
+        try:
+            union_kind_check(actor=self.actor, union=self.instance, kind=kind, parent=parent)
+        except ServiceError as exc:
+            field = exc.details.get("field")
+            self.add_error(field if field in self.fields else None, exc.message)
+        return data
+
+
 @admin.register(Union)
 class UnionAdmin(ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """The union tree. Staff create unions under a union of their subtree; a union's kind is changed
+    only by staff of a union above it (never staff of the union itself), and fits the tree. Saved by
+    `members.services.union_save` (audited, with the old and the new values); each version is kept
+    in the union's history."""
+
+    form = UnionForm
     scope_field = None
     list_display = ("tree_name", "code", "kind", "is_active", "members_link")
     list_filter = ("kind", "is_active")
@@ -56,7 +86,25 @@ class UnionAdmin(ScopedHistoryMixin, ScopedAdminMixin, SimpleHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # Moving a union or changing its code would change the paths of its whole subtree.
-        return ("path",) if obj is None else ("parent", "code", "path")
+        if obj is None:
+            return ("path",)
+        if not selectors.user_covers_strictly(request.user, obj):
+            return ("kind", "parent", "code", "path")  # the staff's own union, or one above it
+        return ("parent", "code", "path")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def has_add_permission(self, request):
+        # A new union sits under a union of the staff's subtree that is not itself a grassroots union.
+        user = request.user
+        if not user.is_superuser and (not user.union_id or user.union.holds_members):
+            return False
+        return super().has_add_permission(request)
+
+    def save_model(self, request, obj, form, change):
+        union_save(union=obj, actor=request.user)  # its refusals were shown by the form's clean
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "parent" and not request.user.is_superuser:

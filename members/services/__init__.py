@@ -10,7 +10,9 @@
 - ``rights``: a member's optional consents and correction requests (PIPL);
 - ``wechat``: binding a worker's WeChat identity for one-tap login;
 - ``identity``: the ID number's blind index and the member number;
-- ``scope``: staff act for their own union and those under it (the one refusal).
+- ``scope``: staff act for their own union and those under it (the one refusal); city-wide things
+  are changed by city-level staff; a union's kind fits the tree;
+- ``unions``: creating and changing unions, audited.
 
 The public names are re-exported here; the reads are in ``members.selectors``.
 """
@@ -26,11 +28,18 @@ from members.services.identity import member_number
 from members.services.import_checks import ImportReport, RowError
 from members.services.imports import members_import, template_csv
 from members.services.member_details import member_mobile_change, member_status_change
-from members.services.mutual_aid import mutual_aid_enrol
+from members.services.mutual_aid import mutual_aid_enrol, mutual_aid_withdraw
 from members.services.rights import consent_set, correction_request_answer, correction_request_submit
-from members.services.scope import out_of_scope, out_of_scope_message, require_scope
+from members.services.scope import (
+    out_of_scope,
+    out_of_scope_message,
+    require_city_level,
+    require_scope,
+    union_kind_check,
+)
 from members.services.sms_login import sms_code_check, sms_code_failures_refuse, sms_code_send, worker_user_for_mobile
 from members.services.transfers import transfer_accept, transfer_reject, transfer_release, transfer_request
+from members.services.unions import union_save
 from members.services.wechat import wechat_bind, wechat_unbind
 
 __all__ = [
@@ -50,8 +59,10 @@ __all__ = [
     "member_number",
     "members_import",
     "mutual_aid_enrol",
+    "mutual_aid_withdraw",
     "out_of_scope",
     "out_of_scope_message",
+    "require_city_level",
     "require_scope",
     "sms_code_check",
     "sms_code_failures_refuse",
@@ -63,5 +74,7 @@ __all__ = [
     "transfer_request",
     "wechat_bind",
     "wechat_unbind",
+    "union_kind_check",
+    "union_save",
     "worker_user_for_mobile",
 ]

@@ -77,6 +77,12 @@ def hs(staff):
 
 
 @pytest.fixture
+def city_hs(city_staff):
+    """City hardship staff: the screening rules and the cycle are the whole city's."""
+    return grant_hardship(city_staff, *STAFF_PERMS)
+
+
+@pytest.fixture
 def checker(tree):
     return grant_hardship(StaffFactory(username="g1check", union=tree.g1), *STAFF_PERMS)
 
@@ -597,13 +603,13 @@ def test_the_upload_form_lists_only_active_agencies_and_only_to_uploaders(client
     assert not PushUploadForm(user=hs).fields["agency"].queryset.exists()
 
 
-def test_a_screening_rule_needs_its_threshold(client, hs):
-    resp = login(client, hs).post(
+def test_a_screening_rule_needs_its_threshold(client, city_hs):
+    resp = login(client, city_hs).post(
         ADMIN + "screeningrule/add/", {"name": "医疗", "kind": "medical_oop_12m", "threshold_amount": ""}
     )
     assert resp.status_code == 403  # staff change rules, adding them is not given here
-    hs.user_permissions.add(Permission.objects.get(codename="add_screeningrule"))
-    resp = login(client, type(hs).objects.get(pk=hs.pk)).post(
+    city_hs.user_permissions.add(Permission.objects.get(codename="add_screeningrule"))
+    resp = login(client, type(city_hs).objects.get(pk=city_hs.pk)).post(
         ADMIN + "screeningrule/add/", {"name": "医疗", "kind": "medical_oop_12m", "threshold_amount": ""}
     )
     assert resp.status_code == 200
@@ -611,9 +617,9 @@ def test_a_screening_rule_needs_its_threshold(client, hs):
     assert not ScreeningRule.objects.exists()
 
 
-def test_the_screening_rule_service_refuses_a_grade_rule_without_its_grade(hs):
-    hs.user_permissions.add(Permission.objects.get(codename="add_screeningrule"))
-    actor = type(hs).objects.get(pk=hs.pk)
+def test_the_screening_rule_service_refuses_a_grade_rule_without_its_grade(city_hs):
+    city_hs.user_permissions.add(Permission.objects.get(codename="add_screeningrule"))
+    actor = type(city_hs).objects.get(pk=city_hs.pk)
     rule = ScreeningRule(name="工伤", kind=ScreeningRule.Kind.WORK_INJURY_GRADE, grade_at_least=None)
 
     with pytest.raises(ServiceError) as refused:
@@ -632,11 +638,11 @@ def test_the_screening_rule_service_refuses_a_grade_rule_without_its_grade(hs):
         ({"kind": "work_injury_grade", "grade_at_least": "11"}, "grade_range", "等级从 1（最重）到 10。"),
     ],
 )
-def test_it_refuses_a_screening_rule_that_would_flag_everyone_or_no_one(client, hs, figures, code, message):
+def test_it_refuses_a_screening_rule_that_would_flag_everyone_or_no_one(client, city_hs, figures, code, message):
     rule = ScreeningRule.objects.create(
         name="医疗", kind=ScreeningRule.Kind.MEDICAL_OUT_OF_POCKET, threshold_amount=Decimal("50000.00")
     )
-    resp = login(client, hs).post(
+    resp = login(client, city_hs).post(
         f"{ADMIN}screeningrule/{rule.pk}/change/", {"name": "医疗", "is_active": "on", **figures}
     )
 
@@ -653,18 +659,18 @@ def test_it_refuses_a_screening_rule_that_would_flag_everyone_or_no_one(client, 
     assert refused.value.code == code
 
 
-def test_changing_a_screening_rule_in_the_admin_is_audited_with_old_and_new_values(client, hs):
+def test_changing_a_screening_rule_in_the_admin_is_audited_with_old_and_new_values(client, city_hs):
     rule = ScreeningRule.objects.create(
         name="医疗", kind=ScreeningRule.Kind.MEDICAL_OUT_OF_POCKET, threshold_amount=Decimal("50000.00")
     )
-    resp = login(client, hs).post(
+    resp = login(client, city_hs).post(
         f"{ADMIN}screeningrule/{rule.pk}/change/",
         {"name": "医疗", "kind": "medical_oop_12m", "threshold_amount": "60000", "is_active": "on"},
     )
 
     assert resp.status_code == 302
     entry = AuditEntry.objects.get(action="hardship.screening_rule.changed")
-    assert (entry.actor, entry.object_id) == (hs, str(rule.pk))
+    assert (entry.actor, entry.object_id) == (city_hs, str(rule.pk))
     assert entry.old == {"threshold_amount": "50000.00"} and entry.new == {"threshold_amount": "60000.00"}
 
 
@@ -798,13 +804,13 @@ def test_a_warmth_batch_is_drawn_up_approved_and_exported(client, hs, checker, m
     assert AccessLog.objects.filter(action="export", user=checker).exists()
 
 
-def test_the_cycle_page_shows_steps_and_starts_a_month(client, hs):
+def test_the_cycle_page_shows_steps_and_starts_a_month(client, city_hs):
     run = CycleRun.objects.create(
         period="2025-02",
         state="done",
         steps={"ingest": {"state": "done", "figures": {"pushes": 4, "accepted": 180}, "seconds": 0.5}},
     )
-    login(client, hs)
+    login(client, city_hs)
     page = client.get(f"{CYCLES}{run.pk}/change/").content.decode()
     assert "cycle-steps" in page and "<b>180</b>" in page
 
@@ -814,8 +820,8 @@ def test_the_cycle_page_shows_steps_and_starts_a_month(client, hs):
     assert client.post(CYCLES + "run/", {"period": "2025-3"}).status_code == 200  # a bad period is asked again
 
 
-def test_the_cycle_page_reads_its_month_with_the_shared_parser_and_shows_its_refusal(client, hs):
-    login(client, hs)
+def test_the_cycle_page_reads_its_month_with_the_shared_parser_and_shows_its_refusal(client, city_hs):
+    login(client, city_hs)
     refused = client.post(CYCLES + "run/", {"period": "2025-Q1"})
     assert refused.status_code == 200 and not CycleRun.objects.exists()
     assert "请按 YYYY-MM 格式填写月份" in refused.content.decode()  # core.parsing.month_parse's message

@@ -51,8 +51,8 @@ def test_changing_a_screening_rule_in_the_admin_records_old_and_new_values_and_w
     assert client.get(f"{ADMIN}screeningrule/{rule.pk}/history/{latest.history_id}/").status_code == 200
 
 
-def test_changing_a_local_standard_records_old_and_new_values_and_the_district_staff(client, standard, district_staff):
-    user = grant_hardship(district_staff, *STANDARD_PERMS)
+def test_changing_a_local_standard_records_old_and_new_values_and_the_city_staff(client, standard, city_staff):
+    user = grant_hardship(city_staff, *STANDARD_PERMS)
     client.force_login(user)
     url = f"{ADMIN}localstandard/{standard.pk}/change/"
     resp = client.post(url, form_data(client.get(url), monthly_amount="1200"))
@@ -60,6 +60,15 @@ def test_changing_a_local_standard_records_old_and_new_values_and_the_district_s
     latest = standard.history.latest()
     assert latest.history_user == user
     assert change(latest) == {"monthly_amount": (D("1100.00"), D("1200"))}
+
+
+def test_it_refuses_district_staff_changing_their_districts_local_standard(client, standard, district_staff):
+    client.force_login(grant_hardship(district_staff, *STANDARD_PERMS))
+    url = f"{ADMIN}localstandard/{standard.pk}/change/"
+    assert client.get(url).status_code == 200  # read-only: the standards are the city's settings
+    resp = client.post(url, {"union": standard.union_id, "year": 2025, "monthly_amount": "1200"})
+    assert resp.status_code == 403
+    assert LocalStandard.objects.get(pk=standard.pk).monthly_amount == D("1100.00")
 
 
 def test_an_outsider_cannot_see_the_history_of_another_districts_local_standard(client, standard, other_staff):
