@@ -149,7 +149,7 @@ def participation_rates(*, user, year: int) -> list[dict]:
 
     Two grouped queries over grassroots unions, rolled up the tree in Python.
     """
-    unions = list(unions_visible_to(user).only("id", "name", "kind", "path", "parent_id"))
+    unions = list(unions_visible_to(user).only("id", "name", "code", "kind", "path", "parent_id"))
     by_path = {u.path: u for u in unions}
     active = dict(
         Member.objects.filter(status=Member.Status.ACTIVE, union__in=[u.pk for u in unions if u.holds_members])
