@@ -8,4 +8,9 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # Inside ready(): the checks read the settings and models once the registry is loaded.
-        from core import checks  # noqa: F401 - registers the system checks
+        from core import (
+            checks,  # noqa: F401 - registers the system checks
+            waiting,
+        )
+
+        waiting.register()  # the unread notifications card of the admin's landing page

@@ -212,3 +212,8 @@ def notifications_mark_read(*, user, ids: Iterable[int]) -> int:
     return Notification.objects.filter(recipient=user, pk__in=list(ids), read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def notifications_mark_all_read(*, user) -> int:
+    """Mark every unread notification of the user read; return how many changed."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())

@@ -220,3 +220,16 @@ def union_staff_ids(union: Union) -> list[int]:
         ids = list(User.objects.filter(union=node, is_staff=True, is_active=True).values_list("pk", flat=True))
         node = node.parent
     return ids
+
+
+def applications_awaiting(user) -> QuerySet[MembershipApplication]:
+    """Applications to join in the user's scope that wait for a decision."""
+    return applications_visible_to(user).filter(status=MembershipApplication.Status.PENDING)
+
+
+def transfers_awaiting(user) -> QuerySet[Transfer]:
+    """Transfers that wait for the user's side: a request to release from a union of the scope,
+    or a released member to accept into one."""
+    release = scoped(Transfer.objects.filter(status=Transfer.Status.REQUESTED), user, "from_union")
+    accept = scoped(Transfer.objects.filter(status=Transfer.Status.RELEASED), user, "to_union")
+    return Transfer.objects.filter(Q(pk__in=release.values("pk")) | Q(pk__in=accept.values("pk")))

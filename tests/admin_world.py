@@ -42,6 +42,27 @@ from vouchers.models import DrawEntry, RedemptionItem
 _seq = itertools.count(1)
 
 
+def application(union, **fields) -> MembershipApplication:
+    """An application to join `union`, pending unless `fields` say otherwise."""
+    n = next(_seq)
+    raw = new_id_number()
+    values = {
+        "applicant": StaffFactory(is_staff=False),
+        "name": "李娜",
+        "id_number": raw,
+        "id_index": id_number_index(raw),
+        "id_masked": mask_id_number(raw),
+        "mobile": f"1385{n:07d}",
+        "union": union,
+        "employment_form": "employee",
+        "channel": "online",
+        "privacy_version": "2026-01",
+        "privacy_consented_at": timezone.now(),
+        **fields,
+    }
+    return MembershipApplication.objects.create(**values)
+
+
 def add_rows(tree, k: int, *, recipients=()) -> None:
     """`k` more rows of every kind, in the unions of `tree` (its grassroots union G1 and its
     district 吴兴区); notifications and audit entries also go to each user of `recipients`."""
@@ -55,21 +76,7 @@ def add_rows(tree, k: int, *, recipients=()) -> None:
         StationFactory(union=tree.street)
         member = MemberFactory(union=tree.g1, employer=EnterpriseFactory(union=tree.g1))
         other = MemberFactory(union=union)
-        raw = new_id_number()
-        MembershipApplication.objects.create(
-            applicant=StaffFactory(is_staff=False),
-            name="李娜",
-            id_number=raw,
-            id_index=id_number_index(raw),
-            id_masked=mask_id_number(raw),
-            mobile=f"1385{n:07d}",
-            union=tree.g1,
-            employment_form="employee",
-            channel="station",
-            station=tree.station,
-            privacy_version="2026-01",
-            privacy_consented_at=timezone.now(),
-        )
+        application(tree.g1, channel="station", station=tree.station)
         Transfer.objects.create(member=other, from_union=union, to_union=tree.g1)
         MutualAidEnrolment.objects.create(member=member, year=this_year, union=tree.g1)
         # hardship
