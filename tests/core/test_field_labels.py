@@ -38,3 +38,21 @@ def test_the_history_tables_label_their_own_columns(client):
     assert labels["history_user"] == "修改人"
     assert labels["history_date"] == "修改时间"
     assert labels["created_by"] == "创建人"
+
+
+def test_every_model_of_the_admin_and_its_fields_are_named_in_chinese():
+    """The admin's own third-party lists (django-axes' logins, Django's groups) included."""
+    from django.contrib import admin
+
+    found = []
+    with translation.override("zh-hans"):
+        for model in admin.site._registry:
+            opts = model._meta
+            for name in (opts.verbose_name, opts.verbose_name_plural):
+                if not CHINESE.search(str(name)):
+                    found.append(f"{opts.label}: {name}")
+            for field in opts.concrete_fields:
+                label = str(field.verbose_name)
+                if not (field.name == "id" and label == "ID") and not CHINESE.search(label):
+                    found.append(f"{opts.label}.{field.name}: {label!r}")
+    assert found == []
