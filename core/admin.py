@@ -3,15 +3,22 @@ groups (with the history of each change of a group or an agency)."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.admin_kit import (
+    MAX_ACTION_ROWS,
     CityWideSettingsMixin,
     LargeTableMixin,
     OneVersionPerSaveMixin,
@@ -20,7 +27,14 @@ from core.admin_kit import (
 )
 from core.errors import ServiceError
 from core.models import Agency, ApiKey, AuditEntry, Notification
-from core.services import api_key_create, api_key_revoke, api_key_validate
+from core.selectors import notification_of, notifications_unread_count
+from core.services import (
+    api_key_create,
+    api_key_revoke,
+    api_key_validate,
+    notifications_mark_all_read,
+    notifications_mark_read,
+)
 
 
 @admin.register(AuditEntry)
@@ -61,13 +75,15 @@ class AuditEntryAdmin(LargeTableMixin, admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    """Each staff member's own inbox (a superuser sees every inbox)."""
+    """Each staff member's own inbox (a superuser sees every inbox). Each one marks their own
+    notifications read: one on its page, the selected ones by an action, or all at once."""
 
     list_display = ("created_at", "title", "kind", "open_link", "read_at")
-    list_filter = ("kind",)
+    list_filter = (("read_at", admin.EmptyFieldListFilter), "kind")
     search_fields = ("title",)
     list_select_related = ("recipient",)
     show_facets = admin.ShowFacets.NEVER
+    actions = ["mark_read"]
     fields = ("recipient", "kind", "title", "body", "link", "created_at", "read_at", "sms_sent_at")
     readonly_fields = fields
 
@@ -84,6 +100,9 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_staff
 
+    def has_mark_read_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
     @admin.display(description=_("link"))
     def open_link(self, obj):
         if not obj.link.startswith("/"):
@@ -98,6 +117,50 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.action(description=_("Mark the selected notifications read"), permissions=["mark_read"])
+    def mark_read(self, request, queryset):
+        # Only the user's own: a superuser's list shows every inbox, but marks none but theirs.
+        n = notifications_mark_read(user=request.user, ids=queryset.values_list("pk", flat=True)[:MAX_ACTION_ROWS])
+        self.message_user(request, gettext("Notifications marked read: %(count)d") % {"count": n}, messages.SUCCESS)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "unread": notifications_unread_count(user=request.user)}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra_context = {
+            **(extra_context or {}),
+            "can_mark_read": obj is not None and obj.recipient_id == request.user.pk and obj.read_at is None,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("read-all/", view(self.read_all_view), name="core_notification_read_all"),
+            path("<int:object_id>/read/", view(self.read_one_view), name="core_notification_read"),
+            *super().get_urls(),
+        ]
+
+    @method_decorator(require_POST)
+    def read_one_view(self, request, object_id):
+        """Mark one of the user's own notifications read (another person's is not found)."""
+        note = notification_of(user=request.user, pk=object_id)
+        if note is None or not self.has_mark_read_permission(request):
+            raise Http404
+        notifications_mark_read(user=request.user, ids=[note.pk])
+        self.message_user(request, gettext("The notification was marked read."), messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:core_notification_changelist"))
+
+    @method_decorator(require_POST)
+    def read_all_view(self, request):
+        if not self.has_mark_read_permission(request):
+            raise PermissionDenied
+        n = notifications_mark_all_read(user=request.user)
+        self.message_user(request, gettext("Notifications marked read: %(count)d") % {"count": n}, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:core_notification_changelist"))
 
 
 class SuperuserOnlyMixin:

@@ -26,6 +26,7 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -439,3 +440,22 @@ class LargeTableMixin:
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     paginator = LargeTablePaginator
+
+
+# --- The admin's refusal page ---------------------------------------------------------------
+
+
+def permission_denied_page(request, exception=None):
+    """handler403: under the admin, a refusal of staff is a page of the admin, in its style and
+    language, with the way back; elsewhere (and for anyone else) Django's handler renders the
+    site's own 403.html."""
+    from django.contrib.admin import site
+    from django.shortcuts import render
+    from django.views import defaults
+
+    user = getattr(request, "user", None)
+    staff = user is not None and user.is_active and user.is_staff
+    if not (staff and request.path.startswith(reverse("admin:index"))):
+        return defaults.permission_denied(request, exception)
+    context = {**site.each_context(request), "title": gettext("You may not open this page")}
+    return render(request, "admin/403.html", context, status=403)

@@ -11,4 +11,7 @@ class CoreConfig(AppConfig):
         from core import (
             checks,  # noqa: F401 - registers the system checks
             staff_sessions,  # noqa: F401 - stamps staff sessions at login
+            waiting,
         )
+
+        waiting.register()  # the unread notifications card of the admin's landing page

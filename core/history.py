@@ -24,6 +24,7 @@ holds those back and writes one version after both, with `history_record_write`.
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from simple_history.models import HistoricalRecords
 
@@ -32,6 +33,33 @@ from simple_history.models import HistoricalRecords
 gettext_noop("Changes")
 
 _records: dict[type[models.Model], "History"] = {}
+
+# simple-history's own columns have no label of their own: named here, in the portal's catalog.
+HISTORY_LABELS = {
+    "history_id": _("version"),
+    "m2m_history_id": _("version"),
+    "history_date": _("changed at"),
+    "history_change_reason": _("reason for the change"),
+    "history_type": _("kind of change"),
+    "history_user": _("changed by"),
+    "history": _("version of the row"),
+}
+# The sides of a many-to-many link whose model is not loaded yet when its history table is made.
+LINK_LABELS = {"user": _("user"), "campaign": _("campaign"), "campaigntemplate": _("campaign template")}
+
+
+def _label_fields(model: type[models.Model]) -> None:
+    """Give each field of a historical table that has no label of its own a translated one: the
+    history columns theirs, a many-to-many link's two sides their model's name."""
+    for field in model._meta.fields:
+        if str(field.verbose_name) != field.name.replace("_", " "):
+            continue  # a label of its own (copied from the tracked row)
+        if field.name in HISTORY_LABELS:
+            field.verbose_name = HISTORY_LABELS[field.name]
+        elif field.is_relation and not isinstance(field.remote_field.model, str):
+            field.verbose_name = field.remote_field.model._meta.verbose_name
+        elif field.name in LINK_LABELS:
+            field.verbose_name = LINK_LABELS[field.name]
 
 
 def acting_user(request=None, **kwargs):
@@ -44,6 +72,16 @@ class History(HistoricalRecords):
     def __init__(self, *args, record_if=None, get_user=acting_user, **kwargs):
         super().__init__(*args, get_user=get_user, **kwargs)
         self.record_if = record_if
+
+    def create_history_model(self, model, inherited):
+        history_model = super().create_history_model(model, inherited)
+        _label_fields(history_model)
+        return history_model
+
+    def create_history_m2m_model(self, model, through_model):
+        history_model = super().create_history_m2m_model(model, through_model)
+        _label_fields(history_model)
+        return history_model
 
     def finalize(self, sender, **kwargs):
         super().finalize(sender, **kwargs)

@@ -218,3 +218,8 @@ def mydata_download_record(*, user, fmt: str) -> None:
     """Record in the audit log that a worker downloaded their own data (core.mydata)."""
     with transaction.atomic():
         audit_log(action="core.mydata.downloaded", obj=user, actor=user, new={"format": fmt})
+
+
+def notifications_mark_all_read(*, user) -> int:
+    """Mark every unread notification of the user read; return how many changed."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())

@@ -11,5 +11,7 @@ class HardshipConfig(AppConfig):
         from core.api_auth import AGENCY, register_scopes
         from hardship.api.outbound import PUSH_SCOPE
         from hardship.api.referrals import REFERRALS_SCOPE
+        from hardship.waiting import register as register_waiting
 
         register_scopes(PUSH_SCOPE, REFERRALS_SCOPE, holder=AGENCY)
+        register_waiting()  # the cards of the admin's landing page

@@ -13,7 +13,9 @@ class MembersConfig(AppConfig):
         from members import auth  # noqa: F401 - connects the cache invalidation of workers' user rows
         from members.admin_scope import MembersAdminHooks
         from members.api import VERIFY_SCOPE
+        from members.waiting import register as register_waiting
 
         # The shared admin pieces of core read the union scope and the ID number index from here.
         admin_hooks_register(MembersAdminHooks())
         register_scopes(VERIFY_SCOPE, holder=AGENCY)
+        register_waiting()  # the cards of the admin's landing page

@@ -158,7 +158,7 @@ class IdentityFields(models.Model):
 
     name = models.CharField(_("real name"), max_length=50)
     id_number = EncryptedTextField(_("ID number"), editable=False)
-    id_index = models.CharField(max_length=64, editable=False)
+    id_index = models.CharField(_("ID number index"), max_length=64, editable=False)
     id_masked = models.CharField(_("ID number"), max_length=18, editable=False)
 
     class Meta:
@@ -299,11 +299,17 @@ class Transfer(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
     requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
-    released_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    released_by = models.ForeignKey(
+        User, verbose_name=_("released by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     completed_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
-    completed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    completed_by = models.ForeignKey(
+        User, verbose_name=_("accepted by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
-    rejected_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    rejected_by = models.ForeignKey(
+        User, verbose_name=_("rejected by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reject_reason = models.CharField(_("reason for rejection"), max_length=300, blank=True)
 
     class Meta:
@@ -343,12 +349,14 @@ class MutualAidEnrolment(models.Model):
 class SmsCode(models.Model):
     """A one-time login code: stored as a keyed hash, valid 5 minutes, used once."""
 
-    mobile = models.CharField(max_length=11, db_index=True)
-    code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    mobile = models.CharField(_("mobile"), max_length=11, db_index=True)
+    code_hash = models.CharField(_("code digest"), max_length=64)
+    created_at = models.DateTimeField(_("time sent"), default=timezone.now)
+    expires_at = models.DateTimeField(
+        _("expires at"),
+    )
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
 
     class Meta:
         verbose_name = _("SMS code")

@@ -184,7 +184,7 @@ def participation_rates(*, user, year: int) -> list[dict]:
 
     Two grouped queries over grassroots unions, rolled up the tree in Python.
     """
-    unions = list(unions_visible_to(user).only("id", "name", "kind", "path", "parent_id"))
+    unions = list(unions_visible_to(user).only("id", "name", "code", "kind", "path", "parent_id"))
     by_path = {u.path: u for u in unions}
     active = dict(
         Member.objects.filter(status=Member.Status.ACTIVE, union__in=[u.pk for u in unions if u.holds_members])
@@ -307,3 +307,16 @@ def mutual_aid_enrolments_xlsx(enrolments) -> bytes:
         enrolled = timezone.localtime(e.enrolled_at).replace(tzinfo=None)
         xlsx.append(ws, [e.member.member_no, e.member.name, e.member.id_masked, e.union.name, e.year, enrolled])
     return xlsx.to_bytes(wb)
+
+
+def applications_awaiting(user) -> QuerySet[MembershipApplication]:
+    """Applications to join in the user's scope that wait for a decision."""
+    return applications_visible_to(user).filter(status=MembershipApplication.Status.PENDING)
+
+
+def transfers_awaiting(user) -> QuerySet[Transfer]:
+    """Transfers that wait for the user's side: a request to release from a union of the scope,
+    or a released member to accept into one."""
+    release = scoped(Transfer.objects.filter(status=Transfer.Status.REQUESTED), user, "from_union")
+    accept = scoped(Transfer.objects.filter(status=Transfer.Status.RELEASED), user, "to_union")
+    return Transfer.objects.filter(Q(pk__in=release.values("pk")) | Q(pk__in=accept.values("pk")))

@@ -11,6 +11,8 @@ from core.health import healthz
 handler400 = "core.api_errors.bad_request"
 handler404 = "core.api_errors.page_not_found"
 handler500 = "core.api_errors.server_error"
+# Under /admin/, a refusal is a page of the admin (templates/admin/403.html); elsewhere 403.html.
+handler403 = "core.admin_kit.permission_denied_page"
 
 admin.site.site_header = admin.site.site_title = settings.SPECTACULAR_SETTINGS["TITLE"].replace(" API", "")
 

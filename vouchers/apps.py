@@ -15,7 +15,9 @@ class VouchersConfig(AppConfig):
             REDEEM_SCOPE,
             claim_facts,  # noqa: F401 - connects the campaign cache invalidation
         )
+        from vouchers.waiting import register as register_waiting
 
         register_holder(MERCHANT_HOLDER, label=_("merchant"), find=lambda key: merchant_of_key(key) is not None)
         register_scopes(REDEEM_SCOPE, holder=MERCHANT_HOLDER)
         register_key_check(merchant_key_usable)
+        register_waiting()  # the cards of the admin's landing page

@@ -81,8 +81,10 @@ class Merchant(models.Model):
 class MerchantStaff(models.Model):
     """A merchant's staff account: redeems vouchers on the merchant's phone page."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_staff")
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="staff")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="merchant_staff"
+    )
+    merchant = models.ForeignKey(Merchant, verbose_name=_("merchant"), on_delete=models.CASCADE, related_name="staff")
     # Who was given (or lost) a merchant's redemption page, when and by whom (core.history).
     history = History()
 
@@ -208,13 +210,20 @@ class Campaign(CampaignRules):
     accepted_merchants = models.ManyToManyField(
         Merchant, verbose_name=_("accepted merchants"), blank=True, related_name="campaigns"
     )
-    template = models.ForeignKey(CampaignTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    template = models.ForeignKey(
+        CampaignTemplate, verbose_name=_("template"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     month = models.CharField(_("month"), max_length=7, blank=True)  # "2026-11" for template campaigns
     draw_seed = models.CharField(_("draw seed"), max_length=64, blank=True)
     drawn_at = models.DateTimeField(_("drawn at"), null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     # Every version of the rules staff edit while a draft, and of each step of the (audited)
     # lifecycle, with who made it (core.history). The stock left is not kept: claims change it.
@@ -261,7 +270,7 @@ class Voucher(models.Model):
     code = models.CharField(_("code"), max_length=16, unique=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.CLAIMED)
     claimed_at = models.DateTimeField(_("claimed at"), default=timezone.now)
-    claim_month = models.CharField(max_length=7)  # "2026-11", for the per-month limit
+    claim_month = models.CharField(_("month claimed"), max_length=7)  # "2026-11", for the per-month limit
     expires_at = models.DateTimeField(_("expires at"))
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
 
@@ -286,10 +295,12 @@ class Voucher(models.Model):
 class DrawEntry(models.Model):
     """A member's registration of interest in a draw campaign."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="draw_entries")
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
-    registered_at = models.DateTimeField(default=timezone.now)
-    won = models.BooleanField(null=True)
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="draw_entries"
+    )
+    member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="+")
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+    won = models.BooleanField(_("won"), null=True)
 
     class Meta:
         verbose_name = _("draw entry")
@@ -313,18 +324,28 @@ class Redemption(models.Model):
     )
     member = models.ForeignKey(Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="+")
     order_ref = models.CharField(_("merchant's order reference"), max_length=64)
-    idempotency_key = models.CharField(max_length=100, blank=True)
-    request_hash = models.CharField(max_length=64, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
+    request_hash = models.CharField(_("request digest"), max_length=64, blank=True)
     order_amount = models.DecimalField(_("order amount (CNY)"), **MONEY)
     discount = models.DecimalField(_("discount (CNY)"), **MONEY)
     payable = models.DecimalField(_("amount to pay (CNY)"), **MONEY)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.COMPLETED)
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("redeemed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     settlement = models.ForeignKey(
-        "Settlement", null=True, blank=True, on_delete=models.PROTECT, related_name="redemptions"
+        "Settlement",
+        verbose_name=_("settlement"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="redemptions",
     )
 
     class Meta:
@@ -343,11 +364,13 @@ class Redemption(models.Model):
 
 
 class RedemptionItem(models.Model):
-    redemption = models.ForeignKey(Redemption, on_delete=models.CASCADE, related_name="items")
-    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="uses")
+    redemption = models.ForeignKey(
+        Redemption, verbose_name=_("redemption"), on_delete=models.CASCADE, related_name="items"
+    )
+    voucher = models.ForeignKey(Voucher, verbose_name=_("voucher"), on_delete=models.PROTECT, related_name="uses")
     discount = models.DecimalField(_("discount (CNY)"), **MONEY)
     # Set when the use is reversed by a full refund; a voucher has at most one live use.
-    reversed_at = models.DateTimeField(null=True, blank=True)
+    reversed_at = models.DateTimeField(_("reversed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("voucher use")
@@ -371,15 +394,17 @@ class Refund(models.Model):
         VOIDED = "voided", _("Void (refunded after the refund window or the campaign's settlement)")
         KEPT_USED = "kept_used", _("Kept used (the merchant was already paid for the month)")
 
-    redemption = models.ForeignKey(Redemption, on_delete=models.PROTECT, related_name="refunds")
+    redemption = models.ForeignKey(
+        Redemption, verbose_name=_("redemption"), on_delete=models.PROTECT, related_name="refunds"
+    )
     amount = models.DecimalField(_("amount refunded (CNY)"), **MONEY)
     full = models.BooleanField(_("full refund"))
     vouchers_restored = models.BooleanField(_("vouchers restored"), default=False)
     vouchers = models.CharField(_("vouchers"), max_length=10, choices=Vouchers.choices, default=Vouchers.UNCHANGED)
     # As on Redemption: a retried request with the same key answers this refund again.
-    idempotency_key = models.CharField(max_length=100, blank=True)
-    request_hash = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, blank=True)
+    request_hash = models.CharField(_("request digest"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
 
     class Meta:
         verbose_name = _("refund")
@@ -429,9 +454,14 @@ class Settlement(models.Model):
     amount = models.DecimalField(_("amount owed (CNY)"), default=Decimal("0"), **MONEY)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     paid_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("paid by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("settlement")

@@ -11,8 +11,24 @@ from core.admin_kit import MAX_ACTION_ROWS, UnionSubtreeFilter
 from hardship.admin.base import HardshipAdmin, member_masked_label
 from hardship.admin.display import cny
 from hardship.models import Aid
-from hardship.selectors.aid import double_aid_check
+from hardship.selectors.aid import aid_pending_for, double_aid_check
 from hardship.services.aid import aid_approve, aid_reject
+
+
+class AidAwaitingFilter(admin.SimpleListFilter):
+    """Aid waiting for the user's second approval, entered by someone else (the landing page's
+    card links here)."""
+
+    title = _("awaiting")
+    parameter_name = "awaiting"
+
+    def lookups(self, request, model_admin):
+        return [("me", _("awaiting your approval"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return queryset.filter(pk__in=aid_pending_for(request.user).values("pk"))
+        return queryset
 
 
 @admin.register(Aid)
@@ -32,7 +48,7 @@ class AidAdmin(HardshipAdmin):
         "maker",
         "approver",
     )
-    list_filter = ("state", "fund_line", "period", UnionSubtreeFilter)
+    list_filter = (AidAwaitingFilter, "state", "fund_line", "period", UnionSubtreeFilter)
     list_select_related = ("member", "case", "maker", "approver")
     search_fields = ("=member__member_no", "=case__case_no")
     search_help_text = _("A member number or a case number.")

@@ -36,11 +36,18 @@ class WarmthBatch(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT)
     recipients = models.PositiveIntegerField(_("recipients"), default=0)
     total = models.DecimalField(_("total (CNY)"), default=Decimal("0"), **MONEY)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("warmth batch")
@@ -72,7 +79,9 @@ class Aid(models.Model):
         Member, verbose_name=_("recipient"), on_delete=models.PROTECT, related_name="hardship_aid"
     )
     union = models.ForeignKey(Union, verbose_name=_("union"), on_delete=models.PROTECT, related_name="+")
-    batch = models.ForeignKey(WarmthBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="aid")
+    batch = models.ForeignKey(
+        WarmthBatch, verbose_name=_("warmth batch"), null=True, blank=True, on_delete=models.PROTECT, related_name="aid"
+    )
     fund_line = models.CharField(_("fund line"), max_length=10, choices=FundLine.choices)
     amount = models.DecimalField(_("amount (CNY)"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
     purpose = models.CharField(_("purpose"), max_length=200)
@@ -91,7 +100,7 @@ class Aid(models.Model):
         related_name="+",
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("aid")
@@ -122,7 +131,7 @@ class WarmthRosterEntry(models.Model):
     source = models.CharField(_("source"), max_length=10, choices=Source.choices)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
-    added_at = models.DateTimeField(default=timezone.now)
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("warmth roster entry")

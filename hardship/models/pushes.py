@@ -99,7 +99,14 @@ class PushRow(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False)
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("agency"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=PushKind.choices)
     period = models.CharField(_("period"), max_length=7)
     line = models.PositiveIntegerField(_("line"))
@@ -108,13 +115,14 @@ class PushRow(models.Model):
     id_number = AeadTextField(_("ID number"))
     # Not indexed: rows are matched to members by a hash join (screening.match_rows), or as they
     # are stored (hardship.ingest), never looked up one by one.
-    id_index = models.CharField(max_length=64)
+    id_index = models.CharField(_("ID number index"), max_length=64)
     # The row's fields (amounts, grades, dates, categories), encrypted as one JSON document.
     payload = AeadJSONField(_("data"))
     # Filled by matching (blind index → member: as rows are stored, and by the monthly cycle for
     # people who joined since); null for non-members, who are counted, not actioned.
     member = models.ForeignKey(
         Member,
+        verbose_name=_("member"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -122,8 +130,8 @@ class PushRow(models.Model):
         db_index=False,
         db_constraint=False,
     )
-    is_current = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    is_current = models.BooleanField(_("current"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         verbose_name = _("pushed row")

@@ -33,7 +33,9 @@ class Referral(models.Model):
     amount = models.DecimalField(_("amount granted (CNY)"), null=True, blank=True, **MONEY)
     outcome_note = EncryptedTextField(_("agency's note"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("sent by"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
 
     class Meta:

@@ -64,12 +64,17 @@ class Candidate(models.Model):
     rule = models.ForeignKey(ScreeningRule, verbose_name=_("rule"), on_delete=models.PROTECT)
     period = models.CharField(_("period"), max_length=7)
     evidence = EncryptedJSONField(_("evidence"))  # {"rows": [ids], "amount": "…", "grade": n, ...}
-    evidence_key = models.CharField(max_length=64)
+    evidence_key = models.CharField(_("evidence key"), max_length=64)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     # Why it was dismissed or confirmed: may describe health or income, so encrypted at rest.
     note = EncryptedTextField(_("note"), blank=True)

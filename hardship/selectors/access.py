@@ -53,6 +53,11 @@ def candidates_visible_to(user) -> QuerySet[Candidate]:
     return scoped(Candidate.objects.all(), user, "union")
 
 
+def candidates_open(user) -> QuerySet[Candidate]:
+    """The candidates of the user's worklist still to assess (neither confirmed nor dismissed)."""
+    return candidates_visible_to(user).filter(state=Candidate.State.OPEN)
+
+
 def can_list_all_cases(user) -> bool:
     return is_hardship_staff(user) and _has_perm(user, LIST_ALL_CASES)
 

@@ -123,13 +123,28 @@ class MembershipApplicationAdmin(
         )
 
 
+class TransferAwaitingFilter(admin.SimpleListFilter):
+    """The transfers waiting for the user's side (the landing page's card links here)."""
+
+    title = _("awaiting")
+    parameter_name = "awaiting"
+
+    def lookups(self, request, model_admin):
+        return [("me", _("awaiting your union"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return queryset.filter(pk__in=selectors.transfers_awaiting(request.user).values("pk"))
+        return queryset
+
+
 @admin.register(Transfer)
 class TransferAdmin(ReasonActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
     reason_template = "admin/members/reason_form.html"
     list_defer = ("member__id_number",)
     list_display = ("member_label", "from_union", "to_union", "status", "requested_at", "released_at", "completed_at")
     list_select_related = ("member", "from_union", "to_union")
-    list_filter = ("status",)
+    list_filter = (TransferAwaitingFilter, "status")
     actions = ["release", "accept", "reject"]
     show_facets = admin.ShowFacets.NEVER
     readonly_fields = (

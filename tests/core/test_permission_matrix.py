@@ -160,6 +160,9 @@ MATRIX: dict[str, Row] = {
     "admin:core_notification_changelist": get(None,                   "login login login 200   200   200   200   200   login login"),
     "admin:core_notification_delete": get("notification",             "login login login 403   403   403   403   403   login login"),
     "admin:core_notification_history": get("notification",            "login login login 200   302   302   302   200   login login"),
+    # Marking read: each person only their own notification (the superuser's list shows it, but it is not theirs).
+    "admin:core_notification_read": post("notification",              "login login login 302   404   404   404   404   login login"),
+    "admin:core_notification_read_all": post(None,                    "login login login 302   302   302   302   302   login login"),
     # --- hardship ---------------------------------------------------------------------------------------
     "admin:hardship_accesslog_add": get(None,                         "login login 403   403   403"),
     "admin:hardship_accesslog_change": get("accesslog",               "login login login 200   302   200   200   200   login login"),
