@@ -25,7 +25,7 @@ def warmth_batch_workbook(batch: WarmthBatch) -> bytes:
     count = 0
     rows = (
         Aid.objects.filter(batch=batch)
-        .exclude(state=Aid.State.REJECTED)
+        .exclude(state__in=Aid.NOT_COUNTED)
         .select_related("member", "union")
         .only("amount", "member__member_no", "member__name", "member__id_masked", "union__name")
         .order_by("member__member_no", "pk")

@@ -54,9 +54,11 @@ class WarmthBatch(models.Model):
 class Aid(models.Model):
     """A payment or service under a case (帮扶), or to a warmth-roster member in a batch.
 
-    When the case's aid of the month, this one included, comes to more than
-    `HardshipSettings.second_approval_above`, it needs a second staff member's approval
+    When the household's aid recorded in the last `AID_WINDOW_DAYS` days, this one included, comes
+    to more than `HardshipSettings.second_approval_above`, it needs a second staff member's approval
     (maker–checker; see `hardship.services.aid_create`): the approver is never the maker.
+    Approved aid is paid through a `PaymentBatch` (approved → paid) or voided with a reason
+    (approved → voided); rejected and voided aid count nowhere (`NOT_COUNTED`).
     """
 
     class State(models.TextChoices):
@@ -64,6 +66,10 @@ class Aid(models.Model):
         APPROVED = "approved", _("Approved")
         PAID = "paid", _("Paid")
         REJECTED = "rejected", _("Rejected")
+        VOIDED = "voided", _("Voided")
+
+    # Aid that was refused or voided: it counts in no total, no check and no threshold.
+    NOT_COUNTED = (State.REJECTED, State.VOIDED)
 
     case = models.ForeignKey(
         Case, verbose_name=_("case"), null=True, blank=True, on_delete=models.PROTECT, related_name="aid"

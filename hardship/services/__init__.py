@@ -21,7 +21,16 @@ callers.
 """
 
 from hardship.services.access import access_log, case_open_for_view, document_open_for_view
-from hardship.services.aid import aid_approve, aid_create, aid_reject, case_month_aid_total, double_aid_check
+from hardship.services.aid import (
+    AID_DATE_AHEAD_DAYS,
+    AID_WINDOW_DAYS,
+    aid_approve,
+    aid_create,
+    aid_date_bounds,
+    aid_reject,
+    double_aid_check,
+    household_aid_total,
+)
 from hardship.services.assessment import (
     case_assess,
     case_override_category,
@@ -49,6 +58,8 @@ from hardship.services.screening_rules import screening_rule_check, screening_ru
 from hardship.services.warmth import warmth_batch_approve, warmth_batch_create, warmth_batch_export_xlsx
 
 __all__ = [
+    "AID_DATE_AHEAD_DAYS",
+    "AID_WINDOW_DAYS",
     "ALLOWED_TRANSITIONS",
     "CLOSED_STATES",
     "FILED_STATES",
@@ -56,10 +67,10 @@ __all__ = [
     "access_log",
     "aid_approve",
     "aid_create",
+    "aid_date_bounds",
     "aid_reject",
     "candidate_dismiss",
     "case_assess",
-    "case_month_aid_total",
     "case_note_evidence",
     "case_number",
     "case_open",
@@ -71,6 +82,7 @@ __all__ = [
     "document_attach",
     "document_open_for_view",
     "double_aid_check",
+    "household_aid_total",
     "local_standard_for",
     "needs_decision",
     "per_capita_monthly",
