@@ -11,7 +11,8 @@ case's timeline, and queues notifications to be sent once the transaction commit
 - `cases`: opening a case, dismissing a candidate, the case's states and timeline;
 - `assessment`: the household's assessment, its ACFTU category and the override of it;
 - `reviews`: the yearly review; `case_documents`: documents attached to a case;
-- `aid`: aid under a case (maker–checker, double-aid check); `warmth`: warmth batches;
+- `aid`: aid under a case (maker–checker, double-aid check, void); `warmth`: warmth batches;
+- `payments`: payment batches (the bank file, the confirmation that marks aid paid);
 - `referrals`: referrals to the partner agencies and their answers;
 - `hardship_settings`: the city-wide settings row (amounts are read by `core.parsing.money_parse`);
 - `screening_rules`: the screening rules staff edit.
@@ -28,6 +29,7 @@ from hardship.services.aid import (
     aid_create,
     aid_date_bounds,
     aid_reject,
+    aid_void,
     double_aid_check,
     household_aid_total,
 )
@@ -52,6 +54,12 @@ from hardship.services.cases import (
     needs_decision,
 )
 from hardship.services.hardship_settings import settings_change
+from hardship.services.payments import (
+    payment_batch_bank_file,
+    payment_batch_cancel,
+    payment_batch_confirm,
+    payment_batch_create,
+)
 from hardship.services.referrals import referral_answer, referral_send
 from hardship.services.reviews import case_review
 from hardship.services.screening_rules import screening_rule_check, screening_rule_save
@@ -69,6 +77,7 @@ __all__ = [
     "aid_create",
     "aid_date_bounds",
     "aid_reject",
+    "aid_void",
     "candidate_dismiss",
     "case_assess",
     "case_note_evidence",
@@ -85,6 +94,10 @@ __all__ = [
     "household_aid_total",
     "local_standard_for",
     "needs_decision",
+    "payment_batch_bank_file",
+    "payment_batch_cancel",
+    "payment_batch_confirm",
+    "payment_batch_create",
     "per_capita_monthly",
     "referral_answer",
     "referral_send",

@@ -257,3 +257,46 @@ def aid_reject(*, aid: Aid, actor, reason: str) -> Aid:
         case_event(case, "aid_rejected", actor=actor, text=reason, data=data)
         audit_log(action="hardship.aid.rejected", obj=aid, actor=actor, old={"state": "pending"}, new=data)
     return aid
+
+
+def aid_void(*, aid: Aid, actor, reason: str) -> Aid:
+    """Void approved aid that will not be paid (a wrong amount, a person who died …), with a reason:
+    approved → voided. Voided aid counts nowhere: not in totals, not in the double-aid check, not
+    against the second-approval threshold. Aid waiting in a payment batch is voided only once the
+    batch is cancelled (`in_payment_batch`); paid aid is never voided. Aid of a warmth batch belongs
+    to its batch (`batch_aid`). Staff who can see the case void; the reason goes on the case's
+    timeline (encrypted) and the aid row, the change in the audit log."""
+    if aid.batch_id or aid.case_id is None:
+        raise ServiceError("batch_aid", _("Aid of a warmth batch is handled with its batch."))
+    require_case(actor, aid.case)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("reason_required", _("Give a reason for voiding the aid."))
+    with transaction.atomic():
+        case = case_lock(aid.case)  # the case first, then its aid (see `aid_approve`)
+        aid = Aid.objects.select_for_update().get(pk=aid.pk)
+        if aid.state != Aid.State.APPROVED:
+            raise ServiceError(
+                "not_approved", _("Only approved aid that is not paid can be voided."), kind=ErrorKind.CONFLICT
+            )
+        if aid.payment_batch_id is not None:
+            raise ServiceError(
+                "in_payment_batch",
+                _("This aid is in payment batch %(batch)s: cancel the batch first.") % {"batch": aid.payment_batch},
+                kind=ErrorKind.CONFLICT,
+            )
+        aid.state = Aid.State.VOIDED
+        aid.voided_at = timezone.now()
+        aid.voided_by = actor
+        aid.void_reason = reason[:300]
+        aid.save(update_fields=["state", "voided_at", "voided_by", "void_reason"])
+        data = {"aid": aid.pk, "amount": str(aid.amount), "fund_line": aid.fund_line}
+        case_event(case, "aid_voided", actor=actor, text=aid.void_reason, data=data)
+        audit_log(
+            action="hardship.aid.voided",
+            obj=aid,
+            actor=actor,
+            old={"state": "approved"},
+            new={**data, "state": "voided"},
+        )
+    return aid
