@@ -23,7 +23,7 @@ SUPERVISOR_GROUP = "帮扶主管"
 STAFF_CODENAMES = (
     "view_case", "add_case", "change_case", "view_candidate", "change_candidate", "view_aid", "change_aid",
     "view_datapush", "view_warmthbatch", "add_warmthbatch", "change_warmthbatch",
-    "view_warmthrosterentry", "view_referral", "view_cyclerun", "view_screeningrule", "view_localstandard",
+    "view_warmthrosterentry", "view_referral", "change_referral", "view_cyclerun", "view_screeningrule", "view_localstandard",
     "view_casedocument", "view_caseevent", "view_paymentbatch",
 )  # fmt: skip
 SUPERVISOR_CODENAMES = (

@@ -60,7 +60,7 @@ from hardship.services.payments import (
     payment_batch_confirm,
     payment_batch_create,
 )
-from hardship.services.referrals import referral_answer, referral_send
+from hardship.services.referrals import referral_answer, referral_send, referral_withdraw
 from hardship.services.reviews import case_review
 from hardship.services.screening_rules import screening_rule_check, screening_rule_save
 from hardship.services.warmth import warmth_batch_approve, warmth_batch_create, warmth_batch_export_xlsx
@@ -101,6 +101,7 @@ __all__ = [
     "per_capita_monthly",
     "referral_answer",
     "referral_send",
+    "referral_withdraw",
     "screening_rule_check",
     "screening_rule_save",
     "settings_change",
