@@ -11,6 +11,7 @@ import datetime as dt
 from functools import lru_cache
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
 from core.parsing import Period, period_parse
@@ -19,6 +20,21 @@ from core.parsing import Period, period_parse
 def period_check(period: str) -> str:
     """The period in its canonical form once it parses (ServiceError `bad_period` otherwise)."""
     return str(period_parse(period))
+
+
+def period_not_future(period: str, today: dt.date | None = None) -> str:
+    """The period in its canonical form, refused (`period_in_future`) when its (last) month has not
+    begun: the cycle screens and publishes data agencies have pushed, so a typed 2031-06 can build
+    no roster and publish no outbound data for a year that has not come."""
+    parsed = period_parse(period)
+    this_month = Period.of(today or timezone.localdate())
+    if parsed.last_month > this_month:
+        raise ServiceError(
+            "period_in_future",
+            _("%(period)s has not begun: choose %(month)s or an earlier period.")
+            % {"period": str(parsed), "month": str(this_month)},
+        )
+    return str(parsed)
 
 
 def period_aliases(month: Period) -> list[str]:

@@ -9,7 +9,7 @@ hardship.cycle), its answer or refusal shown.
 
 One module per area: `pushes` (agencies' data and the upload), `screening_rules`,
 `standards_and_settings`, `candidates`, `cases` and `case_page` (the case file and its small
-forms), `aid`, `warmth`, `referrals`, `cycle`, `reports`, `access_log`; `base` and `display` hold
+forms), `aid`, `payments`, `warmth`, `referrals`, `cycle`, `reports`, `access_log`; `base` and `display` hold
 what they share. Importing the package registers every ModelAdmin.
 """
 
@@ -43,6 +43,7 @@ from hardship.admin.display import (
     figures_html,
     local_time,
 )
+from hardship.admin.payments import PaymentBatchAdmin, PaymentBatchForm, payment_batch_add
 from hardship.admin.pushes import (
     MAX_PUSH_UPLOAD_BYTES,
     DataPushAdmin,
@@ -80,6 +81,8 @@ __all__ = [
     "MONEY_KEYS",
     "NOT_IN_HARDSHIP_WARNING",
     "OpenCaseForm",
+    "PaymentBatchAdmin",
+    "PaymentBatchForm",
     "PushUploadForm",
     "ReferralAdmin",
     "ReferralForm",
@@ -104,6 +107,7 @@ __all__ = [
     "figures_html",
     "local_time",
     "member_masked_label",
+    "payment_batch_add",
     "push_upload",
     "report_export",
     "report_page",

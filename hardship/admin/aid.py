@@ -1,4 +1,5 @@
-"""Aid in the admin: the list, and the second approval or the rejection of aid waiting for it."""
+"""Aid in the admin: the list, the second approval or the rejection of aid waiting for it, and the
+voiding of approved aid (with a reason)."""
 
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -12,7 +13,7 @@ from hardship.admin.base import HardshipAdmin, member_masked_label
 from hardship.admin.display import cny
 from hardship.models import Aid
 from hardship.selectors.aid import aid_pending_for, double_aid_check
-from hardship.services.aid import aid_approve, aid_reject
+from hardship.services.aid import aid_approve, aid_reject, aid_void
 
 
 class AidAwaitingFilter(admin.SimpleListFilter):
@@ -58,7 +59,7 @@ class AidAdmin(HardshipAdmin):
         "-id",
     )
     list_per_page = 50  # as every hardship list
-    actions = ["approve", "reject"]
+    actions = ["approve", "reject", "void"]
     fields = (
         "member_label",
         "case",
@@ -74,6 +75,10 @@ class AidAdmin(HardshipAdmin):
         "approver",
         "approved_at",
         "created_at",
+        "payment_batch",
+        "paid_at",
+        "voided_by",
+        "voided_at",
     )
     readonly_fields = fields
 
@@ -144,4 +149,16 @@ class AidAdmin(HardshipAdmin):
             label=gettext("Reason"),
             button=gettext("Reject"),
             run=lambda aid, note: aid_reject(aid=aid, actor=request.user, reason=note),
+        )
+
+    @admin.action(description=_("Void the selected approved aid…"), permissions=["change"])
+    def void(self, request, queryset):
+        return self.note_action(
+            request,
+            queryset.select_related("member", "case", "payment_batch"),
+            action="void",
+            title=gettext("Void aid"),
+            label=gettext("Reason"),
+            button=gettext("Void the aid"),
+            run=lambda aid, note: aid_void(aid=aid, actor=request.user, reason=note),
         )

@@ -22,7 +22,7 @@ from hardship.admin.display import cny, evidence_items
 from hardship.models import AccessLog, Case, FundLine, HardshipSettings, Referral
 from hardship.selectors.cases import case_file
 from hardship.services.access import access_log
-from hardship.services.aid import aid_create
+from hardship.services.aid import aid_create, aid_date_bounds
 from hardship.services.assessment import case_assess, case_override_category
 from hardship.services.case_documents import document_attach
 from hardship.services.cases import ALLOWED_TRANSITIONS, case_transition, needs_decision
@@ -60,7 +60,12 @@ class AidForm(forms.Form):
     amount = MoneyField(label=_("amount (CNY)"), allow_zero=False)
     purpose = forms.CharField(label=_("purpose"), max_length=200)
     paid_on = forms.DateField(
-        label=_("date"), widget=forms.DateInput(attrs={"type": "date"}), help_text=_("The aid counts in this month.")
+        label=_("date"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "Between the day the case was opened and three days from today; the double-aid check and "
+            "the reports count the aid in this month."
+        ),
     )
     acknowledge = forms.BooleanField(
         label=_("I have seen the aid from other bodies listed above and the aid is still needed"), required=False
@@ -96,6 +101,9 @@ def case_forms(case: Case, data=None, files=None, action: str | None = None) -> 
             out[name] = cls(data, files, prefix=name)
         else:
             out[name] = cls(prefix=name, initial=_initial(case, name))
+        if name == "aid":  # the browser's date picker offers only the dates the service takes
+            first, last = aid_date_bounds(case)
+            out[name].fields["paid_on"].widget.attrs.update(min=first.isoformat(), max=last.isoformat())
         if name == "transition":
             allowed = ALLOWED_TRANSITIONS.get(case.state, ())
             out[name].fields["to_state"].choices = [c for c in Case.State.choices if c[0] in allowed]

@@ -10,7 +10,7 @@ from django.utils import timezone
 from hardship.cycle.runner import CycleClaimLost, CycleRunner, run_claim, runner_token
 from hardship.cycle.steps import STEPS
 from hardship.models import CycleRun
-from hardship.periods import period_check
+from hardship.periods import period_not_future
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def cycle_run(*, period: str, restart: bool = False) -> CycleRun:
     `restart=True` to run every step again) or "busy" (another worker holds a fresh claim).
     A step that raises marks the step and the run `failed` and the exception propagates.
     """
-    period = period_check(period)
+    period = period_not_future(period)
     token = runner_token()
     run = run_claim(period, restart=restart, token=token)
     if run is None:

@@ -10,7 +10,7 @@ from core.errors import ErrorKind, ServiceError
 from core.services import audit_log
 from hardship.cycle.runner import run_for, stale_seconds
 from hardship.models import CycleRun
-from hardship.periods import period_check
+from hardship.periods import period_not_future
 from hardship.tasks import run_cycle
 from members.services.scope import require_city_level
 
@@ -25,7 +25,7 @@ def cycle_start(*, period: str, actor, restart: bool = False) -> CycleRun:
     if not (getattr(actor, "is_staff", False) and actor.has_perm("hardship.change_cyclerun")):
         raise ServiceError("forbidden", _("You may not start the monthly hardship cycle."), kind=ErrorKind.FORBIDDEN)
     require_city_level(actor)  # the cycle screens and publishes for the whole city
-    period = period_check(period)
+    period = period_not_future(period)
     with transaction.atomic():
         run = CycleRun.objects.select_for_update().filter(pk=run_for(period).pk).get()
         fresh = run.heartbeat_at and run.heartbeat_at >= timezone.now() - dt.timedelta(seconds=stale_seconds())

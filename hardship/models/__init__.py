@@ -14,7 +14,7 @@ every model, so Django and `from hardship.models import Case` find them.
 """
 
 from hardship.models.access_log import AccessLog
-from hardship.models.aid import Aid, FundLine, WarmthBatch, WarmthRosterEntry
+from hardship.models.aid import Aid, FundLine, PaymentBatch, WarmthBatch, WarmthRosterEntry
 from hardship.models.cases import Case, CaseDocument, CaseEvent
 from hardship.models.configuration import HardshipSettings, LocalStandard
 from hardship.models.cycle import CycleRun
@@ -36,6 +36,7 @@ __all__ = [
     "HardshipSettings",
     "LocalStandard",
     "MONEY",
+    "PaymentBatch",
     "PushKind",
     "PushRow",
     "Referral",

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.crypto import EncryptedTextField
 from hardship.models.cases import Case
 from hardship.models.money import MONEY
 from members.models import Member, Union
@@ -58,12 +59,55 @@ class WarmthBatch(models.Model):
         return self.name
 
 
+class PaymentBatch(models.Model):
+    """A payment of approved aid through the bank (支付批次): drawn up from the approved, unpaid aid
+    of a union's subtree, sent to the bank as a file, then confirmed (its aid becomes paid) or
+    cancelled (its aid is released). See `hardship.services.payments`."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SENT = "sent", _("Sent to the bank")
+        CONFIRMED = "confirmed", _("Paid (confirmed)")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    union = models.ForeignKey(Union, verbose_name=_("union"), on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT)
+    aid_count = models.PositiveIntegerField(_("payments"), default=0)
+    total = models.DecimalField(_("total (CNY)"), default=Decimal("0"), **MONEY)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("drawn up by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("drawn up at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent to the bank at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("payment batch")
+        verbose_name_plural = _("payment batches")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"ZF{self.pk:06d}" if self.pk else "ZF"
+
+
 class Aid(models.Model):
     """A payment or service under a case (帮扶), or to a warmth-roster member in a batch.
 
-    When the case's aid of the month, this one included, comes to more than
-    `HardshipSettings.second_approval_above`, it needs a second staff member's approval
+    When the household's aid recorded in the last `AID_WINDOW_DAYS` days, this one included, comes
+    to more than `HardshipSettings.second_approval_above`, it needs a second staff member's approval
     (maker–checker; see `hardship.services.aid_create`): the approver is never the maker.
+    Approved aid is paid through a `PaymentBatch` (approved → paid) or voided with a reason
+    (approved → voided); rejected and voided aid count nowhere (`NOT_COUNTED`).
     """
 
     class State(models.TextChoices):
@@ -71,6 +115,10 @@ class Aid(models.Model):
         APPROVED = "approved", _("Approved")
         PAID = "paid", _("Paid")
         REJECTED = "rejected", _("Rejected")
+        VOIDED = "voided", _("Voided")
+
+    # Aid that was refused or voided: it counts in no total, no check and no threshold.
+    NOT_COUNTED = (State.REJECTED, State.VOIDED)
 
     case = models.ForeignKey(
         Case, verbose_name=_("case"), null=True, blank=True, on_delete=models.PROTECT, related_name="aid"
@@ -100,7 +148,27 @@ class Aid(models.Model):
         related_name="+",
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    payment_batch = models.ForeignKey(
+        PaymentBatch,
+        verbose_name=_("payment batch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="aid",
+    )
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("voided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # May describe health or income, like every reason on the timeline: encrypted at rest.
+    void_reason = EncryptedTextField(_("reason for voiding"), blank=True)
 
     class Meta:
         verbose_name = _("aid")
@@ -111,6 +179,12 @@ class Aid(models.Model):
             models.UniqueConstraint(
                 fields=["batch", "member"], condition=Q(batch__isnull=False), name="aid_once_per_batch"
             ),
+            # Only approved aid waits in a payment batch; paid aid always says when.
+            models.CheckConstraint(
+                condition=Q(payment_batch__isnull=True) | Q(state__in=["approved", "paid"]),
+                name="aid_in_payment_batch_is_approved_or_paid",
+            ),
+            models.CheckConstraint(condition=~Q(state="paid") | Q(paid_at__isnull=False), name="aid_paid_has_paid_at"),
         ]
         indexes = [models.Index(fields=["member", "period"]), models.Index(fields=["union", "period", "fund_line"])]
 

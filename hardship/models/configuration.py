@@ -39,9 +39,10 @@ class HardshipSettings(models.Model):
         _("aid above this amount needs a second approver (CNY)"),
         default=Decimal("5000"),
         help_text=_(
-            "Counted per case and month: when a case's aid of one month (waiting for approval, approved "
-            "or paid, any fund line), together with the new aid, comes to more than this amount, the new "
-            "aid needs a second approver. Splitting aid into smaller amounts does not avoid it."
+            "Counted per household over the last 365 days: when the aid recorded for the head of household "
+            "in the last 365 days (waiting for approval, approved or paid, any case or fund line, whatever "
+            "date it carries), together with the new aid, comes to more than this amount, the new aid needs "
+            "a second approver. Splitting aid or dating it in other months does not avoid it."
         ),
         **MONEY,
     )

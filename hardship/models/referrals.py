@@ -23,6 +23,9 @@ class Referral(models.Model):
         SENT = "sent", _("Sent")
         GRANTED = "granted", _("Granted")
         REFUSED = "refused", _("Refused")
+        # By the union, with a reason: an agency that never answers no longer holds the case's
+        # referral for the benefit (`hardship.services.referral_withdraw`).
+        WITHDRAWN = "withdrawn", _("Withdrawn by the union")
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="referrals")
     agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="referrals")

@@ -23,12 +23,12 @@ SUPERVISOR_GROUP = "帮扶主管"
 STAFF_CODENAMES = (
     "view_case", "add_case", "change_case", "view_candidate", "change_candidate", "view_aid", "change_aid",
     "view_datapush", "view_warmthbatch", "add_warmthbatch", "change_warmthbatch",
-    "view_warmthrosterentry", "view_referral", "view_cyclerun", "view_screeningrule", "view_localstandard",
-    "view_casedocument", "view_caseevent",
+    "view_warmthrosterentry", "view_referral", "change_referral", "view_cyclerun", "view_screeningrule", "view_localstandard",
+    "view_casedocument", "view_caseevent", "view_paymentbatch",
 )  # fmt: skip
 SUPERVISOR_CODENAMES = (
     "list_all_cases", "view_accesslog", "change_cyclerun", "change_screeningrule", "add_localstandard",
-    "change_localstandard", "view_hardshipsettings",
+    "change_localstandard", "view_hardshipsettings", "add_paymentbatch", "change_paymentbatch",
 )  # fmt: skip
 # The settings row (the maker–checker threshold among them) is the whole city's: city-level staff only
 # (the admin also refuses anyone outside the city federation's own union).

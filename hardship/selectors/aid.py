@@ -19,7 +19,7 @@ def double_aid_check(*, member: Member, fund_line: str, purpose: str, period: st
     """Aid for the same purpose or fund line given to `member` in the same period.
 
     Looks at aid pushed by other bodies (PushRow kind `aid_given` matched to the member, for the
-    month or the quarter that contains it) and at the union's own aid (not rejected; `exclude_aid`
+    month or the quarter that contains it) and at the union's own aid (not rejected or voided; `exclude_aid`
     leaves out the aid being approved). Each finding is a dict with `source` ("agency"/"union"),
     `body`, `purpose`, `fund_line`, `amount` (string), `date` (string) and the row's id.
     """
@@ -56,7 +56,7 @@ def double_aid_check(*, member: Member, fund_line: str, purpose: str, period: st
     own = (
         Aid.objects.select_related("union")
         .filter(member=member, period=period)
-        .exclude(state=Aid.State.REJECTED)
+        .exclude(state__in=Aid.NOT_COUNTED)
         .order_by("pk")
     )
     if exclude_aid is not None:

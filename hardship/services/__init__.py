@@ -11,7 +11,8 @@ case's timeline, and queues notifications to be sent once the transaction commit
 - `cases`: opening a case, dismissing a candidate, the case's states and timeline;
 - `assessment`: the household's assessment, its ACFTU category and the override of it;
 - `reviews`: the yearly review; `case_documents`: documents attached to a case;
-- `aid`: aid under a case (maker–checker, double-aid check); `warmth`: warmth batches;
+- `aid`: aid under a case (maker–checker, double-aid check, void); `warmth`: warmth batches;
+- `payments`: payment batches (the bank file, the confirmation that marks aid paid);
 - `referrals`: referrals to the partner agencies and their answers;
 - `hardship_settings`: the city-wide settings row (amounts are read by `core.parsing.money_parse`);
 - `screening_rules`: the screening rules staff edit.
@@ -21,7 +22,17 @@ callers.
 """
 
 from hardship.services.access import access_log, case_open_for_view, document_open_for_view
-from hardship.services.aid import aid_approve, aid_create, aid_reject, case_month_aid_total, double_aid_check
+from hardship.services.aid import (
+    AID_DATE_AHEAD_DAYS,
+    AID_WINDOW_DAYS,
+    aid_approve,
+    aid_create,
+    aid_date_bounds,
+    aid_reject,
+    aid_void,
+    double_aid_check,
+    household_aid_total,
+)
 from hardship.services.assessment import (
     case_assess,
     case_override_category,
@@ -43,12 +54,20 @@ from hardship.services.cases import (
     needs_decision,
 )
 from hardship.services.hardship_settings import settings_change
-from hardship.services.referrals import referral_answer, referral_send
+from hardship.services.payments import (
+    payment_batch_bank_file,
+    payment_batch_cancel,
+    payment_batch_confirm,
+    payment_batch_create,
+)
+from hardship.services.referrals import referral_answer, referral_send, referral_withdraw
 from hardship.services.reviews import case_review
 from hardship.services.screening_rules import screening_rule_check, screening_rule_save
 from hardship.services.warmth import warmth_batch_approve, warmth_batch_create, warmth_batch_export_xlsx
 
 __all__ = [
+    "AID_DATE_AHEAD_DAYS",
+    "AID_WINDOW_DAYS",
     "ALLOWED_TRANSITIONS",
     "CLOSED_STATES",
     "FILED_STATES",
@@ -56,10 +75,11 @@ __all__ = [
     "access_log",
     "aid_approve",
     "aid_create",
+    "aid_date_bounds",
     "aid_reject",
+    "aid_void",
     "candidate_dismiss",
     "case_assess",
-    "case_month_aid_total",
     "case_note_evidence",
     "case_number",
     "case_open",
@@ -71,11 +91,17 @@ __all__ = [
     "document_attach",
     "document_open_for_view",
     "double_aid_check",
+    "household_aid_total",
     "local_standard_for",
     "needs_decision",
+    "payment_batch_bank_file",
+    "payment_batch_cancel",
+    "payment_batch_confirm",
+    "payment_batch_create",
     "per_capita_monthly",
     "referral_answer",
     "referral_send",
+    "referral_withdraw",
     "screening_rule_check",
     "screening_rule_save",
     "settings_change",

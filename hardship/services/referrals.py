@@ -54,6 +54,8 @@ def referral_answer(*, referral: Referral, agency: Agency, granted: bool, amount
         amount = None
     with transaction.atomic():
         ref = Referral.objects.select_for_update().select_related("case").get(pk=referral.pk)
+        if ref.state == Referral.State.WITHDRAWN:
+            raise ServiceError("referral_withdrawn", _("The union withdrew this referral."), kind=ErrorKind.CONFLICT)
         if ref.state != Referral.State.SENT:
             raise ServiceError(
                 "already_answered", _("This referral has already been answered."), kind=ErrorKind.CONFLICT
@@ -92,4 +94,36 @@ def referral_answer(*, referral: Referral, agency: Agency, granted: bool, amount
                 link=case_link(case),
                 dedupe_key=f"hardship-referral-answered-{ref.pk}",
             )
+    return ref
+
+
+def referral_withdraw(*, referral: Referral, actor, reason: str) -> Referral:
+    """Withdraw a referral still waiting for the agency's answer, with a reason (sent → withdrawn):
+    an agency that never answers, or a referral sent to the wrong agency, no longer holds the case's
+    referral for that benefit (`already_referred`), and the agency can no longer answer it
+    (`referral_withdrawn`). Staff who can see the case; on its timeline and in the audit log."""
+    require_case(actor, referral.case)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("reason_required", _("Give a reason for withdrawing the referral."))
+    with transaction.atomic():
+        case = case_lock(referral.case)
+        ref = Referral.objects.select_for_update().select_related("agency").get(pk=referral.pk)
+        if ref.state != Referral.State.SENT:
+            raise ServiceError(
+                "already_answered", _("This referral has already been answered."), kind=ErrorKind.CONFLICT
+            )
+        ref.state = Referral.State.WITHDRAWN
+        ref.answered_at = timezone.now()
+        ref.outcome_note = reason[:300]
+        ref.save(update_fields=["state", "answered_at", "outcome_note"])
+        data = {"referral": ref.pk, "agency": ref.agency.code, "benefit": ref.benefit}
+        case_event(case, "referral_withdrawn", actor=actor, text=ref.outcome_note, data=data)
+        audit_log(
+            action="hardship.referral.withdrawn",
+            obj=ref,
+            actor=actor,
+            old={"state": "sent"},
+            new={**data, "state": "withdrawn"},
+        )
     return ref

@@ -1,5 +1,7 @@
 """The yearly review of a filed case: still in hardship (the next review a year on) or exited."""
 
+import datetime as dt
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,11 +13,16 @@ from hardship.periods import add_years
 from hardship.services.access import require_case
 from hardship.services.cases import FILED_STATES, S, case_event, case_lock, locked_case_transition, needs_decision
 
+# An early review keeps the year it was due for, up to this many days early: the next review is
+# never due more than a year and these days from today, however often a case is reviewed.
+REVIEW_EARLY_DAYS = 90
+
 
 def case_review(*, case: Case, actor, note: str, still_in_hardship: bool) -> Case:
     """The yearly review of a filed case. Still in hardship: the next review is due a year after
     the later of the due date and today (an early review does not shorten the year, a late one
-    does not leave the case overdue). No longer in hardship: the case exits (脱困). A case assessed
+    does not leave the case overdue), but never more than a year and `REVIEW_EARLY_DAYS` from
+    today: reviewing a case again and again does not put its next review years away. No longer in hardship: the case exits (脱困). A case assessed
     as not in hardship cannot be reviewed as still in hardship (`not_in_hardship`): assess it again
     or override its category first."""
     require_case(actor, case)
@@ -35,7 +42,8 @@ def case_review(*, case: Case, actor, note: str, still_in_hardship: bool) -> Cas
         today = timezone.localdate()
         data = {"still_in_hardship": bool(still_in_hardship), "review_due": old_due.isoformat() if old_due else None}
         if still_in_hardship:
-            case.review_due = add_years(max(old_due or today, today))
+            latest = add_years(today) + dt.timedelta(days=REVIEW_EARLY_DAYS)
+            case.review_due = min(add_years(max(old_due or today, today)), latest)
             case.save(update_fields=["review_due"])
             data["next_review_due"] = case.review_due.isoformat()
         case_event(case, "review", actor=actor, text=note, data=data)

@@ -49,7 +49,7 @@ def warmth_batch_create(*, union: Union, period: str, amount_per_person, actor, 
             raise ServiceError("empty_roster", _("The warmth roster of this union has nobody for that year."))
         already = (
             Aid.objects.filter(fund_line=FundLine.WARMTH, period=period, member__in=roster.values("member_id"))
-            .exclude(state=Aid.State.REJECTED)
+            .exclude(state__in=Aid.NOT_COUNTED)
             .values("member_id")
             .distinct()
             .count()

@@ -151,6 +151,8 @@ AUDITED_BY_SERVICES = {
     "hardship.Candidate": "hardship.candidate.*",
     "hardship.Case": "hardship.case.* and the case's timeline",
     "hardship.WarmthBatch": "hardship.warmth.*",
+    "hardship.PaymentBatch": "hardship.payment_batch.* (drawn up, sent, confirmed, cancelled)",
+    "hardship.Referral": "hardship.referral.* (sent, answered, withdrawn)",
     "core.ApiKey": "core.api_key.created / .revoked (superusers only)",
     "axes.AccessAttempt": "lock-out state of logins (superusers only)",
     "axes.AccessLog": "lock-out state of logins (superusers only)",

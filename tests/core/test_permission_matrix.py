@@ -208,6 +208,11 @@ MATRIX: dict[str, Row] = {
     "admin:hardship_localstandard_delete": get("localstandard",       "login login 403   403   200"),
     "admin:hardship_localstandard_history": get("localstandard",      "login login 200   403   200"),
     "admin:hardship_localstandard_simple_history": get("localstandard_version", "login login 200   404   200"),
+    "admin:hardship_paymentbatch_add": get(None,                      "login login 200   200   200"),
+    "admin:hardship_paymentbatch_change": get("paymentbatch",         "login login login 200   302   200   200   200   login login"),
+    "admin:hardship_paymentbatch_changelist": get(None,               "login login login 200   200   200   200   200   login login"),
+    "admin:hardship_paymentbatch_delete": get("paymentbatch",         "login login login 403   403   403   403   403   login login"),
+    "admin:hardship_paymentbatch_history": get("paymentbatch",        "login login login 200   302   200   200   200   login login"),
     "admin:hardship_referral_add": get(None,                          "login login 403   403   403"),
     "admin:hardship_referral_change": get("referral",                 "login login login 200   302   200   200   200   login login"),
     "admin:hardship_referral_changelist": get(None,                   "login login login 200   200   200   200   200   login login"),
@@ -774,6 +779,12 @@ class World:
         from tests.hardship.factories import WarmthBatchFactory
 
         return {"object_id": WarmthBatchFactory(union=self.t.tree.g1, created_by=self.t.staff).pk}
+
+    @functools.cached_property
+    def paymentbatch(self):
+        from hardship.models import PaymentBatch
+
+        return {"object_id": PaymentBatch.objects.create(union=self.t.tree.g1, created_by=self.t.staff).pk}
 
     @functools.cached_property
     def referral_obj(self):

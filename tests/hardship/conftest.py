@@ -55,11 +55,22 @@ def local_standard(tree):
     return LocalStandardFactory(union=tree.wx, monthly_amount=_Decimal("1200.00"))
 
 
+# The day the shared case was opened: the aid of the tests is dated in 2025, within the case's life.
+CASE_OPENED_AT = "2025-01-02T09:00:00+08:00"
+
+
 @pytest.fixture
 def open_case(member, case_staff):
+    """A case opened for `member` on 2 January 2025 (aid can be dated from that day on)."""
+    from django.utils.dateparse import parse_datetime
+
+    from hardship.models import Case
     from hardship.services import case_open
 
-    return case_open(head=member, actor=case_staff)
+    case = case_open(head=member, actor=case_staff)
+    Case.objects.filter(pk=case.pk).update(opened_at=parse_datetime(CASE_OPENED_AT))
+    case.refresh_from_db()
+    return case
 
 
 @pytest.fixture

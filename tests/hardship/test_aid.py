@@ -67,10 +67,10 @@ def test_aid_split_into_small_amounts_in_one_month_still_needs_a_second_approver
     assert [a.state for a in made] == ["approved", "approved", "pending", "pending"]
     assert all(a.approver is None for a in made)
     entry = AuditEntry.objects.get(action="hardship.aid.created", object_id=str(made[2].pk))
-    assert entry.new["month_total"] == "15000.00"
+    assert entry.new["window_total"] == "15000.00"
 
 
-def test_the_month_total_counts_pending_aid_and_every_fund_line_but_not_rejected_aid(
+def test_the_total_counts_pending_aid_and_every_fund_line_and_month_but_not_rejected_aid(
     filed_case, case_staff, case_checker
 ):
     big = aid(filed_case, case_staff, "27000.00")
@@ -80,10 +80,11 @@ def test_the_month_total_counts_pending_aid_and_every_fund_line_but_not_rejected
     assert small.state == Aid.State.PENDING_APPROVAL
     services.aid_reject(aid=big, actor=case_checker, reason="金额需重新核定")
     services.aid_reject(aid=small, actor=case_checker, reason="重新录入")
-    # Rejected aid no longer counts, and another month starts afresh.
+    # Rejected aid no longer counts; another month does not start afresh (the total is the year's).
     assert aid(filed_case, case_staff, "4000.00", double_aid_acknowledged=True).state == Aid.State.APPROVED
-    assert aid(filed_case, case_staff, "5000.00", paid_on=dt.date(2025, 4, 1)).state == Aid.State.APPROVED
-    assert services.case_month_aid_total(case=filed_case, period="2025-03") == D("4000.00")
+    assert services.household_aid_total(case=filed_case) == D("4000.00")
+    assert aid(filed_case, case_staff, "1000.00", paid_on=dt.date(2025, 4, 1)).state == Aid.State.APPROVED
+    assert aid(filed_case, case_staff, "0.01", paid_on=dt.date(2025, 5, 1)).state == Aid.State.PENDING_APPROVAL
 
 
 def test_the_maker_cannot_approve_their_own_aid(filed_case, case_staff):

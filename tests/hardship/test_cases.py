@@ -568,3 +568,12 @@ def test_the_data_migration_encrypts_rows_stored_in_clear_once_and_can_undo_it(f
 
     migration.decrypt_rows(apps, editor)
     assert _raw("SELECT note FROM hardship_candidate") == [f"{HEALTH}已治愈"]
+
+
+def test_reviewing_again_and_again_does_not_put_the_next_review_years_away(filed_case, case_staff):
+    """Issue 10's class of fault: each early review added a year to the due date, so five reviews in
+    a day moved a case's yearly review five years away and off the overdue list."""
+    today = timezone.localdate()
+    for _ in range(5):
+        case = services.case_review(case=filed_case, actor=case_staff, note="复核：仍困难", still_in_hardship=True)
+    assert case.review_due == periods.add_years(today) + dt.timedelta(days=90)

@@ -83,3 +83,31 @@ def test_a_database_error_while_ingesting_stops_the_cycle_and_the_push_stays_pen
     assert run.steps["ingest"]["state"] == "failed" and "connection lost" in run.steps["ingest"]["error"]
     assert "screen" not in run.steps
     assert DataPush.objects.get(pk=push.pk).state == "pending"
+
+
+# --- A typed period that has not begun (issue 10: typed periods without bounds that feed a rule) --------
+
+
+@pytest.mark.parametrize("period", ["2031-06", "2027-01"])
+def test_it_refuses_the_cycle_of_a_period_that_has_not_begun_in_the_service_the_run_and_the_admin(
+    client, city_staff, period
+):
+    """A typed 2031-06 would refresh a warmth roster for 2031 and publish outbound data for it."""
+    from core.errors import ServiceError
+
+    user = grant_hardship(city_staff, "view_cyclerun", "change_cyclerun")  # the cycle is city-level
+    today = dt.date(2026, 12, 7)
+    with mock.patch("hardship.periods.timezone.localdate", return_value=today):
+        with pytest.raises(ServiceError) as exc:
+            cycle.cycle_start(period=period, actor=user)
+        assert exc.value.code == "period_in_future" and "2026-12" in exc.value.message
+        with pytest.raises(ServiceError) as exc:
+            cycle.cycle_run(period=period)
+        assert exc.value.code == "period_in_future"
+        client.force_login(user)
+        resp = client.post("/admin/hardship/cyclerun/run/", {"period": period})
+        assert resp.status_code == 200 and f"{period} 尚未开始" in resp.content.decode()
+        assert not CycleRun.objects.exists()
+        assert not AuditEntry.objects.filter(action="hardship.cycle.queued").exists()
+        # This month and the months before it run.
+        assert cycle.cycle_start(period="2026-12", actor=user).period == "2026-12"

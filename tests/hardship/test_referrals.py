@@ -224,3 +224,54 @@ def test_staff_are_told_of_an_answer_in_chinese_whatever_the_agencys_language(
     assert resp.status_code == 200, resp.json()
     note = Notification.objects.get(recipient=case_staff, kind="hardship.referral.answered")
     assert "referral" not in note.title.lower() and "refused" not in note.body, (note.title, note.body)
+
+
+# --- Withdrawing a referral (issue 10: a state that could be entered but never left) ---------------
+
+
+def test_staff_withdraw_a_referral_the_agency_never_answered_and_can_refer_again(
+    referral, filed_case, cdpf, cdpf_api, case_staff
+):
+    """A referral waited for the agency's answer forever, and held the benefit (`already_referred`)."""
+    services.referral_withdraw(referral=referral, actor=case_staff, reason="残联未答复，改由县总工会线下办理")
+    referral.refresh_from_db()
+    assert referral.state == Referral.State.WITHDRAWN and referral.answered_at is not None
+    assert AuditEntry.objects.filter(action="hardship.referral.withdrawn", object_id=str(referral.pk)).exists()
+    assert filed_case.events.filter(kind="referral_withdrawn").exists()
+    # The agency can no longer answer it; the case can be referred again.
+    resp = cdpf_api.post(outcome_url(referral), {"granted": True, "amount": "15000.00"}, format="json")
+    assert resp.status_code == 409 and resp.json()["error"]["code"] == "referral_withdrawn"
+    again = services.referral_send(case=filed_case, agency=cdpf, benefit="disability_insurance", actor=case_staff)
+    assert again.state == Referral.State.SENT
+
+
+def test_withdrawing_needs_a_reason_in_the_service_and_the_admin(client, referral, case_staff):
+    from tests.hardship.conftest import grant_hardship
+    from tests.hardship.test_admin import act
+
+    with pytest.raises(ServiceError) as exc:
+        services.referral_withdraw(referral=referral, actor=case_staff, reason=" ")
+    assert exc.value.code == "reason_required"
+    user = grant_hardship(case_staff, "view_case", "view_referral", "change_referral")
+    client.force_login(user)
+    resp = act(client, "/admin/hardship/referral/", "withdraw", referral.pk, apply="1", note="")
+    assert resp.status_code == 200 and "请填写备注" in resp.content.decode()
+    referral.refresh_from_db()
+    assert referral.state == Referral.State.SENT
+    act(client, "/admin/hardship/referral/", "withdraw", referral.pk, apply="1", note="转错部门")
+    referral.refresh_from_db()
+    assert referral.state == Referral.State.WITHDRAWN
+
+
+def test_an_answered_referral_is_not_withdrawn_and_the_outsider_withdraws_nothing(
+    referral, cdpf, case_staff, case_outsider
+):
+    with pytest.raises(ServiceError) as exc:
+        services.referral_withdraw(referral=referral, actor=case_outsider, reason="越权")
+    assert exc.value.code == "forbidden"
+    services.referral_answer(referral=referral, agency=cdpf, granted=False, note="不符合条件")
+    with pytest.raises(ServiceError) as exc:
+        services.referral_withdraw(referral=referral, actor=case_staff, reason="r")
+    assert exc.value.code == "already_answered"
+    referral.refresh_from_db()
+    assert referral.state == Referral.State.REFUSED

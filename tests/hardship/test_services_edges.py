@@ -7,6 +7,7 @@ from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from PIL import Image
 
 from core.errors import ServiceError
@@ -116,7 +117,7 @@ def test_a_case_opened_by_a_supervisor_above_keeps_the_supervisor_told(
     )
     services.case_transition(case=case, to_state="filed", actor=case_staff)
     with django_capture_on_commit_callbacks(execute=True):
-        pending = aid(case, case_staff, "8000.00")
+        pending = aid(case, case_staff, "8000.00", paid_on=timezone.localdate())
     # G1's own hardship staff made the aid; the supervisor who opened the case is asked to check it
     assert pending.state == Aid.State.PENDING_APPROVAL
     told = Notification.objects.filter(kind="hardship.aid.pending")

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0007_field_labels'),
-        ('hardship', '0007_history_of_rules_and_settings'),
+        ('hardship', '0010_referral_can_be_withdrawn'),
         ('members', '0007_field_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
