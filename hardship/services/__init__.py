@@ -44,11 +44,21 @@ from hardship.services.cases import (
 )
 from hardship.services.hardship_settings import settings_change
 from hardship.services.referrals import referral_answer, referral_send
-from hardship.services.reviews import case_review
+from hardship.services.reveal import can_reveal_person, case_reveal_person
+from hardship.services.reviews import ReviewOutcome, case_review
 from hardship.services.screening_rules import screening_rule_check, screening_rule_save
-from hardship.services.warmth import warmth_batch_approve, warmth_batch_create, warmth_batch_export_xlsx
+from hardship.services.warmth import (
+    warmth_batch_approve,
+    warmth_batch_cancel,
+    warmth_batch_create,
+    warmth_batch_export_xlsx,
+    warmth_roster_add_case,
+)
 
 __all__ = [
+    "ReviewOutcome",
+    "can_reveal_person",
+    "case_reveal_person",
     "ALLOWED_TRANSITIONS",
     "CLOSED_STATES",
     "FILED_STATES",
@@ -80,6 +90,8 @@ __all__ = [
     "screening_rule_save",
     "settings_change",
     "warmth_batch_approve",
+    "warmth_batch_cancel",
     "warmth_batch_create",
     "warmth_batch_export_xlsx",
+    "warmth_roster_add_case",
 ]
