@@ -19,7 +19,7 @@ from core.forms import MoneyField
 from core.models import Agency
 from core.parsing import int_parse
 from hardship.admin.base import AdminPage
-from hardship.admin.display import cny, evidence_items
+from hardship.admin.display import agency_names, cny, evidence_items
 from hardship.models import AccessLog, Case, FundLine, HardshipSettings, Referral
 from hardship.selectors.cases import case_file
 from hardship.services.access import access_log
@@ -166,13 +166,14 @@ def case_context(case: Case, user) -> dict:
     documents = rows["documents"]
     for doc in documents:
         doc.url = reverse("hardship:document", args=[doc.pk])
-    evidence = [
-        {
-            "title": " · ".join(str(e.get(k) or "") for k in ("agency_name", "kind_label", "period")),
-            "pairs": evidence_items(e.get("data") or {}),
-        }
-        for e in rows["evidence"]
-    ]
+    with agency_names():
+        evidence = [
+            {
+                "title": " · ".join(str(e.get(k) or "") for k in ("agency_name", "kind_label", "period")),
+                "pairs": evidence_items(e.get("data") or {}),
+            }
+            for e in rows["evidence"]
+        ]
     figures = []
     if case.household_size:
         figures = [
