@@ -1,12 +1,15 @@
-"""Referrals to the partner agencies, read-only (the agencies answer through the API)."""
+"""Referrals to the partner agencies, read-only (the agencies answer through the API); staff who
+change cases withdraw one sent by mistake, with a reason."""
 
 from django.contrib import admin
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_kit import ReadOnlyMixin
 from hardship.admin.base import HardshipAdmin
 from hardship.admin.display import cny
 from hardship.models import Referral
+from hardship.services.referrals import referral_withdraw
 
 
 @admin.register(Referral)
@@ -20,6 +23,7 @@ class ReferralAdmin(ReadOnlyMixin, HardshipAdmin):
     search_fields = ("=case__case_no",)
     search_help_text = _("A case number.")
     ordering = ("-sent_at",)
+    actions = ["withdraw"]
     fields = (
         "case",
         "agency",
@@ -33,6 +37,21 @@ class ReferralAdmin(ReadOnlyMixin, HardshipAdmin):
         "answered_at",
     )
     readonly_fields = fields
+
+    def has_withdraw_permission(self, request):
+        return request.user.has_perm("hardship.change_case")
+
+    @admin.action(description=_("Withdraw the selected referrals (not answered yet)…"), permissions=["withdraw"])
+    def withdraw(self, request, queryset):
+        return self.note_action(
+            request,
+            queryset.select_related("case", "agency"),
+            action="withdraw",
+            title=gettext("Withdraw referrals"),
+            label=gettext("Why is the referral withdrawn?"),
+            button=gettext("Withdraw"),
+            run=lambda r, note: referral_withdraw(referral=r, actor=request.user, reason=note),
+        )
 
     @admin.display(description=_("amount granted (CNY)"), ordering="amount")
     def amount_cny(self, obj):

@@ -111,6 +111,7 @@ class CaseEvent(models.Model):
         AID_PAID = "aid_paid", _("Aid paid")
         REFERRAL_SENT = "referral_sent", _("Referral sent")
         REFERRAL_ANSWERED = "referral_answered", _("Referral answered")
+        REFERRAL_WITHDRAWN = "referral_withdrawn", _("Referral withdrawn")
         WARMTH_ROSTER = "warmth_roster", _("Put on the warmth roster")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")

@@ -23,6 +23,8 @@ class Referral(models.Model):
         SENT = "sent", _("Sent")
         GRANTED = "granted", _("Granted")
         REFUSED = "refused", _("Refused")
+        # Sent by mistake (wrong agency or benefit) or no longer wanted: taken back by union staff.
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="referrals")
     agency = models.ForeignKey(Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="referrals")

@@ -43,7 +43,7 @@ from hardship.services.cases import (
     needs_decision,
 )
 from hardship.services.hardship_settings import settings_change
-from hardship.services.referrals import referral_answer, referral_send
+from hardship.services.referrals import referral_answer, referral_send, referral_withdraw
 from hardship.services.reveal import can_reveal_person, case_reveal_person
 from hardship.services.reviews import ReviewOutcome, case_review
 from hardship.services.screening_rules import screening_rule_check, screening_rule_save
@@ -86,6 +86,7 @@ __all__ = [
     "per_capita_monthly",
     "referral_answer",
     "referral_send",
+    "referral_withdraw",
     "screening_rule_check",
     "screening_rule_save",
     "settings_change",

@@ -39,6 +39,31 @@ def referral_send(*, case: Case, agency: Agency, benefit: str, actor, note: str 
     return referral
 
 
+def referral_withdraw(*, referral: Referral, actor, reason: str) -> Referral:
+    """Take back a referral still waiting for the agency's answer (sent to the wrong agency or for
+    the wrong benefit, or no longer wanted), with a reason: it leaves the agency's waiting list,
+    the agency can no longer answer it, and the corrected referral can be sent. The reason goes on
+    the case's timeline (encrypted), the audit entry has the state change."""
+    require_case(actor, referral.case)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("reason_required", _("Give the reason for withdrawing the referral."))
+    with transaction.atomic():
+        case_lock(referral.case)
+        ref = Referral.objects.select_for_update().select_related("agency").get(pk=referral.pk)
+        if ref.state != Referral.State.SENT:
+            raise ServiceError(
+                "already_answered", _("This referral has already been answered or withdrawn."), kind=ErrorKind.CONFLICT
+            )
+        ref.state = Referral.State.WITHDRAWN
+        ref.answered_at = timezone.now()
+        ref.save(update_fields=["state", "answered_at"])
+        data = {"referral": ref.pk, "agency": ref.agency.code, "benefit": ref.benefit}
+        case_event(referral.case, "referral_withdrawn", actor=actor, text=reason[:300], data=data)
+        audit_log(action="hardship.referral.withdrawn", obj=ref, actor=actor, old={"state": "sent"}, new=data)
+    return ref
+
+
 def referral_answer(*, referral: Referral, agency: Agency, granted: bool, amount=None, note: str = "") -> Referral:
     """The agency's answer, once: granted with an amount (0 for a status without cash, e.g. 低保)
     or refused without one. It goes on the case's timeline and to the case's staff."""

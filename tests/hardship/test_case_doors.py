@@ -33,6 +33,7 @@ STAFF_PERMS = (
     "add_warmthbatch",
     "change_warmthbatch",
     "view_warmthrosterentry",
+    "view_referral",
 )
 
 
@@ -398,3 +399,76 @@ def test_the_address_is_kept_with_the_assessment(client, hs, open_case, local_st
     open_case.refresh_from_db()
     assert open_case.address == "织里镇大港路88号"
     assert "织里镇大港路88号" not in client.get(f"{CASES}{open_case.pk}/change/").content.decode()
+
+
+# --- 6. Same classes elsewhere: a referral sent by mistake can be withdrawn --------------------------
+
+
+@pytest.fixture
+def wrong_referral(filed_case, case_staff):
+    from tests.factories import AgencyFactory
+
+    return services.referral_send(
+        case=filed_case,
+        agency=AgencyFactory(code="cdpf", name="残联"),
+        benefit="disability_insurance",
+        actor=case_staff,
+    )
+
+
+def test_it_withdraws_a_referral_sent_by_mistake_and_the_corrected_one_can_be_sent(
+    wrong_referral, filed_case, case_staff
+):
+    again = refused(
+        services.referral_send,
+        case=filed_case,
+        agency=wrong_referral.agency,
+        benefit="disability_insurance",
+        actor=case_staff,
+    )
+    assert again.code == "already_referred"  # the wrong one blocks it
+
+    services.referral_withdraw(referral=wrong_referral, actor=case_staff, reason="补充材料后重新转介")
+
+    wrong_referral.refresh_from_db()
+    assert wrong_referral.state == "withdrawn"
+    assert filed_case.events.get(kind="referral_withdrawn").text == "补充材料后重新转介"
+    assert AuditEntry.objects.filter(action="hardship.referral.withdrawn").exists()
+    late = refused(services.referral_answer, referral=wrong_referral, agency=wrong_referral.agency, granted=False)
+    assert late.code == "already_answered"  # the agency can no longer answer it
+    services.referral_send(
+        case=filed_case, agency=wrong_referral.agency, benefit="disability_insurance", actor=case_staff
+    )
+
+
+def test_it_refuses_to_withdraw_without_a_reason_or_an_answered_referral(wrong_referral, case_staff):
+    assert refused(services.referral_withdraw, referral=wrong_referral, actor=case_staff, reason=" ").code == (
+        "reason_required"
+    )
+    services.referral_answer(referral=wrong_referral, agency=wrong_referral.agency, granted=False)
+    assert refused(services.referral_withdraw, referral=wrong_referral, actor=case_staff, reason="错发").code == (
+        "already_answered"
+    )
+
+
+def test_the_outsider_cannot_withdraw_a_referral(client, wrong_referral, case_outsider, outsider):
+    assert refused(services.referral_withdraw, referral=wrong_referral, actor=case_outsider, reason="错发").code == (
+        "forbidden"
+    )
+    resp = login(client, outsider).post(
+        ADMIN + "referral/",
+        {"action": "withdraw", "_selected_action": [wrong_referral.pk], "apply": "1", "note": "错发"},
+    )
+    assert resp.status_code == 302  # nothing selected in the outsider's scope
+    wrong_referral.refresh_from_db()
+    assert wrong_referral.state == "sent"
+
+
+def test_staff_withdraw_a_referral_through_the_admin_action(client, hs, wrong_referral):
+    resp = login(client, hs).post(
+        ADMIN + "referral/",
+        {"action": "withdraw", "_selected_action": [wrong_referral.pk], "apply": "1", "note": "机构选错"},
+    )
+    assert resp.status_code == 302
+    wrong_referral.refresh_from_db()
+    assert wrong_referral.state == "withdrawn"

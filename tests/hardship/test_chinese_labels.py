@@ -158,3 +158,15 @@ def test_candidates_evidence_in_chinese_names_the_agency_not_its_code(client, hs
     text = visible(client.get(CANDIDATES, **ZH).content.decode(), 'id="result_list"', "</table>")
     assert raw_codes_in(text, ("nhsa", "dibian")) == []
     assert "医保局" in text and "低保边缘" in text
+
+
+def test_the_access_log_in_chinese_shows_what_was_opened_not_the_stored_code(client, filed_case, district_staff):
+    from hardship.models import AccessLog
+
+    supervisor = grant_hardship(district_staff, "view_case", "list_all_cases", "view_accesslog")
+    for detail in ("form assess", "document 7", "warmth batch 3", "report 2025-02 WX", "电话回访核实情况"):
+        AccessLog.objects.create(user=supervisor, action="open", case=filed_case, detail=detail)
+    client.force_login(supervisor)
+    text = visible(client.get("/admin/hardship/accesslog/", **ZH).content.decode(), 'id="result_list"', "</table>")
+    assert raw_codes_in(text, ("form", "assess", "document", "warmth batch", "report")) == []
+    assert "电话回访核实情况" in text and "表单：" in text and "送温暖批次 3" in text
