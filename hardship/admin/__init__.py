@@ -9,8 +9,9 @@ hardship.cycle), its answer or refusal shown.
 
 One module per area: `pushes` (agencies' data and the upload), `screening_rules`,
 `standards_and_settings`, `candidates`, `cases` and `case_page` (the case file and its small
-forms), `aid`, `payments`, `warmth`, `referrals`, `cycle`, `reports`, `access_log`; `base` and `display` hold
-what they share. Importing the package registers every ModelAdmin.
+forms, the reveal of a case's person), `reviews` (the yearly reviews due), `aid`, `payments`, `warmth`,
+`referrals`, `cycle` and `cycle_figures` (the steps and figures by their names), `reports`,
+`access_log`; `base` and `display` hold what they share. Importing the package registers every ModelAdmin.
 """
 
 from hardship.admin.access_log import AccessLogAdmin

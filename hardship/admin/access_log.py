@@ -1,7 +1,10 @@
 """The access log: who opened or exported which case file, read-only for everyone."""
 
+import re
+
 from django.contrib import admin
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_kit import LargeTableMixin, ReadOnlyMixin
@@ -9,20 +12,52 @@ from hardship.models import AccessLog
 from hardship.selectors.access import can_list_all_cases
 from members import selectors as member_selectors
 
+# The details the portal writes (a reveal's detail is the reason staff gave, shown as it is).
+FORM_LABELS = {
+    "transition": _("Change the state"),
+    "assess": _("Assess the household"),
+    "category": _("Override the category"),
+    "aid": _("Add aid"),
+    "refer": _("Refer to an agency"),
+    "document": _("Attach a document"),
+    "review": _("Yearly review"),
+    "roster": _("Warmth roster"),
+    "reveal": _("Reveal"),
+}
+DETAIL_PATTERNS = (
+    (re.compile(r"form (\w+)"), lambda m: gettext("Form: %(form)s") % {"form": FORM_LABELS.get(m[1], m[1])}),
+    (re.compile(r"document (\d+)"), lambda m: gettext("Document %(id)s") % {"id": m[1]}),
+    (re.compile(r"warmth batch (\d+)"), lambda m: gettext("Warmth batch %(id)s") % {"id": m[1]}),
+    (re.compile(r"report (\S+)(?: (\S+))?"), lambda m: gettext("Hardship report %(period)s %(union)s")
+     % {"period": m[1], "union": m[2] or ""}),
+)  # fmt: skip
+
+
+def access_detail_label(detail: str) -> str:
+    """A detail written by the portal in the reader's language; anything else as it is."""
+    for pattern, label in DETAIL_PATTERNS:
+        if match := pattern.fullmatch(detail or ""):
+            return label(match).strip()
+    return detail or ""
+
 
 @admin.register(AccessLog)
 class AccessLogAdmin(ReadOnlyMixin, LargeTableMixin, admin.ModelAdmin):
     """Who opened or exported which case file. Read-only for everyone, superusers included;
     visible to supervisors (`hardship.list_all_cases`) for their subtree."""
 
-    list_display = ("at", "user", "action", "case", "detail")
+    list_display = ("at", "user", "action", "case", "detail_label")
     list_filter = ("action",)
     list_select_related = ("user", "case")
     search_fields = ("=case__case_no", "=user__username")
     search_help_text = _("A case number or a username.")
     ordering = ("-at",)
-    fields = ("at", "user", "action", "case", "detail")
+    fields = ("at", "user", "action", "case", "detail_label")
     readonly_fields = fields
+
+    @admin.display(description=_("detail"))
+    def detail_label(self, obj):
+        return access_detail_label(obj.detail)
 
     def _supervisor(self, request) -> bool:
         user = request.user

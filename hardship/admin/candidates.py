@@ -8,13 +8,21 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin_kit import MAX_ACTION_ROWS, UnionSubtreeFilter
 from hardship.admin.base import HardshipAdmin, member_masked_label
-from hardship.admin.display import evidence_items, evidence_text
+from hardship.admin.display import agency_names, evidence_items, evidence_text
 from hardship.models import Candidate
 from hardship.selectors.access import candidates_visible_to
 from hardship.services.cases import candidate_dismiss, case_open
 
 # The evidence figures shown in the worklist; the candidate's page shows all of it.
 SUMMARY_KEYS = ("sources", "total", "threshold", "list", "start_date", "grade", "type", "injury_date", "amount")
+
+
+def _rendered_with_agency_names(response):
+    """Render now, while the evidence's agency codes show as the agencies' names (one query)."""
+    if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+        with agency_names():
+            response.render()
+    return response
 
 
 @admin.register(Candidate)
@@ -67,6 +75,12 @@ class CandidateAdmin(HardshipAdmin):
             "<dl class='evidence'>{}</dl>",
             format_html_join("", "<dt>{}</dt><dd>{}</dd>", evidence_items(obj.evidence)),
         )
+
+    def changelist_view(self, request, extra_context=None):
+        return _rendered_with_agency_names(super().changelist_view(request, extra_context))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return _rendered_with_agency_names(super().change_view(request, object_id, form_url, extra_context))
 
     def has_add_permission(self, request):
         return False  # candidates come from screening

@@ -10,23 +10,27 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import ServiceError
+from core.errors import ErrorKind, ServiceError
 from core.forms import MoneyField
 from core.models import Agency
 from core.parsing import int_parse
 from hardship.admin.base import AdminPage
-from hardship.admin.display import cny, evidence_items
+from hardship.admin.display import agency_names, cny, evidence_items
 from hardship.models import AccessLog, Case, FundLine, HardshipSettings, Referral
 from hardship.selectors.cases import case_file
 from hardship.services.access import access_log
 from hardship.services.aid import aid_create, aid_date_bounds
 from hardship.services.assessment import case_assess, case_override_category
 from hardship.services.case_documents import document_attach
-from hardship.services.cases import ALLOWED_TRANSITIONS, case_transition, needs_decision
+from hardship.services.cases import ALLOWED_TRANSITIONS, FILED_STATES, case_transition, needs_decision
 from hardship.services.referrals import referral_send
+from hardship.services.reveal import REVEAL_REASON_MAX, REVEAL_REASON_MIN, can_reveal_person, case_reveal_person
+from hardship.services.reviews import ReviewOutcome, case_review
+from hardship.services.warmth import warmth_roster_add_case
 
 
 class TransitionForm(forms.Form):
@@ -45,6 +49,12 @@ class AssessForm(forms.Form):
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    address = forms.CharField(
+        label=_("household address"),
+        required=False,
+        max_length=200,
+        help_text=_("Shown only to staff who reveal the person's identity; leave empty to keep the one recorded."),
     )
 
 
@@ -83,6 +93,30 @@ class DocumentForm(forms.Form):
     file = forms.FileField(label=_("file"), help_text=_("A JPEG or PNG image or a PDF file."))
 
 
+class ReviewForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("outcome"), choices=ReviewOutcome.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        label=_("note"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What the review found (a visit, a call, new figures)."),
+    )
+
+
+class RosterForm(forms.Form):
+    """No field: the button puts the head on this year's warmth roster."""
+
+
+class RevealForm(forms.Form):
+    reason = forms.CharField(
+        label=_("reason"),
+        min_length=REVEAL_REASON_MIN,
+        max_length=REVEAL_REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Why you need the full name, ID number, mobile and address (written to the access log)."),
+    )
+
+
 CASE_FORMS = {
     "transition": TransitionForm,
     "assess": AssessForm,
@@ -90,6 +124,8 @@ CASE_FORMS = {
     "aid": AidForm,
     "refer": ReferralForm,
     "document": DocumentForm,
+    "review": ReviewForm,
+    "roster": RosterForm,
 }
 
 
@@ -138,13 +174,14 @@ def case_context(case: Case, user) -> dict:
     documents = rows["documents"]
     for doc in documents:
         doc.url = reverse("hardship:document", args=[doc.pk])
-    evidence = [
-        {
-            "title": " · ".join(str(e.get(k) or "") for k in ("agency_name", "kind_label", "period")),
-            "pairs": evidence_items(e.get("data") or {}),
-        }
-        for e in rows["evidence"]
-    ]
+    with agency_names():
+        evidence = [
+            {
+                "title": " · ".join(str(e.get(k) or "") for k in ("agency_name", "kind_label", "period")),
+                "pairs": evidence_items(e.get("data") or {}),
+            }
+            for e in rows["evidence"]
+        ]
     figures = []
     if case.household_size:
         figures = [
@@ -162,9 +199,9 @@ def case_context(case: Case, user) -> dict:
         ]
     events = rows["events"]
     states = dict(Case.State.choices)
-    for ev in events:  # a state change shows where the case went
+    for ev in events:  # a state change shows where the case went; every other kind its label
         to = (ev.data or {}).get("to") if ev.kind == "state" else None
-        ev.label = f"→ {states[to]}" if to in states else ev.kind
+        ev.label = f"→ {states[to]}" if to in states else ev.kind_label
 
     return {
         "case": case,
@@ -177,6 +214,11 @@ def case_context(case: Case, user) -> dict:
         "referrals": rows["referrals"],
         "evidence": evidence,
         "document_max_mb": HardshipSettings.get().document_max_bytes / (1024 * 1024),
+        "is_filed": case.state in FILED_STATES,
+        "review_overdue": bool(
+            case.state in FILED_STATES and case.review_due and case.review_due < timezone.localdate()
+        ),
+        "can_reveal": can_reveal_person(user),
     }
 
 
@@ -195,6 +237,7 @@ def _assess(case: Case, user, data) -> str:
         schooling_expenditure=data["schooling"] or Decimal("0"),
         sudden_accident=data["sudden_accident"],
         health_notes=data["health_notes"],
+        address=data["address"] or None,
     )
     return gettext("The assessment was saved.")
 
@@ -231,6 +274,16 @@ def _document(case: Case, user, data) -> str:
     return gettext("The document was attached.")
 
 
+def _review(case: Case, user, data) -> str:
+    case_review(case=case, actor=user, note=data["note"], outcome=data["outcome"])
+    return gettext("The yearly review was recorded: %(outcome)s.") % {"outcome": ReviewOutcome(data["outcome"]).label}
+
+
+def _roster(case: Case, user, data) -> str:
+    entry = warmth_roster_add_case(case=case, actor=user)
+    return gettext("The head of household is on the warmth roster of %(year)d.") % {"year": entry.year}
+
+
 # Each form of the case page and the one service call it makes; each answers what to tell the user.
 CASE_ACTIONS = {
     "transition": _transition,
@@ -239,6 +292,8 @@ CASE_ACTIONS = {
     "aid": _aid,
     "refer": _refer,
     "document": _document,
+    "review": _review,
+    "roster": _roster,
 }
 
 
@@ -279,15 +334,51 @@ def case_action(model_admin, request, object_id: str, action: str):
     return HttpResponseRedirect(reverse("admin:hardship_case_change", args=[case.pk]))
 
 
-def case_page(model_admin, request, case: Case, *, forms_=None, double_aid=None) -> TemplateResponse:
+def case_page(
+    model_admin, request, case: Case, *, forms_=None, double_aid=None, reveal_form=None, revealed=None
+) -> TemplateResponse:
     page = AdminPage(model_admin, request)
     can_change = model_admin.has_change_permission(request, case)
-    return page.render(
+    response = page.render(
         "admin/hardship/case/detail.html",
         title=gettext("Case file %(case)s") % {"case": case},
         original=case,
         forms=forms_ or case_forms(case),
         can_change=can_change,
         double_aid=double_aid,
+        reveal_form=reveal_form or RevealForm(prefix="reveal"),
+        revealed=revealed,
         **case_context(case, request.user),
     )
+    # A case file is personal data: never kept by a browser or a proxy (the reveal's answer least of all).
+    patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+def case_reveal(model_admin, request, object_id: str):
+    """Reveal the full name, ID number, mobile and address of the case's person (POST, with a
+    reason): only in this answer, never cached; written to the access log by the service. Without
+    `hardship.reveal_person` 403 and nothing logged; a case outside the scope 404."""
+    if request.method != "POST":
+        raise Http404
+    try:
+        case = model_admin.get_queryset(request).filter(pk=int_parse(object_id)).first()
+    except ServiceError:
+        case = None
+    if case is None:
+        raise Http404
+    if not can_reveal_person(request.user):
+        raise PermissionDenied
+    form = RevealForm(request.POST, prefix="reveal")
+    revealed = None
+    if form.is_valid():
+        try:
+            revealed = case_reveal_person(case=case, actor=request.user, reason=form.cleaned_data["reason"])
+        except ServiceError as exc:
+            if exc.kind == ErrorKind.FORBIDDEN:
+                raise PermissionDenied from None
+            form.add_error("reason", exc.message)
+    if revealed is None:
+        # The form comes back with the case file: an opening like any other.
+        access_log(user=request.user, action=AccessLog.Action.OPEN, case=case, detail="form reveal")
+    return case_page(model_admin, request, case, reveal_form=form, revealed=revealed)

@@ -18,8 +18,9 @@ from core.admin_kit import INDEX_SEARCH_RE, UnionSubtreeFilter, id_search_redire
 from core.errors import ServiceError
 from core.parsing import int_parse
 from hardship.admin.base import AdminPage, HardshipAdmin, member_masked_label
-from hardship.admin.case_page import case_action, case_page
+from hardship.admin.case_page import case_action, case_page, case_reveal
 from hardship.admin.reports import report_export, report_page
+from hardship.admin.reviews import reviews_page
 from hardship.models import Case
 from hardship.selectors.access import can_list_all_cases, cases_visible_to
 from hardship.selectors.cases import cases_listable_by, overdue_reviews
@@ -115,6 +116,12 @@ class CaseAdmin(HardshipAdmin):
         return [
             path("report/", view(lambda r: report_page(self, r)), name="hardship_report"),
             path("report/export/", view(lambda r: report_export(self, r)), name="hardship_report_export"),
+            path("reviews/", view(lambda r: reviews_page(self, r)), name="hardship_case_reviews"),
+            path(
+                "<path:object_id>/reveal/",
+                view(lambda r, object_id: case_reveal(self, r, object_id)),
+                name="hardship_case_reveal",
+            ),
             path(
                 "<path:object_id>/do/<slug:action>/",
                 view(lambda r, object_id, action: case_action(self, r, object_id, action)),

@@ -14,7 +14,8 @@ from core.admin_kit import CityWideSettingsMixin, ReadOnlyMixin
 from core.errors import ServiceError
 from core.parsing import Period, month_parse
 from hardship.admin.base import AdminPage
-from hardship.admin.display import figures_html, local_time
+from hardship.admin.cycle_figures import CycleNames, figures_labelled_html, step_label, step_state_label
+from hardship.admin.display import local_time
 from hardship.cycle.start import cycle_start
 from hardship.models import CycleRun
 
@@ -34,22 +35,25 @@ class CycleRunAdmin(CityWideSettingsMixin, ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description=_("steps"))
     def step_states(self, obj):
         steps = obj.steps or {}
-        return " → ".join(f"{name}: {(steps.get(name) or {}).get('state', '-')}" for name in CycleRun.STEPS)
+        return " → ".join(
+            f"{step_label(name)}: {step_state_label((steps.get(name) or {}).get('state'))}" for name in CycleRun.STEPS
+        )
 
     @admin.display(description=_("steps"))
     def steps_table(self, obj):
         steps = obj.steps or {}
+        names = CycleNames([steps])
         rows = []
         for name in (*CycleRun.STEPS, *[s for s in steps if s not in CycleRun.STEPS]):
             step = steps.get(name) or {}
             rows.append(
                 (
-                    name,
-                    step.get("state", "-"),
+                    step_label(name),
+                    step_state_label(step.get("state")),
                     local_time(step.get("started_at")),
                     step.get("seconds", ""),
                     step.get("attempts", ""),
-                    figures_html(step.get("figures") or {}),
+                    figures_labelled_html(step.get("figures") or {}, names),
                     step.get("error", "") or "",
                 )
             )

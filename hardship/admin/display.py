@@ -1,12 +1,17 @@
 """How the hardship admin shows amounts, evidence and a cycle step's figures (names and ID numbers
 of evidence are never shown)."""
 
+import contextlib
 import datetime as dt
+from contextvars import ContextVar
 from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+
+from core.models import Agency
+from hardship.models import FundLine
 
 MONEY_KEYS = ("amount", "total", "cost", "pocket", "reimbursed", "income", "expenditure", "threshold")
 EVIDENCE_LABELS = {
@@ -36,6 +41,52 @@ EVIDENCE_LABELS = {
     "sources": _("sources"),
     "amounts": _("amounts"),
 }
+# Coded values of the agencies' rows, shown by their label (`hardship.pushformats` reads them).
+EVIDENCE_VALUE_LABELS = {
+    "list": {"dibao": _("Minimum living allowance (低保)"), "dibian": _("Marginal low income (低边)")},
+    "status": {"active": _("receiving (在保)"), "ended": _("ended (退保)")},
+    "type": {
+        "physical": _("physical (肢体)"),
+        "visual": _("visual (视力)"),
+        "hearing": _("hearing (听力)"),
+        "speech": _("speech (言语)"),
+        "intellectual": _("intellectual (智力)"),
+        "mental": _("mental (精神)"),
+        "multiple": _("multiple (多重)"),
+    },
+    "fund_line": {**dict(FundLine.choices), "other": _("Other")},
+}
+# Keys whose values are agency codes: shown by the agency's name (see `agency_names`).
+AGENCY_KEYS = ("agency", "sources")
+_AGENCY_NAMES: ContextVar[dict | None] = ContextVar("hardship_agency_names", default=None)
+
+
+@contextlib.contextmanager
+def agency_names():
+    """While a page renders, agency codes in evidence show as the agencies' names (one query)."""
+    token = _AGENCY_NAMES.set(dict(Agency.objects.values_list("code", "name")))
+    try:
+        yield
+    finally:
+        _AGENCY_NAMES.reset(token)
+
+
+def value_label(key: str, value) -> str:
+    """A coded value by its label: a fund line, a low-income list, a status, a disability type, an
+    agency (while `agency_names` is on); anything else as it is."""
+    if key in AGENCY_KEYS:
+        names = _AGENCY_NAMES.get() or {}
+        return str(names.get(str(value), value))
+    labels = EVIDENCE_VALUE_LABELS.get(key)
+    if labels and str(value) in labels:
+        return str(labels[str(value)])
+    return str(value)
+
+
+def fund_line_label(code) -> str:
+    return value_label("fund_line", code)
+
+
 # Never shown: names and ID numbers (the member's masked name is shown instead), row ids, hashes.
 HIDDEN_EVIDENCE_KEYS = {"name", "id_number", "id_index", "row_ids", "member", "row", "facts"}
 
@@ -65,13 +116,15 @@ def evidence_items(evidence) -> list[tuple[str, str]]:
             shown = "; ".join(f"{k2}: {v2}" for k2, v2 in evidence_items(value))
         elif isinstance(value, list):
             shown = ", ".join(
-                "(" + ", ".join(f"{k2} {v2}" for k2, v2 in evidence_items(v)) + ")" if isinstance(v, dict) else str(v)
+                "(" + ", ".join(f"{k2} {v2}" for k2, v2 in evidence_items(v)) + ")"
+                if isinstance(v, dict)
+                else value_label(key, v)
                 for v in value
             )
         elif any(word in key for word in MONEY_KEYS) and not isinstance(value, bool):
             shown = cny(value)
         else:
-            shown = str(value)
+            shown = value_label(key, value)
         items.append((label, shown))
     return items
 

@@ -17,7 +17,12 @@ from hardship import reports
 from hardship.admin.base import AdminPage, HardshipAdmin, member_masked_label
 from hardship.admin.display import cny
 from hardship.models import WarmthBatch, WarmthRosterEntry
-from hardship.services.warmth import warmth_batch_approve, warmth_batch_create, warmth_batch_export_xlsx
+from hardship.services.warmth import (
+    warmth_batch_approve,
+    warmth_batch_cancel,
+    warmth_batch_create,
+    warmth_batch_export_xlsx,
+)
 from members.models import Union
 
 
@@ -47,10 +52,23 @@ class WarmthBatchAdmin(HardshipAdmin):
 
     list_display = ("name", "union", "period", "state", "recipients", "total_cny", "created_by", "approved_by")
     list_filter = ("state", "period")
-    list_select_related = ("union", "created_by", "approved_by")
+    list_select_related = ("union", "created_by", "approved_by", "cancelled_by")
     ordering = ("-created_at",)
-    actions = ["approve", "export_xlsx"]
-    fields = ("name", "union", "period", "state", "recipients", "total_cny", "created_by", "approved_by", "created_at")
+    actions = ["approve", "cancel", "export_xlsx"]
+    fields = (
+        "name",
+        "union",
+        "period",
+        "state",
+        "recipients",
+        "total_cny",
+        "created_by",
+        "approved_by",
+        "created_at",
+        "cancelled_by",
+        "cancelled_at",
+        "cancel_reason",
+    )
     readonly_fields = fields
 
     @admin.display(description=_("total (CNY)"), ordering="total")
@@ -72,6 +90,19 @@ class WarmthBatchAdmin(HardshipAdmin):
     def approve(self, request, queryset):
         objects = list(queryset.select_related("union")[: MAX_ACTION_ROWS + 1])
         self.run_each(request, objects, lambda b: warmth_batch_approve(batch=b, actor=request.user))
+
+    @admin.action(description=_("Cancel the selected batches (not paid yet)…"), permissions=["change"])
+    def cancel(self, request, queryset):
+        """A wrong batch, draft or approved, is cancelled with a reason: its month is free again."""
+        return self.note_action(
+            request,
+            queryset.select_related("union"),
+            action="cancel",
+            title=gettext("Cancel warmth batches"),
+            label=gettext("Why is the batch cancelled?"),
+            button=gettext("Cancel the batches"),
+            run=lambda b, note: warmth_batch_cancel(batch=b, actor=request.user, reason=note),
+        )
 
     @admin.action(description=_("Export the selected batch to XLSX"), permissions=["view"])
     def export_xlsx(self, request, queryset):

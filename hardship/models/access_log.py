@@ -15,6 +15,7 @@ class AccessLog(models.Model):
         OPEN = "open", _("Opened")
         EXPORT = "export", _("Exported")
         SEARCH = "search", _("Searched")
+        REVEAL = "reveal", _("Revealed the person's identity")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT)
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)

@@ -30,6 +30,10 @@ class WarmthBatch(models.Model):
         DRAFT = "draft", _("Draft")
         APPROVED = "approved", _("Approved")
         PAID = "paid", _("Paid")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    # A cancelled batch keeps its rows (its aid is rejected with it) but no longer holds its month.
+    LIVE_STATES = (State.DRAFT, State.APPROVED, State.PAID)
 
     name = models.CharField(_("name"), max_length=100)
     union = models.ForeignKey(Union, verbose_name=_("union"), on_delete=models.PROTECT)
@@ -48,12 +52,30 @@ class WarmthBatch(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cancelled by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("warmth batch")
         verbose_name_plural = _("warmth batches")
         ordering = ["-created_at"]
+        constraints = [
+            # One live batch per union and month; a cancelled one no longer holds the month.
+            models.UniqueConstraint(
+                fields=["union", "period"],
+                condition=Q(state__in=["draft", "approved", "paid"]),
+                name="warmth_batch_one_live_per_union_period",
+            )
+        ]
 
     def __str__(self):
         return self.name

@@ -31,6 +31,10 @@ class Case(models.Model):
         ACCIDENT = "accident", _("Hardship from accident or illness (意外致困)")
         NONE = "none", _("Not in hardship")
 
+    # The categories that are hardship: what the latest assessment (or its override) must say for a
+    # case to get aid or put its head on the warmth roster.
+    IN_HARDSHIP_CATEGORIES = (Category.DEEP, Category.RELATIVE, Category.ACCIDENT)
+
     head = models.ForeignKey(
         Member, verbose_name=_("head of household"), on_delete=models.PROTECT, related_name="hardship_cases"
     )
@@ -44,6 +48,8 @@ class Case(models.Model):
     schooling_expenditure = EncryptedTextField(_("schooling expenditure per year"), blank=True)
     sudden_accident = models.BooleanField(_("sudden accident or major illness"), default=False)
     health_notes = EncryptedTextField(_("health and disability notes"), blank=True)
+    # Where the household lives (for visits): shown only to staff who reveal the person's identity.
+    address = EncryptedTextField(_("household address"), blank=True)
     computed_category = models.CharField(_("computed category"), max_length=10, choices=Category.choices, blank=True)
     category = models.CharField(_("category"), max_length=10, choices=Category.choices, blank=True)
     # May describe health or income: encrypted at rest, like the figures above.
@@ -68,6 +74,9 @@ class Case(models.Model):
         permissions = [
             # Hardship staff search for a case; supervisors may also list all cases in their scope.
             ("list_all_cases", _("Can list all hardship cases of the union subtree")),
+            # Caseworkers who visit or call the household see its full name, ID number, mobile and
+            # address, with a stated reason written to the access log (`services.case_reveal_person`).
+            ("reveal_person", _("Can reveal the identity and contact details of a case's person")),
         ]
         constraints = [
             # One open case per household head.
@@ -90,8 +99,29 @@ class Case(models.Model):
 class CaseEvent(models.Model):
     """The case's timeline: state changes, new evidence, aid, referral outcomes, notes."""
 
+    class Kind(models.TextChoices):
+        OPENED = "opened", _("Case opened")
+        NOTE = "note", _("Note")
+        EVIDENCE = "evidence", _("Screening evidence")
+        STATE = "state", _("State changed")
+        ASSESSMENT = "assessment", _("Assessed")
+        CATEGORY_OVERRIDE = "category_override", _("Category overridden")
+        NOT_IN_HARDSHIP = "not_in_hardship", _("Not in hardship")
+        REVIEW = "review", _("Yearly review")
+        DOCUMENT = "document", _("Document attached")
+        AID = "aid", _("Aid entered")
+        AID_APPROVED = "aid_approved", _("Aid approved")
+        AID_REJECTED = "aid_rejected", _("Aid rejected")
+        AID_VOIDED = "aid_voided", _("Aid voided")
+        AID_PAID = "aid_paid", _("Aid paid")
+        REFERRAL_SENT = "referral_sent", _("Referral sent")
+        REFERRAL_ANSWERED = "referral_answered", _("Referral answered")
+        REFERRAL_WITHDRAWN = "referral_withdrawn", _("Referral withdrawn")
+        WARMTH_ROSTER = "warmth_roster", _("Put on the warmth roster")
+
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(_("kind"), max_length=40)
+    # Choices give every kind its label on the timeline; a kind without one shows as "Other entry".
+    kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices)
     # Free text copied from notes, reasons, purposes and agencies' answers (health, income):
     # encrypted at rest. `data` holds only references, codes and amounts.
     text = EncryptedTextField(_("text"), blank=True)
@@ -112,7 +142,12 @@ class CaseEvent(models.Model):
         ordering = ["created_at", "id"]
 
     def __str__(self):
-        return f"{self.case} {self.kind}"
+        return f"{self.case} {self.kind_label}"
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in the reader's language; never the raw code."""
+        return str(self.Kind(self.kind).label) if self.kind in self.Kind.values else str(_("Other entry"))
 
 
 class CaseDocument(models.Model):

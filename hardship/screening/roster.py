@@ -30,7 +30,8 @@ def roster_refresh(*, year: int) -> dict:
     """Rebuild the year's warmth roster (idempotent).
 
     Eligible active members, first source wins:
-    1. heads of open cases (source `case`);
+    1. heads of open cases whose latest assessment says in hardship (source `case`); the head of
+       an open case never assessed or assessed as not in hardship is not taken from any source;
     2. members with a confirmed candidate of a rule that `adds_to_warmth_roster`, of that year's
        periods or confirmed in that year (source `screening`);
     3. members whose latest low-income row of the year is active, when an active low-income rule
@@ -41,7 +42,15 @@ def roster_refresh(*, year: int) -> dict:
     """
     with translation.override(settings.LANGUAGE_CODE):
         eligible: dict[int, tuple[str, str]] = {}
-        for member_id, case_no in Case.objects.filter(state__in=Case.OPEN_STATES).values_list("head_id", "case_no"):
+        # An open case decides for its head: on the roster only when its latest assessment (or the
+        # override of it) says in hardship; never assessed, or assessed as not in hardship, keeps
+        # the head off, whatever screening found (the case was opened to check exactly that).
+        undecided: set[int] = set()
+        open_cases = Case.objects.filter(state__in=Case.OPEN_STATES).values_list("head_id", "case_no", "category")
+        for member_id, case_no, category in open_cases:
+            if category not in Case.IN_HARDSHIP_CATEGORIES:
+                undecided.add(member_id)
+                continue
             eligible[member_id] = (
                 WarmthRosterEntry.Source.CASE,
                 _("Open case %(case_no)s") % {"case_no": case_no or ""},
@@ -63,7 +72,7 @@ def roster_refresh(*, year: int) -> dict:
             for member_id, list_name in _low_income_members(year).items():
                 reason = _("On the low-income list: %(list)s") % {"list": labels.get(list_name, list_name)}
                 eligible.setdefault(member_id, (WarmthRosterEntry.Source.SCREENING, reason))
-        reasons = {m: (s, str(r)[:200]) for m, (s, r) in eligible.items()}
+        reasons = {m: (s, str(r)[:200]) for m, (s, r) in eligible.items() if m not in undecided}
 
     figures = {"year": year, "eligible": 0, "added": 0, "reactivated": 0, "updated": 0, "deactivated": 0}
     with transaction.atomic():

@@ -25,6 +25,8 @@ STAFF_CODENAMES = (
     "view_datapush", "view_warmthbatch", "add_warmthbatch", "change_warmthbatch",
     "view_warmthrosterentry", "view_referral", "change_referral", "view_cyclerun", "view_screeningrule", "view_localstandard",
     "view_casedocument", "view_caseevent", "view_paymentbatch",
+    # Caseworkers visit and call households: they may reveal a case's person, with a reason (access log).
+    "reveal_person",
 )  # fmt: skip
 SUPERVISOR_CODENAMES = (
     "list_all_cases", "view_accesslog", "change_cyclerun", "change_screeningrule", "add_localstandard",

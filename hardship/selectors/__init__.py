@@ -41,6 +41,7 @@ from hardship.selectors.cases import (
     district_of,
     member_evidence,
     overdue_reviews,
+    reviews_due,
 )
 from hardship.selectors.outbound import (
     AID_COUNTED,
@@ -93,5 +94,6 @@ __all__ = [
     "outbound_cases",
     "outbound_details",
     "overdue_reviews",
+    "reviews_due",
     "referrals_for_agency",
 ]

@@ -57,6 +57,32 @@ def overdue_reviews(user, *, today: dt.date | None = None) -> QuerySet[Case]:
     )
 
 
+REVIEW_SOON_DAYS = 30
+
+
+def reviews_due(user, *, today: dt.date | None = None, within_days: int = REVIEW_SOON_DAYS) -> QuerySet[Case]:
+    """The caseworkers' review list: filed cases (filed or receiving aid) of the user's scope whose
+    yearly review is overdue or due within `within_days`, the most overdue first, with head and union."""
+    today = today or timezone.localdate()
+    return (
+        cases_visible_to(user)
+        .filter(
+            state__in=[Case.State.FILED, Case.State.RECEIVING_AID],
+            review_due__lte=today + dt.timedelta(days=within_days),
+        )
+        .select_related("head", "union")
+        .defer(
+            "head__id_number",
+            "annual_income",
+            "medical_expenditure",
+            "schooling_expenditure",
+            "health_notes",
+            "address",
+        )
+        .order_by("review_due", "pk")
+    )
+
+
 def case_timeline(case: Case) -> QuerySet:
     return case.events.select_related("actor").order_by("created_at", "id")
 

@@ -61,13 +61,23 @@ from hardship.services.payments import (
     payment_batch_create,
 )
 from hardship.services.referrals import referral_answer, referral_send, referral_withdraw
-from hardship.services.reviews import case_review
+from hardship.services.reveal import can_reveal_person, case_reveal_person
+from hardship.services.reviews import ReviewOutcome, case_review
 from hardship.services.screening_rules import screening_rule_check, screening_rule_save
-from hardship.services.warmth import warmth_batch_approve, warmth_batch_create, warmth_batch_export_xlsx
+from hardship.services.warmth import (
+    warmth_batch_approve,
+    warmth_batch_cancel,
+    warmth_batch_create,
+    warmth_batch_export_xlsx,
+    warmth_roster_add_case,
+)
 
 __all__ = [
     "AID_DATE_AHEAD_DAYS",
     "AID_WINDOW_DAYS",
+    "ReviewOutcome",
+    "can_reveal_person",
+    "case_reveal_person",
     "ALLOWED_TRANSITIONS",
     "CLOSED_STATES",
     "FILED_STATES",
@@ -106,6 +116,8 @@ __all__ = [
     "screening_rule_save",
     "settings_change",
     "warmth_batch_approve",
+    "warmth_batch_cancel",
     "warmth_batch_create",
     "warmth_batch_export_xlsx",
+    "warmth_roster_add_case",
 ]

@@ -90,6 +90,7 @@ def case_assess(
     sudden_accident: bool,
     health_notes: str = "",
     year: int | None = None,
+    address: str | None = None,
 ) -> Case:
     """Record the household's assessment (figures encrypted at rest) and compute its category with
     `category_for` against the local standard of the case's district/county for `year` (default:
@@ -98,7 +99,8 @@ def case_assess(
 
     A filed case assessed as not in hardship stays filed (staff decide, see `needs_decision`), but
     from then on no aid can be entered or approved under it; its aid waiting for approval stays
-    waiting, to be rejected or approved once the case is in hardship again."""
+    waiting, to be rejected or approved once the case is in hardship again. `address` (the
+    household's, encrypted; shown only on a reveal) is kept as it was when None."""
     require_case(actor, case)
     try:
         size = int_parse(household_size, minimum=1, maximum=50)  # ASCII or fullwidth digits only
@@ -131,8 +133,11 @@ def case_assess(
         case.computed_category = computed
         case.category = computed
         case.category_override_reason = ""
+        if address is not None:
+            case.address = " ".join(str(address).split())[:200]
         case.save(
             update_fields=[
+                "address",
                 "household_size",
                 "annual_income",
                 "medical_expenditure",

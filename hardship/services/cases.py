@@ -46,7 +46,7 @@ CLOSED_STATES = (S.EXITED, S.RESOLVED, S.WITHDRAWN)
 FILED_STATES = (S.FILED, S.RECEIVING_AID)
 # The categories that are hardship: a filed case with another category (`none`, after a new
 # assessment or an override) gets no aid until it is in one of these again, see `needs_decision`.
-IN_HARDSHIP = (Case.Category.DEEP, Case.Category.RELATIVE, Case.Category.ACCIDENT)
+IN_HARDSHIP = Case.IN_HARDSHIP_CATEGORIES
 
 
 def needs_decision(case: Case) -> bool:

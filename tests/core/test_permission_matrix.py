@@ -184,6 +184,8 @@ MATRIX: dict[str, Row] = {
     "admin:hardship_case_change": get("case",                         "login login login 200   404   200   200   200   login login"),
     "admin:hardship_case_changelist": get(None,                       "login login login 200   200   200   200   200   login login"),
     "admin:hardship_case_delete": get("case",                         "login login login 403   403   403   403   403   login login"),
+    "admin:hardship_case_reveal": post("case",                        "login login login 200   404   200   200   200   login login", {"reveal-reason": "电话回访核实情况"}),
+    "admin:hardship_case_reviews": get(None,                          "login login login 200   200   200   200   200   login login"),
     "admin:hardship_case_history": get("case",                        "login login login 403   403   403   403   403   login login"),
     "admin:hardship_cyclerun_add": get(None,                          "login login 403   403   403"),
     "admin:hardship_cyclerun_change": get("cyclerun",                 "login login 200   200   200"),
