@@ -44,6 +44,8 @@ PII_INDEX_KEY = env.str("PII_INDEX_KEY")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A refused CSRF token: the portal's "page expired" page (templates/403_csrf.html), never Django's.
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 # The public address used in QR codes (station posters); defaults to the request's host.
 SITE_URL = env.str("SITE_URL", default="")
 
