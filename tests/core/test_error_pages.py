@@ -26,9 +26,7 @@ def test_it_answers_an_unknown_address_with_the_portals_404_page(client):
 
 
 @override_settings(DEBUG=False)
-def test_it_answers_a_server_error_with_the_portals_500_page_without_the_database(
-    member, django_assert_num_queries
-):
+def test_it_answers_a_server_error_with_the_portals_500_page_without_the_database(member, django_assert_num_queries):
     client = Client(raise_request_exception=False)
     client.force_login(member.user)
     # The 500 page runs no context processor and reads nothing (the database may be what failed),
