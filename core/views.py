@@ -1,11 +1,15 @@
-"""The in-portal inbox of workers and staff, and the worker site's CSRF failure page."""
+"""The in-portal inbox of workers and staff, and the worker site's CSRF failure and lock-out pages."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseForbidden
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render
 from django.template import loader
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 
 from core.selectors import inbox_notifications
@@ -34,3 +38,32 @@ def csrf_failure(request, reason=""):
     response = HttpResponseForbidden(html)
     add_never_cache_headers(response)
     return response
+
+
+def axes_lockout(request, original_response=None, credentials=None):
+    """AXES_LOCKOUT_CALLABLE: django-axes locks staff password logins; its lock-out page depends on
+    the path. Under the admin, the admin's page (AXES_LOCKOUT_TEMPLATE); anywhere else the worker
+    site's own page (templates/locked_out.html), in its style, saying how long to wait: a worker
+    never lands on "Django 管理" with a link to /admin/."""
+    from axes.helpers import get_client_username, get_cool_off, get_failure_limit
+
+    cool_off = get_cool_off(request)
+    context = {
+        "failure_limit": get_failure_limit(request, credentials),
+        "username": get_client_username(request, credentials) or "",
+        "cooloff_timedelta": cool_off,
+    }
+    if request.path_info.startswith(reverse("admin:index")):
+        return render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=429)
+    minutes = max(1, int(cool_off.total_seconds() + 59) // 60) if cool_off else 0
+    message = (
+        ngettext(
+            "Too many failed logins. For your safety, logging in is paused for %(minutes)d minute.",
+            "Too many failed logins. For your safety, logging in is paused for %(minutes)d minutes.",
+            minutes,
+        )
+        % {"minutes": minutes}
+        if minutes
+        else _("Too many failed logins. For your safety, logging in is paused. Please ask your union.")
+    )
+    return render(request, "locked_out.html", {**context, "message": message}, status=429)

@@ -84,7 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # An htmx action that needs a login sends the browser to the login page of the page it is on.
-    "core.middleware.HtmxLoginRedirectMiddleware",
+    "core.htmx.HtmxLoginRedirectMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # AxesMiddleware last, as django-axes requires.
@@ -152,6 +152,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_ip"
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# The lock-out page depends on the path: the admin's above under /admin/, the worker site's own
+# elsewhere (core.views.axes_lockout). Workers' SMS logins are not counted by axes at all: they have
+# their own limits (members.services.sms_login) and page (templates/locked_out.html).
+AXES_LOCKOUT_CALLABLE = "core.views.axes_lockout"
 # Axes keeps the failed request's GET and POST data (axes_accessattempt, shown in the admin); it
 # masks these parameters. The worker forms that log in (members.forms: LoginForm, and
 # ApplicationForm, which logs an anonymous applicant in) carry a whole ID number, real name and

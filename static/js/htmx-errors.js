@@ -8,7 +8,7 @@
    data-htmx-action="reload" adds a button that reloads the page (a refused CSRF token: the reload
    brings a fresh one); "login" a link to the login page that comes back to this page.
    An ended session usually never gets here: the server answers HX-Redirect to the login page
-   (core.middleware.HtmxLoginRedirectMiddleware), which htmx follows.
+   (core.htmx.HtmxLoginRedirectMiddleware), which htmx follows.
    The texts come translated from the page (#htmx-messages in base.html). */
 (function () {
   "use strict";

@@ -1,6 +1,6 @@
 """The claim button on a phone when things go wrong: a 502 from the proxy, no network, a refused
 CSRF token and an ended session each show a message in Chinese (js/htmx-errors.js), and the ended
-session comes back to the campaign after login (core.middleware.HtmxLoginRedirectMiddleware)."""
+session comes back to the campaign after login (core.htmx.HtmxLoginRedirectMiddleware)."""
 
 import re
 from urllib.parse import urlsplit

@@ -1,5 +1,5 @@
 """An htmx action that needs a login sends the browser to the login page of the page it came from
-(core.middleware.HtmxLoginRedirectMiddleware), not to a login page nested in the page."""
+(core.htmx.HtmxLoginRedirectMiddleware), not to a login page nested in the page."""
 
 import pytest
 from django.urls import reverse

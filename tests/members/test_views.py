@@ -160,7 +160,7 @@ def test_it_refuses_a_wrong_code(client, member, django_capture_on_commit_callba
     wrong = "000000" if last_code(member.mobile) != "000000" else "111111"
     resp = client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": wrong})
     assert resp.status_code == 200
-    assert "The code is wrong or has expired" in resp.content.decode()
+    assert "The code is wrong. You can try 4 more times with this code." in resp.content.decode()
     assert "_auth_user_id" not in client.session
 
 
@@ -170,7 +170,7 @@ def test_a_code_works_only_once(client, member, django_capture_on_commit_callbac
     assert client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": code}).status_code == 302
     other = Client(HTTP_ACCEPT_LANGUAGE="en")
     resp = other.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": code})
-    assert resp.status_code == 200 and "The code is wrong or has expired" in resp.content.decode()
+    assert resp.status_code == 200 and "This code no longer works" in resp.content.decode()
     assert "_auth_user_id" not in other.session
 
 
@@ -180,7 +180,8 @@ def test_it_refuses_an_expired_code(client, member, settings, django_capture_on_
     assert abs((sent.expires_at - sent.created_at).total_seconds() - settings.SMS_CODE_TTL_SECONDS) < 1
     SmsCode.objects.filter(pk=sent.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     resp = client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": last_code(member.mobile)})
-    assert "The code is wrong or has expired" in resp.content.decode()
+    assert "This code no longer works" in resp.content.decode()
+    assert re.search(r"You can ask for a new code in \d+ seconds", resp.content.decode())  # sent just now
     assert "_auth_user_id" not in client.session
 
 
@@ -190,7 +191,7 @@ def test_it_rate_limits_codes_per_number(client, tree, settings, django_capture_
     for i in range(2):
         send_code(client, NEW_MOBILE, django_capture_on_commit_callbacks, REMOTE_ADDR=f"10.0.0.{i + 1}")
     resp = send_code(client, NEW_MOBILE, django_capture_on_commit_callbacks, REMOTE_ADDR="10.0.0.9")
-    assert "Too many codes requested" in resp.content.decode()
+    assert "Too many codes were asked for. You can ask again in" in resp.content.decode()
     assert len(sms.outbox) == 2
 
 
@@ -201,8 +202,10 @@ def test_it_rate_limits_codes_per_ip_and_says_so_in_chinese(tree, settings, djan
         send_code(zh, f"1380000010{i}", django_capture_on_commit_callbacks)
     resp = send_code(zh, "13800000109", django_capture_on_commit_callbacks)
     with translation.override("zh-hans"):
-        expected = translation.gettext("Too many codes requested. Please try again later.")
-    assert expected in resp.content.decode()
+        expected = translation.gettext(
+            "Too many codes were asked for. You can ask again in %(minutes)d minutes at the latest."
+        )
+    assert expected.split("%")[0] in resp.content.decode()
     assert len(sms.outbox) == 2 and not SmsCode.objects.filter(mobile="13800000109").exists()
 
 
@@ -217,16 +220,34 @@ def test_wrong_codes_for_other_numbers_do_not_lock_out_a_worker_on_the_same_netw
     assert resp.status_code == 302 and int(client.session["_auth_user_id"]) == member.user_id
 
 
-def test_repeated_wrong_codes_for_one_number_lock_it_out_at_that_address(
+def test_asking_again_too_soon_says_how_many_seconds_to_wait_and_counts_them_down(
+    client, member, django_capture_on_commit_callbacks
+):
+    send_code(client, member.mobile, django_capture_on_commit_callbacks)
+    resp = send_code(client, member.mobile, django_capture_on_commit_callbacks)
+    html = resp.content.decode()
+    seconds = int(re.search(r"You can ask for another in (\d+) seconds", html).group(1))
+    assert 55 <= seconds <= 60
+    assert f'data-resend="{seconds}"' in html  # js/portal.js counts the button down
+
+
+def test_five_wrong_codes_end_the_code_and_a_new_code_then_logs_in(
     client, member, settings, django_capture_on_commit_callbacks
 ):
     send_code(client, member.mobile, django_capture_on_commit_callbacks)
-    for _ in range(settings.AXES_FAILURE_LIMIT):
-        client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": "000000"})
+    code = last_code(member.mobile)
+    for _ in range(settings.SMS_CODE_MAX_ATTEMPTS):
+        resp = client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": "000000"})
+    # The code is spent; the worker is told when a new one can be asked for (the resend interval).
+    assert resp.status_code == 200
+    assert "This code no longer works" in resp.content.decode()
+    assert re.search(r"You can ask for a new code in \d+ seconds", resp.content.decode())
+    resp = client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": code})
+    assert resp.status_code == 200 and "_auth_user_id" not in client.session  # even the right one now
     SmsCode.objects.update(created_at=timezone.now() - dt.timedelta(minutes=2))  # past the resend pause
     send_code(client, member.mobile, django_capture_on_commit_callbacks)
     resp = client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": last_code(member.mobile)})
-    assert resp.status_code == 429 and "_auth_user_id" not in client.session
+    assert resp.status_code == 302 and int(client.session["_auth_user_id"]) == member.user_id
 
 
 @pytest.mark.parametrize("role", ["is_staff", "is_superuser"])
@@ -236,7 +257,7 @@ def test_staff_cannot_log_in_with_an_sms_code(client, tree, role, django_capture
     code = last_code(staff.mobile)
     resp = client.post(reverse("members:login"), {"mobile": staff.mobile, "sms_code": code})
     assert resp.status_code == 200
-    assert "The code is wrong or has expired." in resp.content.decode()
+    assert "The code is wrong." in resp.content.decode()
     assert "_auth_user_id" not in client.session
     assert client.get("/admin/members/member/").status_code == 302  # to the admin's password login
     assert SmsCode.objects.get(mobile=staff.mobile).used_at is None  # the code was not even tried
@@ -325,8 +346,7 @@ def test_a_wrong_code_on_the_join_form_creates_nothing(client, tree, django_capt
     resp = client.post(reverse("members:join"), join_data(tree, id_number=number, mobile=NEW_MOBILE, sms_code=wrong))
     assert resp.status_code == 200
     html = resp.content.decode()
-    assert "The code is wrong or has expired" in html
-    assert number not in html  # the ID number is not echoed back
+    assert "The code is wrong. You can try 4 more times with this code." in html
     assert not MembershipApplication.objects.exists() and not User.objects.filter(mobile=NEW_MOBILE).exists()
 
 
