@@ -28,4 +28,31 @@
     var code = document.getElementById("id_sms_code");
     if (code) code.focus();
   });
+
+  // The ID number box (members.forms.IdNumberInput): the numeric keypad, and an "X" key beside
+  // it for the ID numbers that end in X (the keypad has no letters). Without this script the box
+  // keeps the full keyboard, which can type the X.
+  function idKeyboards() {
+    var inputs = document.querySelectorAll("input[data-id-number]");
+    for (var i = 0; i < inputs.length; i++) {
+      var input = inputs[i];
+      var key = document.querySelector('[data-x-key-for="' + input.id + '"]');
+      if (!key) continue;
+      input.setAttribute("inputmode", "numeric");
+      key.hidden = false;
+      key.addEventListener("pointerdown", function (event) { event.preventDefault(); }); // keep the keypad open
+      key.addEventListener("click", (function (box) {
+        return function () {
+          var value = box.value.replace(/[xXＸｘ]$/, "");
+          var max = parseInt(box.getAttribute("maxlength"), 10) || 18;
+          box.value = value.slice(0, max - 1) + "X";
+          box.focus();
+          box.dispatchEvent(new Event("input", { bubbles: true }));
+        };
+      })(input));
+    }
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", idKeyboards);
+  else idKeyboards();
 })();

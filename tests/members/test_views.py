@@ -697,3 +697,17 @@ def test_a_union_choice_with_a_superscript_digit_is_a_form_error_not_a_500(clien
     resp = client.post(reverse("members:transfer"), {"to_union": "²", "reason": ""})
     assert resp.status_code == 200
     assert "Choose a grassroots or joint union to join." in resp.content.decode()
+
+
+def test_a_form_error_keeps_the_typed_id_number_on_a_page_that_is_not_cached(client, tree):
+    number = id_number()
+    data = join_data(tree, id_number=number, mobile=NEW_MOBILE, sms_code="123456")
+    del data["privacy_consent"]
+    resp = client.post(reverse("members:join"), data)
+    assert resp.status_code == 200 and resp.context["form"].errors["privacy_consent"]
+    html = resp.content.decode()
+    assert f'value="{number}"' in html  # the worker does not type 18 characters again
+    assert "no-store" in resp["Cache-Control"]
+    assert "inputmode" in html and "data-id-number" in html
+    # The box is empty on a fresh page (nothing is ever filled in from stored data).
+    assert number not in client.get(reverse("members:join")).content.decode()
