@@ -8,3 +8,8 @@ INBOX_SIZE = 50
 def inbox_notifications(*, user, limit: int = INBOX_SIZE) -> list[Notification]:
     """The user's newest notifications first (read or not)."""
     return list(Notification.objects.filter(recipient=user).order_by("-created_at", "-id")[:limit])
+
+
+def inbox_unread_count(*, user) -> int:
+    """How many of the user's notifications are unread (the inbox tab's badge)."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -1,6 +1,8 @@
 """The worker's mobile pages. Each view parses input, calls one service (or reads one selector)
 and renders the result."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -290,7 +292,10 @@ def union_options(request):
 @login_required
 def application(request):
     app = selectors.application_latest(request.user)
-    return render(request, "members/application.html", {"tab": "me", "application": app})
+    # A member registered by their union (imported) has no application: they are told they are a
+    # member, not "you have not applied".
+    member = selectors.member_for_user(request.user)
+    return render(request, "members/application.html", {"tab": "me", "application": app, "member": member})
 
 
 # --- The e-membership card ---------------------------------------------------------------------------
@@ -301,12 +306,22 @@ def application(request):
 def card(request):
     member = selectors.member_for_user(request.user)
     if member is None or not member.is_active:
-        messages.info(request, _("Your e-membership card appears here once your application is approved."))
+        if member is None:
+            messages.info(request, _("Your e-membership card appears here once your application is approved."))
+        else:
+            messages.info(
+                request,
+                _("Your membership is not active (%(status)s), so there is no e-membership card.")
+                % {"status": member.get_status_display()},
+            )
         return redirect("members:application")
     token = services.member_card_token(member)
+    # The token is accepted for MEMBER_CARD_TOKEN_MAX_AGE (services.member_card_verify): the page
+    # says until when, rather than promising a code that changes.
+    valid_until = timezone.now() + dt.timedelta(seconds=settings.MEMBER_CARD_TOKEN_MAX_AGE)
     verify_url = _absolute_url(request, reverse("members:card-verify", args=[token]))
     qr = posters.qr_svg(verify_url, title=_("E-membership card QR code"), css_class="qr card-qr")
-    return render(request, "members/card.html", {"tab": "card", "member": member, "qr": qr})
+    return render(request, "members/card.html", {"tab": "card", "member": member, "qr": qr, "valid_until": valid_until})
 
 
 @never_cache

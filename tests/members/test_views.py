@@ -89,7 +89,7 @@ def test_home_greets_a_member_by_masked_name_with_a_constant_number_of_queries(
     client, member, django_assert_num_queries
 ):
     client.force_login(member.user)
-    with django_assert_num_queries(_session_queries() + 2):  # session, user, member with its union
+    with django_assert_num_queries(_session_queries() + 3):  # session, user, member with its union, unread count
         resp = client.get("/")
     html = resp.content.decode()
     assert "Hello, 周**" in html and "周建新" not in html
@@ -99,13 +99,14 @@ def test_home_greets_a_member_by_masked_name_with_a_constant_number_of_queries(
     for i in range(5):
         MemberFactory(union=member.union, mobile=f"1360000{i:04d}")
     Notification.objects.create(recipient=member.user, kind="x", title="hi")
-    with django_assert_num_queries(_session_queries() + 2):
+    with django_assert_num_queries(_session_queries() + 3):
         client.get("/")
 
 
 def test_home_shows_the_application_status_to_an_applicant(client, applicant, django_assert_num_queries):
     client.force_login(applicant)
-    with django_assert_num_queries(_session_queries() + 3):  # session, user, no member, latest application
+    # session, user, no member, latest application, unread count
+    with django_assert_num_queries(_session_queries() + 4):
         resp = client.get("/")
     html = resp.content.decode()
     assert 'data-persona="applicant"' in html and 'data-status="pending"' in html
@@ -381,7 +382,8 @@ def test_an_id_number_that_is_already_a_member_gets_a_message_and_nothing_is_cre
     assert resp.status_code == 200
     html = resp.content.decode()
     assert "This ID number already belongs to a union member." in html
-    assert member.id_number not in html
+    # The box keeps what this worker typed; nothing of the member behind it is shown.
+    assert member.name not in html and member.member_no not in html and member.mobile not in html
     assert (Member.objects.count(), MembershipApplication.objects.count(), User.objects.count()) == counts
 
 
@@ -471,7 +473,7 @@ def test_the_timeline_shows_a_rejection_with_its_reason(client, applicant, staff
 def test_the_timeline_shows_only_ones_own_application(client, applicant, other_member):
     client.force_login(other_member.user)
     html = client.get(reverse("members:application")).content.decode()
-    assert "You have not applied to join the union yet." in html
+    assert 'id="already-member"' in html  # a member registered by their union
     assert MembershipApplication.objects.get().id_masked not in html
 
 
@@ -517,11 +519,11 @@ def test_the_card_uses_the_public_site_address_when_set(client, member, settings
 
 def test_the_card_page_has_a_constant_number_of_queries(client, member, django_assert_num_queries):
     client.force_login(member.user)
-    with django_assert_num_queries(_session_queries() + 2):  # session, user, member with its union
+    with django_assert_num_queries(_session_queries() + 3):  # session, user, member with its union, unread count
         client.get(reverse("members:card"))
     for i in range(5):
         MemberFactory(union=member.union, mobile=f"1360000{i:04d}")
-    with django_assert_num_queries(_session_queries() + 2):
+    with django_assert_num_queries(_session_queries() + 3):
         client.get(reverse("members:card"))
 
 
@@ -711,3 +713,22 @@ def test_a_form_error_keeps_the_typed_id_number_on_a_page_that_is_not_cached(cli
     assert "inputmode" in html and "data-id-number" in html
     # The box is empty on a fresh page (nothing is ever filled in from stored data).
     assert number not in client.get(reverse("members:join")).content.decode()
+
+
+def test_a_member_registered_by_their_union_is_not_told_they_have_not_applied(client, member):
+    client.force_login(member.user)
+    resp = client.get(reverse("members:application"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = resp.content.decode()
+    assert 'id="already-member"' in html and member.union.name in html
+    assert "您还没有申请入会" not in html
+    assert reverse("members:card") in html
+
+
+def test_the_card_says_until_when_its_code_is_valid(client, member, settings):
+    settings.MEMBER_CARD_TOKEN_MAX_AGE = 600
+    client.force_login(member.user)
+    before = timezone.localtime() + dt.timedelta(seconds=600)
+    html = client.get(reverse("members:card"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    shown = re.search(r'此码有效期至 <span class="date">([0-9: -]+)</span>', html).group(1)
+    assert shown in {before.strftime("%Y-%m-%d %H:%M"), (before + dt.timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")}
+    assert "每次打开" not in html and "changes every time" not in html
