@@ -230,6 +230,7 @@ class SmsLoginStanding:
     tries_left: int  # wrong tries the live code still allows (0: no live code, or used up)
     resend_in: int  # seconds before a new code may be asked for (the resend interval)
     paused_for: int  # seconds until the day's cap of wrong codes lifts (0: not reached)
+    sent: bool = True  # whether any code was ever sent to the number
 
 
 def sms_login_standing(mobile: str) -> SmsLoginStanding:
@@ -240,7 +241,7 @@ def sms_login_standing(mobile: str) -> SmsLoginStanding:
         return SmsLoginStanding(tries_left=0, resend_in=0, paused_for=seconds_to_midnight())
     latest = SmsCode.objects.filter(mobile=mobile).order_by("-created_at").first()
     if latest is None:
-        return SmsLoginStanding(tries_left=0, resend_in=0, paused_for=0)
+        return SmsLoginStanding(tries_left=0, resend_in=0, paused_for=0, sent=False)
     live = latest.used_at is None and latest.expires_at > now
     tries_left = max(0, settings.SMS_CODE_MAX_ATTEMPTS - latest.attempts) if live else 0
     resend_at = latest.created_at + dt.timedelta(seconds=settings.SMS_RESEND_SECONDS)

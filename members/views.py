@@ -86,7 +86,9 @@ def _sms_failure(mobile: str) -> tuple[str, bool]:
     except ServiceError as exc:
         return exc.message, True
     standing = selectors.sms_login_standing(normalize_mobile(mobile))
-    if standing.tries_left:
+    if not standing.sent:
+        message = _("No code has been sent to this number yet. Please ask for a code first.")
+    elif standing.tries_left:
         message = ngettext(
             "The code is wrong. You can try %(n)d more time with this code.",
             "The code is wrong. You can try %(n)d more times with this code.",

@@ -732,3 +732,10 @@ def test_the_card_says_until_when_its_code_is_valid(client, member, settings):
     shown = re.search(r'此码有效期至 <span class="date">([0-9: -]+)</span>', html).group(1)
     assert shown in {before.strftime("%Y-%m-%d %H:%M"), (before + dt.timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")}
     assert "每次打开" not in html and "changes every time" not in html
+
+
+def test_logging_in_before_any_code_was_sent_says_to_ask_for_one(client, member):
+    resp = client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": "123456"})
+    html = resp.content.decode()
+    assert "No code has been sent to this number yet. Please ask for a code first." in html
+    assert "This code no longer works" not in html
