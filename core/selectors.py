@@ -18,3 +18,8 @@ def notifications_unread_count(*, user) -> int:
 def notification_of(*, user, pk: int) -> Notification | None:
     """The user's own notification `pk`, or None (another person's, or none)."""
     return Notification.objects.filter(recipient=user, pk=pk).first()
+
+
+def inbox_unread_count(*, user) -> int:
+    """How many of the user's notifications are unread (the inbox tab's badge)."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -10,11 +10,29 @@ from members.selectors import unions_joinable
 from members.validators import normalize_mobile, parse_id_number, validate_mobile
 
 
-class NoEchoTextInput(forms.TextInput):
-    """A text box that never renders its value back: a whole ID number is never put in a page."""
+class IdNumberInput(forms.TextInput):
+    """The ID number box. After a form error it keeps what the worker typed (18 characters are
+    not typed twice on a phone): the page that carries it is the answer to their own POST, sent
+    with Cache-Control: no-store (the join view is never_cache), and the number is never put in
+    a page otherwise (never from the database: initial values are empty).
 
-    def format_value(self, value):
-        return None
+    The keyboard: an ID number is 17 digits and a last character that is a digit or X. Served as
+    inputmode="text" (every keyboard can type the X), js/portal.js switches it to the numeric
+    keypad and shows the "X" key beside the box (data-id-number), as Chinese apps' ID keyboards do.
+    """
+
+    def __init__(self, attrs=None):
+        super().__init__(
+            {
+                "inputmode": "text",
+                "autocapitalize": "characters",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "data-id-number": "",
+                "pattern": "[0-9０-９]{17}[0-9０-９XxＸｘ]",
+                **(attrs or {}),
+            }
+        )
 
 
 class MobileField(forms.CharField):
@@ -86,7 +104,7 @@ class ApplicationForm(WeuiFormMixin, forms.Form):
         label=_("ID number"),
         max_length=18,
         min_length=18,
-        widget=NoEchoTextInput,
+        widget=IdNumberInput,
         error_messages={
             "required": _("Please enter your ID number."),
             "min_length": _("An ID number has 18 characters: 17 digits and a digit or X."),
@@ -118,7 +136,6 @@ class ApplicationForm(WeuiFormMixin, forms.Form):
             # A logged-in worker applies with the mobile number they logged in with.
             del self.fields["mobile"]
             del self.fields["sms_code"]
-        self.fields["id_number"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
         self.fields["name"].widget.attrs.update({"autocomplete": "name"})
         self.style_widgets()
 

@@ -1,5 +1,9 @@
 """Read-side queries for membership, and the staff scope rule used by every door."""
 
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -245,6 +249,40 @@ def sms_code_failures_today(mobile: str) -> int:
     midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     failures = SmsCode.objects.filter(mobile=mobile, created_at__gte=midnight).aggregate(n=Sum("attempts"))["n"]
     return failures or 0
+
+
+def seconds_to_midnight() -> int:
+    """Seconds until the next local midnight, when a day's cap of wrong codes lifts."""
+    now = timezone.localtime()
+    midnight = (now + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, int((midnight - now).total_seconds()))
+
+
+@dataclass(frozen=True)
+class SmsLoginStanding:
+    """What a worker can do next after an SMS login failed: tell them the truth, not "ask again"."""
+
+    tries_left: int  # wrong tries the live code still allows (0: no live code, or used up)
+    resend_in: int  # seconds before a new code may be asked for (the resend interval)
+    paused_for: int  # seconds until the day's cap of wrong codes lifts (0: not reached)
+    sent: bool = True  # whether any code was ever sent to the number
+
+
+def sms_login_standing(mobile: str) -> SmsLoginStanding:
+    """The number's SMS login standing: its live code's tries left, the wait before a new code and
+    the wait before the day's cap lifts (the rules of members.services.sms_login)."""
+    now = timezone.now()
+    if sms_code_failures_today(mobile) >= settings.SMS_CODE_FAILURES_PER_DAY:
+        return SmsLoginStanding(tries_left=0, resend_in=0, paused_for=seconds_to_midnight())
+    latest = SmsCode.objects.filter(mobile=mobile).order_by("-created_at").first()
+    if latest is None:
+        return SmsLoginStanding(tries_left=0, resend_in=0, paused_for=0, sent=False)
+    live = latest.used_at is None and latest.expires_at > now
+    tries_left = max(0, settings.SMS_CODE_MAX_ATTEMPTS - latest.attempts) if live else 0
+    resend_at = latest.created_at + dt.timedelta(seconds=settings.SMS_RESEND_SECONDS)
+    return SmsLoginStanding(
+        tries_left=tries_left, resend_in=max(0, int((resend_at - now).total_seconds() + 0.999)), paused_for=0
+    )
 
 
 def union_staff_ids(union: Union) -> list[int]:

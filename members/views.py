@@ -1,9 +1,11 @@
 """The worker's mobile pages. Each view parses input, calls one service (or reads one selector)
 and renders the result."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -22,6 +25,7 @@ from core.errors import ServiceError
 from core.ratelimit import client_ip
 from core.sms import mask_mobile
 from members import posters, selectors, services, wechat
+from members.auth import SmsCodeBackend
 from members.forms import ApplicationForm, CorrectionForm, LoginForm, TransferForm, first_error
 from members.models import REQUIRED_CONSENTS, ConsentPurpose, MembershipApplication, Station, Union
 from members.validators import normalize_mobile
@@ -58,22 +62,57 @@ def _union_options(request, *, station: Station | None = None, selected: str = "
 
 
 def _sms_authenticate(request, mobile: str, code: str):
-    """Check a login code with members.auth.SmsCodeBackend.
+    """Check a login code with members.auth.SmsCodeBackend and return the worker, or None.
 
-    The mobile number is also passed as `username` so that django-axes counts failures per
-    number and address: without it every failure counts against one anonymous name, and a
-    few wrong codes would lock out every worker behind the same mobile network address.
-
-    Without a live code for the number there is nothing to guess, so no failure is counted:
-    otherwise anyone could lock a number out without ever asking for a code.
+    Not through django.contrib.auth.authenticate(): there django-axes counts and locks staff
+    password logins, with the admin's lock-out page and its own cool-off, and a worker who mistyped
+    a code five times met "Django 管理" and was refused even the right code. The SMS login has its
+    own limits (members.services.sms_login: tries per code, a resend interval, codes per hour, wrong
+    codes per number a day) and says which one holds and how long to wait (_sms_failure).
 
     A number that had its day's wrong codes raises ServiceError ("too_many_failures"), so the
-    worker is told why even the right code no longer works.
+    worker is told why even the right code no longer works, and until when.
     """
     services.sms_code_failures_refuse(mobile=mobile)
-    if not selectors.sms_code_live(mobile):
-        return None
-    return authenticate(request, username=mobile, mobile=mobile, sms_code=code)
+    user = SmsCodeBackend().authenticate(request, mobile=mobile, sms_code=code)
+    if user is not None:
+        user.backend = f"{SmsCodeBackend.__module__}.{SmsCodeBackend.__qualname__}"
+    return user
+
+
+def _sms_failure(mobile: str) -> tuple[str, bool]:
+    """After a refused code: what the worker can really do next, and whether SMS login is now
+    paused for the day (the lock-out page). Never "ask for a new code" while a new one would be
+    refused."""
+    try:
+        services.sms_code_failures_refuse(mobile=mobile)
+    except ServiceError as exc:
+        return exc.message, True
+    standing = selectors.sms_login_standing(normalize_mobile(mobile))
+    if not standing.sent:
+        message = _("No code has been sent to this number yet. Please ask for a code first.")
+    elif standing.tries_left:
+        message = ngettext(
+            "The code is wrong. You can try %(n)d more time with this code.",
+            "The code is wrong. You can try %(n)d more times with this code.",
+            standing.tries_left,
+        ) % {"n": standing.tries_left}
+    elif standing.resend_in:
+        message = _(
+            "This code no longer works: it was mistyped too often, has expired or was already used. "
+            "You can ask for a new code in %(seconds)d seconds."
+        ) % {"seconds": standing.resend_in}
+    else:
+        message = _(
+            "This code no longer works: it was mistyped too often, has expired or was already used. "
+            "Please ask for a new code."
+        )
+    return message, False
+
+
+def _locked_out(request, message: str):
+    """The worker site's lock-out page (429): why SMS login is paused and for how long."""
+    return render(request, "locked_out.html", {"tab": "me", "message": message}, status=429)
 
 
 # --- Home, login, settings -----------------------------------------------------------------------
@@ -96,15 +135,17 @@ def login_view(request):
     error = ""
     if request.method == "POST":
         if form.is_valid():
+            mobile = form.cleaned_data["mobile"]
             try:
-                user = _sms_authenticate(request, form.cleaned_data["mobile"], form.cleaned_data["sms_code"])
+                user = _sms_authenticate(request, mobile, form.cleaned_data["sms_code"])
             except ServiceError as exc:
-                error = exc.message
-            else:
-                if user is not None:
-                    login(request, user)
-                    return redirect(next_url or "members:home")
-                error = _("The code is wrong or has expired. Please ask for a new one.")
+                return _locked_out(request, exc.message)
+            if user is not None:
+                login(request, user)
+                return redirect(next_url or "members:home")
+            error, paused = _sms_failure(mobile)
+            if paused:
+                return _locked_out(request, error)
         else:
             error = first_error(form)
     context = {"tab": "me", "form": form, "error": error, "next": next_url}
@@ -119,7 +160,13 @@ def login_code(request):
     try:
         services.sms_code_send(mobile=mobile, ip=client_ip(request))
     except ServiceError as exc:
-        return render(request, "members/_code_result.html", {"ok": False, "message": exc.message, "code": exc.code})
+        context = {
+            "ok": False,
+            "message": exc.message,
+            "code": exc.code,
+            "resend_seconds": exc.details.get("resend_in"),
+        }
+        return render(request, "members/_code_result.html", context)
     message = _("A code was sent to %(mobile)s. It is valid for %(minutes)d minutes.") % {
         "mobile": mask_mobile(mobile),
         "minutes": settings.SMS_CODE_TTL_SECONDS // 60,
@@ -202,7 +249,7 @@ def join(request, station_code: str | None = None):
                     form.add_error("sms_code", exc.message)
                 else:
                     if worker is None:
-                        form.add_error("sms_code", _("The code is wrong or has expired. Please ask for a new one."))
+                        form.add_error("sms_code", _sms_failure(data["mobile"])[0])
                     else:
                         login(request, worker)
                         # The number may be an imported member's, now linked to this login: the
@@ -254,7 +301,10 @@ def union_options(request):
 @login_required
 def application(request):
     app = selectors.application_latest(request.user)
-    return render(request, "members/application.html", {"tab": "me", "application": app})
+    # A member registered by their union (imported) has no application: they are told they are a
+    # member, not "you have not applied".
+    member = selectors.member_for_user(request.user)
+    return render(request, "members/application.html", {"tab": "me", "application": app, "member": member})
 
 
 # --- The e-membership card ---------------------------------------------------------------------------
@@ -265,12 +315,22 @@ def application(request):
 def card(request):
     member = selectors.member_for_user(request.user)
     if member is None or not member.is_active:
-        messages.info(request, _("Your e-membership card appears here once your application is approved."))
+        if member is None:
+            messages.info(request, _("Your e-membership card appears here once your application is approved."))
+        else:
+            messages.info(
+                request,
+                _("Your membership is not active (%(status)s), so there is no e-membership card.")
+                % {"status": member.get_status_display()},
+            )
         return redirect("members:application")
     token = services.member_card_token(member)
+    # The token is accepted for MEMBER_CARD_TOKEN_MAX_AGE (services.member_card_verify): the page
+    # says until when, rather than promising a code that changes.
+    valid_until = timezone.now() + dt.timedelta(seconds=settings.MEMBER_CARD_TOKEN_MAX_AGE)
     verify_url = _absolute_url(request, reverse("members:card-verify", args=[token]))
     qr = posters.qr_svg(verify_url, title=_("E-membership card QR code"), css_class="qr card-qr")
-    return render(request, "members/card.html", {"tab": "card", "member": member, "qr": qr})
+    return render(request, "members/card.html", {"tab": "card", "member": member, "qr": qr, "valid_until": valid_until})
 
 
 @never_cache

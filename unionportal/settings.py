@@ -45,6 +45,8 @@ PII_INDEX_KEY = env.str("PII_INDEX_KEY")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A refused CSRF token: the portal's "page expired" page (templates/403_csrf.html), never Django's.
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 # The public address used in QR codes (station posters); defaults to the request's host.
 SITE_URL = env.str("SITE_URL", default="")
 
@@ -90,6 +92,8 @@ MIDDLEWARE = [
     "core.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.staff_sessions.StaffSessionTimeoutMiddleware",
+    # An htmx action that needs a login sends the browser to the login page of the page it is on.
+    "core.htmx.HtmxLoginRedirectMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # AxesMiddleware last, as django-axes requires.
@@ -175,6 +179,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "core.ratelimit.client_ip"
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# The lock-out page depends on the path: the admin's above under /admin/, the worker site's own
+# elsewhere (core.views.axes_lockout). Workers' SMS logins are not counted by axes at all: they have
+# their own limits (members.services.sms_login) and page (templates/locked_out.html).
+AXES_LOCKOUT_CALLABLE = "core.views.axes_lockout"
 # Axes keeps the failed request's GET and POST data (axes_accessattempt, shown in the admin); it
 # masks these parameters. The worker forms that log in (members.forms: LoginForm, and
 # ApplicationForm, which logs an anonymous applicant in) carry a whole ID number, real name and

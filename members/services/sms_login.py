@@ -18,7 +18,7 @@ from core.errors import ServiceError
 from core.parsing import normalize_digits
 from core.sms import mask_mobile, send_sms
 from members.models import Member, SmsCode, User
-from members.selectors import sms_code_failures_today
+from members.selectors import seconds_to_midnight, sms_code_failures_today
 from members.validators import normalize_mobile, validate_mobile
 
 logger = logging.getLogger(__name__)
@@ -35,10 +35,18 @@ def sms_code_failures_refuse(*, mobile: str) -> None:
     at SMS_CODE_FAILURES_PER_DAY a day, so a code cannot be guessed by asking for code after code.
     """
     if sms_code_failures_today(normalize_mobile(mobile)) >= settings.SMS_CODE_FAILURES_PER_DAY:
-        raise ServiceError(
-            "too_many_failures",
-            _("Too many wrong codes were entered for this number today. Please try again tomorrow."),
-        )
+        raise ServiceError("too_many_failures", paused_message(seconds_to_midnight()))
+
+
+def paused_message(seconds: int) -> str:
+    """What a number that had its day's wrong codes is told: how long until it may log in again."""
+    hours, minutes = seconds // 3600, (seconds % 3600 + 59) // 60
+    if minutes == 60:
+        hours, minutes = hours + 1, 0
+    return _(
+        "Too many wrong codes were entered for this number today. For your safety, logging in with it by SMS "
+        "is paused until midnight: %(hours)d h %(minutes)d min from now."
+    ) % {"hours": hours, "minutes": minutes}
 
 
 def sms_code_send(*, mobile: str, ip: str) -> None:
@@ -51,15 +59,31 @@ def sms_code_send(*, mobile: str, ip: str) -> None:
         raise ServiceError("mobile", exc.messages[0]) from None
     sms_code_failures_refuse(mobile=mobile)
     now = timezone.now()
-    recent = SmsCode.objects.filter(
-        mobile=mobile, created_at__gt=now - dt.timedelta(seconds=settings.SMS_RESEND_SECONDS)
-    ).exists()
+    recent = (
+        SmsCode.objects.filter(mobile=mobile, created_at__gt=now - dt.timedelta(seconds=settings.SMS_RESEND_SECONDS))
+        .order_by("-created_at")
+        .first()
+    )
     if recent:
-        raise ServiceError("too_soon", _("A code was just sent. Please wait a minute before asking again."))
+        wait = max(
+            1, int((recent.created_at + dt.timedelta(seconds=settings.SMS_RESEND_SECONDS) - now).total_seconds())
+        )
+        raise ServiceError(
+            "too_soon",
+            _("A code was just sent. You can ask for another in %(seconds)d seconds.") % {"seconds": wait},
+            resend_in=wait,
+        )
     if not ratelimit.hit(f"sms-ip:{ip}", settings.SMS_RATE_PER_IP) or not ratelimit.hit(
         f"sms-mobile:{mobile}", settings.SMS_RATE_PER_MOBILE
     ):
-        raise ServiceError("rate_limited", _("Too many codes requested. Please try again later."))
+        # The fixed windows of both limits end at the latest in this many minutes.
+        periods = [ratelimit.parse_rate(r)[1] for r in (settings.SMS_RATE_PER_IP, settings.SMS_RATE_PER_MOBILE)]
+        left = max(p - int(now.timestamp()) % p for p in periods)
+        raise ServiceError(
+            "rate_limited",
+            _("Too many codes were asked for. You can ask again in %(minutes)d minutes at the latest.")
+            % {"minutes": (left + 59) // 60},
+        )
     code = f"{secrets.randbelow(10**6):06d}"
     failed = []
 

@@ -97,8 +97,12 @@ def test_the_login_page_tells_the_worker_why_and_does_not_log_in(django_capture_
     code = _fail(django_capture_on_commit_callbacks, 10)
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     resp = client.post(reverse("members:login"), {"mobile": MOBILE, "sms_code": code})
-    assert resp.status_code == 200 and "_auth_user_id" not in client.session
-    assert resp.context["error"] == _cap_message("en")
+    # The worker site's lock-out page, not the admin's, saying how long to wait.
+    assert resp.status_code == 429 and "_auth_user_id" not in client.session
+    assert [t.name for t in resp.templates][0] == "locked_out.html"
+    assert resp.context["message"] == _cap_message("en")
+    assert re.search(r"paused until midnight: \d+ h \d+ min from now", resp.context["message"])
+    assert "/admin/" not in resp.content.decode()
     asked = client.post(reverse("members:login-code"), {"mobile": MOBILE}, HTTP_HX_REQUEST="true")
     assert asked.context["code"] == "too_many_failures"
 

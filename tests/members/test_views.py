@@ -89,7 +89,7 @@ def test_home_greets_a_member_by_masked_name_with_a_constant_number_of_queries(
     client, member, django_assert_num_queries
 ):
     client.force_login(member.user)
-    with django_assert_num_queries(_session_queries() + 2):  # session, user, member with its union
+    with django_assert_num_queries(_session_queries() + 3):  # session, user, member with its union, unread count
         resp = client.get("/")
     html = resp.content.decode()
     assert "Hello, 周**" in html and "周建新" not in html
@@ -99,13 +99,14 @@ def test_home_greets_a_member_by_masked_name_with_a_constant_number_of_queries(
     for i in range(5):
         MemberFactory(union=member.union, mobile=f"1360000{i:04d}")
     Notification.objects.create(recipient=member.user, kind="x", title="hi")
-    with django_assert_num_queries(_session_queries() + 2):
+    with django_assert_num_queries(_session_queries() + 3):
         client.get("/")
 
 
 def test_home_shows_the_application_status_to_an_applicant(client, applicant, django_assert_num_queries):
     client.force_login(applicant)
-    with django_assert_num_queries(_session_queries() + 3):  # session, user, no member, latest application
+    # session, user, no member, latest application, unread count
+    with django_assert_num_queries(_session_queries() + 4):
         resp = client.get("/")
     html = resp.content.decode()
     assert 'data-persona="applicant"' in html and 'data-status="pending"' in html
@@ -160,7 +161,7 @@ def test_it_refuses_a_wrong_code(client, member, django_capture_on_commit_callba
     wrong = "000000" if last_code(member.mobile) != "000000" else "111111"
     resp = client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": wrong})
     assert resp.status_code == 200
-    assert "The code is wrong or has expired" in resp.content.decode()
+    assert "The code is wrong. You can try 4 more times with this code." in resp.content.decode()
     assert "_auth_user_id" not in client.session
 
 
@@ -170,7 +171,7 @@ def test_a_code_works_only_once(client, member, django_capture_on_commit_callbac
     assert client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": code}).status_code == 302
     other = Client(HTTP_ACCEPT_LANGUAGE="en")
     resp = other.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": code})
-    assert resp.status_code == 200 and "The code is wrong or has expired" in resp.content.decode()
+    assert resp.status_code == 200 and "This code no longer works" in resp.content.decode()
     assert "_auth_user_id" not in other.session
 
 
@@ -180,7 +181,8 @@ def test_it_refuses_an_expired_code(client, member, settings, django_capture_on_
     assert abs((sent.expires_at - sent.created_at).total_seconds() - settings.SMS_CODE_TTL_SECONDS) < 1
     SmsCode.objects.filter(pk=sent.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
     resp = client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": last_code(member.mobile)})
-    assert "The code is wrong or has expired" in resp.content.decode()
+    assert "This code no longer works" in resp.content.decode()
+    assert re.search(r"You can ask for a new code in \d+ seconds", resp.content.decode())  # sent just now
     assert "_auth_user_id" not in client.session
 
 
@@ -190,7 +192,7 @@ def test_it_rate_limits_codes_per_number(client, tree, settings, django_capture_
     for i in range(2):
         send_code(client, NEW_MOBILE, django_capture_on_commit_callbacks, REMOTE_ADDR=f"10.0.0.{i + 1}")
     resp = send_code(client, NEW_MOBILE, django_capture_on_commit_callbacks, REMOTE_ADDR="10.0.0.9")
-    assert "Too many codes requested" in resp.content.decode()
+    assert "Too many codes were asked for. You can ask again in" in resp.content.decode()
     assert len(sms.outbox) == 2
 
 
@@ -201,8 +203,10 @@ def test_it_rate_limits_codes_per_ip_and_says_so_in_chinese(tree, settings, djan
         send_code(zh, f"1380000010{i}", django_capture_on_commit_callbacks)
     resp = send_code(zh, "13800000109", django_capture_on_commit_callbacks)
     with translation.override("zh-hans"):
-        expected = translation.gettext("Too many codes requested. Please try again later.")
-    assert expected in resp.content.decode()
+        expected = translation.gettext(
+            "Too many codes were asked for. You can ask again in %(minutes)d minutes at the latest."
+        )
+    assert expected.split("%")[0] in resp.content.decode()
     assert len(sms.outbox) == 2 and not SmsCode.objects.filter(mobile="13800000109").exists()
 
 
@@ -217,16 +221,34 @@ def test_wrong_codes_for_other_numbers_do_not_lock_out_a_worker_on_the_same_netw
     assert resp.status_code == 302 and int(client.session["_auth_user_id"]) == member.user_id
 
 
-def test_repeated_wrong_codes_for_one_number_lock_it_out_at_that_address(
+def test_asking_again_too_soon_says_how_many_seconds_to_wait_and_counts_them_down(
+    client, member, django_capture_on_commit_callbacks
+):
+    send_code(client, member.mobile, django_capture_on_commit_callbacks)
+    resp = send_code(client, member.mobile, django_capture_on_commit_callbacks)
+    html = resp.content.decode()
+    seconds = int(re.search(r"You can ask for another in (\d+) seconds", html).group(1))
+    assert 55 <= seconds <= 60
+    assert f'data-resend="{seconds}"' in html  # js/portal.js counts the button down
+
+
+def test_five_wrong_codes_end_the_code_and_a_new_code_then_logs_in(
     client, member, settings, django_capture_on_commit_callbacks
 ):
     send_code(client, member.mobile, django_capture_on_commit_callbacks)
-    for _ in range(settings.AXES_FAILURE_LIMIT):
-        client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": "000000"})
+    code = last_code(member.mobile)
+    for _ in range(settings.SMS_CODE_MAX_ATTEMPTS):
+        resp = client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": "000000"})
+    # The code is spent; the worker is told when a new one can be asked for (the resend interval).
+    assert resp.status_code == 200
+    assert "This code no longer works" in resp.content.decode()
+    assert re.search(r"You can ask for a new code in \d+ seconds", resp.content.decode())
+    resp = client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": code})
+    assert resp.status_code == 200 and "_auth_user_id" not in client.session  # even the right one now
     SmsCode.objects.update(created_at=timezone.now() - dt.timedelta(minutes=2))  # past the resend pause
     send_code(client, member.mobile, django_capture_on_commit_callbacks)
     resp = client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": last_code(member.mobile)})
-    assert resp.status_code == 429 and "_auth_user_id" not in client.session
+    assert resp.status_code == 302 and int(client.session["_auth_user_id"]) == member.user_id
 
 
 @pytest.mark.parametrize("role", ["is_staff", "is_superuser"])
@@ -236,7 +258,7 @@ def test_staff_cannot_log_in_with_an_sms_code(client, tree, role, django_capture
     code = last_code(staff.mobile)
     resp = client.post(reverse("members:login"), {"mobile": staff.mobile, "sms_code": code})
     assert resp.status_code == 200
-    assert "The code is wrong or has expired." in resp.content.decode()
+    assert "The code is wrong." in resp.content.decode()
     assert "_auth_user_id" not in client.session
     assert client.get("/admin/members/member/").status_code == 302  # to the admin's password login
     assert SmsCode.objects.get(mobile=staff.mobile).used_at is None  # the code was not even tried
@@ -325,8 +347,7 @@ def test_a_wrong_code_on_the_join_form_creates_nothing(client, tree, django_capt
     resp = client.post(reverse("members:join"), join_data(tree, id_number=number, mobile=NEW_MOBILE, sms_code=wrong))
     assert resp.status_code == 200
     html = resp.content.decode()
-    assert "The code is wrong or has expired" in html
-    assert number not in html  # the ID number is not echoed back
+    assert "The code is wrong. You can try 4 more times with this code." in html
     assert not MembershipApplication.objects.exists() and not User.objects.filter(mobile=NEW_MOBILE).exists()
 
 
@@ -361,7 +382,8 @@ def test_an_id_number_that_is_already_a_member_gets_a_message_and_nothing_is_cre
     assert resp.status_code == 200
     html = resp.content.decode()
     assert "This ID number already belongs to a union member." in html
-    assert member.id_number not in html
+    # The box keeps what this worker typed; nothing of the member behind it is shown.
+    assert member.name not in html and member.member_no not in html and member.mobile not in html
     assert (Member.objects.count(), MembershipApplication.objects.count(), User.objects.count()) == counts
 
 
@@ -451,7 +473,7 @@ def test_the_timeline_shows_a_rejection_with_its_reason(client, applicant, staff
 def test_the_timeline_shows_only_ones_own_application(client, applicant, other_member):
     client.force_login(other_member.user)
     html = client.get(reverse("members:application")).content.decode()
-    assert "You have not applied to join the union yet." in html
+    assert 'id="already-member"' in html  # a member registered by their union
     assert MembershipApplication.objects.get().id_masked not in html
 
 
@@ -497,11 +519,11 @@ def test_the_card_uses_the_public_site_address_when_set(client, member, settings
 
 def test_the_card_page_has_a_constant_number_of_queries(client, member, django_assert_num_queries):
     client.force_login(member.user)
-    with django_assert_num_queries(_session_queries() + 2):  # session, user, member with its union
+    with django_assert_num_queries(_session_queries() + 3):  # session, user, member with its union, unread count
         client.get(reverse("members:card"))
     for i in range(5):
         MemberFactory(union=member.union, mobile=f"1360000{i:04d}")
-    with django_assert_num_queries(_session_queries() + 2):
+    with django_assert_num_queries(_session_queries() + 3):
         client.get(reverse("members:card"))
 
 
@@ -677,3 +699,43 @@ def test_a_union_choice_with_a_superscript_digit_is_a_form_error_not_a_500(clien
     resp = client.post(reverse("members:transfer"), {"to_union": "²", "reason": ""})
     assert resp.status_code == 200
     assert "Choose a grassroots or joint union to join." in resp.content.decode()
+
+
+def test_a_form_error_keeps_the_typed_id_number_on_a_page_that_is_not_cached(client, tree):
+    number = id_number()
+    data = join_data(tree, id_number=number, mobile=NEW_MOBILE, sms_code="123456")
+    del data["privacy_consent"]
+    resp = client.post(reverse("members:join"), data)
+    assert resp.status_code == 200 and resp.context["form"].errors["privacy_consent"]
+    html = resp.content.decode()
+    assert f'value="{number}"' in html  # the worker does not type 18 characters again
+    assert "no-store" in resp["Cache-Control"]
+    assert "inputmode" in html and "data-id-number" in html
+    # The box is empty on a fresh page (nothing is ever filled in from stored data).
+    assert number not in client.get(reverse("members:join")).content.decode()
+
+
+def test_a_member_registered_by_their_union_is_not_told_they_have_not_applied(client, member):
+    client.force_login(member.user)
+    resp = client.get(reverse("members:application"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    html = resp.content.decode()
+    assert 'id="already-member"' in html and member.union.name in html
+    assert "您还没有申请入会" not in html
+    assert reverse("members:card") in html
+
+
+def test_the_card_says_until_when_its_code_is_valid(client, member, settings):
+    settings.MEMBER_CARD_TOKEN_MAX_AGE = 600
+    client.force_login(member.user)
+    before = timezone.localtime() + dt.timedelta(seconds=600)
+    html = client.get(reverse("members:card"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    shown = re.search(r'此码有效期至 <span class="date">([0-9: -]+)</span>', html).group(1)
+    assert shown in {before.strftime("%Y-%m-%d %H:%M"), (before + dt.timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")}
+    assert "每次打开" not in html and "changes every time" not in html
+
+
+def test_logging_in_before_any_code_was_sent_says_to_ask_for_one(client, member):
+    resp = client.post(reverse("members:login"), {"mobile": member.mobile, "sms_code": "123456"})
+    html = resp.content.decode()
+    assert "No code has been sent to this number yet. Please ask for a code first." in html
+    assert "This code no longer works" not in html
