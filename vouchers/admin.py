@@ -11,6 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -34,6 +37,7 @@ from vouchers.models import (
     Campaign,
     CampaignTemplate,
     Merchant,
+    MerchantApiKey,
     MerchantCategory,
     MerchantStaff,
     Redemption,
@@ -52,6 +56,66 @@ class MerchantStaffInline(admin.TabularInline):
     extra = 0
     raw_id_fields = ("user",)
     verbose_name_plural = _("merchant staff accounts")
+
+
+class MerchantApiKeyInline(ReadOnlyMixin, admin.TabularInline):
+    """The merchant's API keys, newest first: the public id only (the secret was shown once),
+    scopes, when made and last used, and whether (and why) revoked, with a link to revoke."""
+
+    model = MerchantApiKey
+    extra = 0
+    can_delete = False
+    verbose_name = _("API key")
+    verbose_name_plural = _("API keys")
+    fields = ("masked_key", "key_name", "scopes", "created_at", "last_used_at", "revoked", "revoke")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("key").order_by("-key__created_at")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("vouchers.view_merchant") or request.user.has_perm("vouchers.change_merchant")
+
+    def get_fields(self, request, obj=None):
+        if request.user.has_perm("vouchers.change_merchant"):
+            return self.fields
+        return tuple(f for f in self.fields if f != "revoke")  # who may not change the merchant sees no link
+
+    @admin.display(description=_("key"))
+    def masked_key(self, link):
+        return f"{link.key.PREFIX}_{link.key.key_id}_…"
+
+    @admin.display(description=_("name"))
+    def key_name(self, link):
+        return link.key.name
+
+    @admin.display(description=_("scopes"))
+    def scopes(self, link):
+        return ", ".join(link.key.scopes)
+
+    @admin.display(description=_("created at"))
+    def created_at(self, link):
+        return date_format(timezone.localtime(link.key.created_at), "Y-m-d H:i")
+
+    @admin.display(description=_("last used at"))
+    def last_used_at(self, link):
+        used = link.key.last_used_at
+        return date_format(timezone.localtime(used), "Y-m-d H:i") if used else gettext("never")
+
+    @admin.display(description=_("revoked"))
+    def revoked(self, link):
+        at = link.key.revoked_at
+        if at is None:
+            return "—"
+        when = date_format(timezone.localtime(at), "Y-m-d H:i")
+        return f"{when}: {link.revoke_reason}" if link.revoke_reason else when
+
+    @admin.display(description=_("revoke"))
+    def revoke(self, link):
+        if link.key.revoked_at is not None:
+            return ""
+        url = reverse("admin:vouchers_merchant_key_revoke", args=[link.merchant_id, link.pk])
+        return format_html('<a class="button" href="{}" data-key="{}">{}</a>', url, link.pk, gettext("Revoke"))
 
 
 class MerchantForm(forms.ModelForm):
@@ -80,7 +144,7 @@ class MerchantAdmin(ReasonActionsMixin, ScopedHistoryMixin, SimpleHistoryAdmin):
     search_fields = ("name", "=credit_code", "contact_name")
     search_help_text = _("Words from the name, an exact credit code, or the contact's name.")
     show_facets = admin.ShowFacets.NEVER
-    inlines = [MerchantStaffInline]
+    inlines = [MerchantStaffInline, MerchantApiKeyInline]
     actions = ["approve", "suspend", "create_api_key"]
     readonly_fields = ("state", "created_at")
 
@@ -117,7 +181,18 @@ class MerchantAdmin(ReasonActionsMixin, ScopedHistoryMixin, SimpleHistoryAdmin):
         except ServiceError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return None
-        return admin_views.key_created(self, request, key=key, secret=secret)
+        return admin_views.key_created(self, request, key=key, secret=secret, merchant=merchants[0])
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:merchant_id>/keys/<int:link_id>/revoke/",
+                view(lambda r, merchant_id, link_id: admin_views.key_revoke_page(self, r, merchant_id, link_id)),
+                name="vouchers_merchant_key_revoke",
+            ),
+            *super().get_urls(),
+        ]
 
 
 # --- Templates and campaigns ------------------------------------------------------------------

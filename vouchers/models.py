@@ -109,6 +109,8 @@ class MerchantApiKey(models.Model):
     merchant = models.ForeignKey(
         Merchant, verbose_name=_("merchant"), on_delete=models.PROTECT, related_name="api_key_links"
     )
+    # Why staff revoked it (`merchant_api_key_revoke`; the key's own revoked_at says when).
+    revoke_reason = models.CharField(_("reason for revoking"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("merchant API key")

@@ -20,7 +20,13 @@ from vouchers.selectors.campaigns import (
     vouchers_of_member,
 )
 from vouchers.selectors.fraud import fraud_signals
-from vouchers.selectors.merchants import merchant_key_usable, merchant_of_key, merchant_of_staff, redemptions_today
+from vouchers.selectors.merchants import (
+    merchant_key_link,
+    merchant_key_usable,
+    merchant_of_key,
+    merchant_of_staff,
+    redemptions_today,
+)
 from vouchers.selectors.reports import campaign_figures, category_figures, figures_export_xlsx, union_figures
 from vouchers.selectors.settlements import settlement_export_xlsx
 
@@ -34,6 +40,7 @@ __all__ = [
     "draw_registered",
     "figures_export_xlsx",
     "fraud_signals",
+    "merchant_key_link",
     "merchant_key_usable",
     "merchant_of_key",
     "merchant_of_staff",

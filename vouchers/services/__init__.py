@@ -31,6 +31,7 @@ from vouchers.services.merchants import (
     MERCHANT_HOLDER,
     REDEEM_SCOPE,
     merchant_api_key_create,
+    merchant_api_key_revoke,
     merchant_approve,
     merchant_suspend,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "draw_winners",
     "MERCHANT_HOLDER",
     "merchant_api_key_create",
+    "merchant_api_key_revoke",
     "merchant_approve",
     "merchant_suspend",
     "new_voucher_code",

@@ -1,11 +1,11 @@
-"""Merchant services for staff: approve, suspend, and issue a merchant's API key (each audited)."""
+"""Merchant services for staff: approve, suspend, and issue and revoke a merchant's API keys (each audited)."""
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from core.errors import ServiceError
+from core.errors import ErrorKind, ServiceError
 from core.models import ApiKey
-from core.services import api_key_create, audit_log
+from core.services import api_key_create, api_key_revoke, audit_log
 from vouchers.models import Merchant, MerchantApiKey
 
 REDEEM_SCOPE = "vouchers:redeem"
@@ -68,3 +68,22 @@ def merchant_api_key_create(
         attach_owner=link,
         other_owner=MERCHANT_HOLDER,
     )
+
+
+def merchant_api_key_revoke(*, link: MerchantApiKey, actor, reason: str) -> MerchantApiKey:
+    """Revoke one of a merchant's keys, with a reason: from the next request on it answers 401
+    (core's key authentication reads `revoked_at` on every request). Audited as core's
+    `core.api_key.revoked`, with the merchant and the reason; the reason is kept on the link for the
+    merchant's page. A key revoked already is refused (its first revocation stands)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("reason_required", _("Give a reason for revoking the key."))
+    with transaction.atomic():
+        locked = MerchantApiKey.objects.select_for_update().select_related("key").get(pk=link.pk)
+        if locked.key.revoked_at is not None:
+            raise ServiceError("already_revoked", _("This key has already been revoked."), kind=ErrorKind.CONFLICT)
+        api_key_revoke(key=locked.key, actor=actor, reason=reason[:500], detail={"merchant": locked.merchant_id})
+        locked.revoke_reason = reason[:500]
+        locked.save(update_fields=["revoke_reason"])
+    link.revoke_reason, link.key = locked.revoke_reason, locked.key
+    return locked
