@@ -248,7 +248,7 @@ class CampaignAdmin(ServiceActionsMixin, OneVersionPerSaveMixin, SimpleHistoryAd
     show_facets = admin.ShowFacets.NEVER
     raw_id_fields = ("eligible_union", "template")
     filter_horizontal = ("accepted_merchants",)
-    actions = ["schedule", "close", "draw", "settle"]
+    actions = ["schedule", "unschedule", "open_now", "close", "draw", "settle"]
     form = RulesForm
 
     def get_queryset(self, request):
@@ -279,6 +279,14 @@ class CampaignAdmin(ServiceActionsMixin, OneVersionPerSaveMixin, SimpleHistoryAd
     @admin.action(description=_("Schedule the selected campaigns"), permissions=["change"])
     def schedule(self, request, queryset):
         self.run_each(request, queryset, lambda c: services.campaign_schedule(campaign=c, actor=request.user))
+
+    @admin.action(description=_("Take the selected scheduled campaigns back to draft"), permissions=["change"])
+    def unschedule(self, request, queryset):
+        self.run_each(request, queryset, lambda c: services.campaign_unschedule(campaign=c, actor=request.user))
+
+    @admin.action(description=_("Open the selected campaigns for claims now"), permissions=["change"])
+    def open_now(self, request, queryset):
+        self.run_each(request, queryset, lambda c: services.campaign_open_now(campaign=c, actor=request.user))
 
     @admin.action(description=_("Close the selected campaigns"), permissions=["change"])
     def close(self, request, queryset):

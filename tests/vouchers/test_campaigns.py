@@ -44,14 +44,17 @@ def test_it_schedules_a_valid_draft_and_fills_its_stock(
     [
         ({"total_stock": 0}, "stock"),
         ({"budget": Decimal("999.99")}, "budget"),
-        ({"claim_closes_at": "opens"}, "window"),
+        (
+            {"claim_opens_at": "-2d", "claim_closes_at": "-1d"},
+            "window_past",
+        ),  # one closing before it opens: the database refuses it
         ({"valid_days": None, "valid_until": None}, "validity"),
         ({"accepted_categories": []}, "merchants"),
     ],
 )
 def test_it_refuses_to_schedule_a_campaign_with_broken_rules(draft, city_staff, fields, code):
     for name, value in fields.items():
-        setattr(draft, name, draft.claim_opens_at if value == "opens" else value)
+        setattr(draft, name, timezone.now() - dt.timedelta(days=int(value[1])) if value in ("-1d", "-2d") else value)
     draft.save()
     with pytest.raises(ServiceError) as exc:
         services.campaign_schedule(campaign=draft, actor=city_staff)
