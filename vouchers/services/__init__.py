@@ -39,6 +39,7 @@ from vouchers.services.merchants import (
 )
 from vouchers.services.redemption import (
     code_from_input,
+    codes_from_input,
     new_voucher_code,
     redemption_answer,
     redemption_create,
@@ -70,6 +71,7 @@ __all__ = [
     "claimant_for_user",
     "claimant_remember",
     "code_from_input",
+    "codes_from_input",
     "draw_register",
     "draw_run",
     "draw_winners",
