@@ -104,6 +104,7 @@ def campaign(request, pk: int):
         "after_window": window == "closed",
         "sold_out": window == "sold_out",
         "stock_hint": selectors.campaign_stock_hint(campaign.pk),
+        "accepting": selectors.accepting_merchants(campaign),
         "now": now,
     }
     return render(request, "vouchers/campaign.html", context)
@@ -183,6 +184,9 @@ def voucher(request, code: str):
         "rule": selectors.rule_text(voucher.campaign),
         "refund_hours": VoucherSettings.get().refund_window_hours,
         "use": selectors.voucher_live_use(voucher) if voucher.state == voucher.State.USED else None,
+        "accepting": selectors.accepting_merchants(voucher.campaign)
+        if voucher.state == voucher.State.CLAIMED
+        else None,
         # The merchant page's address with the code: any camera (WeChat's scanner too) opens it there.
         "qr": posters.qr_svg(
             redeem_address(request, voucher.code), title=_("Voucher QR code"), css_class="qr voucher-qr"

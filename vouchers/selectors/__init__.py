@@ -9,6 +9,7 @@
 """
 
 from vouchers.selectors.campaigns import (
+    accepting_merchants,
     campaign_for_member,
     campaign_is_eligible,
     campaign_stock_hint,
@@ -31,6 +32,7 @@ from vouchers.selectors.reports import campaign_figures, category_figures, figur
 from vouchers.selectors.settlements import settlement_export_xlsx
 
 __all__ = [
+    "accepting_merchants",
     "campaign_figures",
     "campaign_for_member",
     "campaign_is_eligible",
