@@ -180,9 +180,16 @@ class CampaignRules(models.Model):
 
 
 def rules_problems(rules: "CampaignRules") -> list[tuple[str, str, str]]:
-    """The rules a template and a campaign share: with a threshold (满), it is above the face value."""
+    """The rules a template and a campaign share: with a threshold (满), it is above the face value;
+    some stock, and a budget that covers it (a template's campaigns are scheduled unattended: one
+    that cannot be would stay a draft every month)."""
     problems = []
     face, threshold = rules.face_value, rules.threshold
+    stock, budget = rules.total_stock, rules.budget
+    if stock is not None and stock <= 0:
+        problems.append(("total_stock", "stock", _("Set a total stock above zero.")))
+    elif None not in (stock, budget, face) and budget < face * stock:
+        problems.append(("budget", "budget", _("The budget must cover the face value times the total stock.")))
     if face is not None and threshold is not None and threshold > 0 and threshold <= face:
         problems.append(
             (

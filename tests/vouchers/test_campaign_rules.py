@@ -240,3 +240,20 @@ def test_a_template_made_campaign_still_schedules(db):
     [campaign] = services.campaigns_from_templates(month=month)
     assert campaign.state == "scheduled"
     assert CampaignTemplate.objects.count() == 1
+
+
+def test_it_refuses_a_budget_that_does_not_cover_the_stock_on_save(client, voucher_staff):
+    client.force_login(voucher_staff)
+    response = client.post("/admin/vouchers/campaign/add/", campaign_form(budget="9999"))
+    assert "预算" in errors_of(response)
+    assert not Campaign.objects.exists()
+    template = CampaignTemplateFactory(threshold=D("0"))
+    data = {
+        "name": template.name, "kind": "discount", "face_value": "100", "threshold": "0", "max_per_order": "1",
+        "total_stock": "100", "budget": "500", "limit_per_member": "1", "distribution": "first_come",
+        "opens_day": "20", "opens_time": "10:00", "claim_hours": "72", "valid_days_default": "30", "is_active": "on",
+    }  # fmt: skip
+    response = client.post(f"/admin/vouchers/campaigntemplate/{template.pk}/change/", data)
+    assert list(response.context["adminform"].form.errors) == ["budget"]
+    template.refresh_from_db()
+    assert template.budget == D("10000")

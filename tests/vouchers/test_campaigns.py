@@ -154,7 +154,7 @@ def test_a_draft_whose_stock_changes_has_its_whole_stock_left_and_a_scheduled_on
     campaign_factory, city_staff
 ):
     draft = campaign_factory(state="draft", total_stock=10, remaining=10)
-    draft.total_stock = 25
+    draft.total_stock, draft.budget = 25, Decimal("2500")  # the budget covers the stock, checked on save
     services.campaign_draft_save(campaign=draft, actor=city_staff, created=False, changed=["total_stock"])
     draft.refresh_from_db()
     assert (draft.total_stock, draft.remaining) == (25, 25)

@@ -64,10 +64,6 @@ def _validate_rules(campaign: Campaign, *, now: dt.datetime | None = None) -> No
 
 def _validate_for_schedule(campaign: Campaign, *, now: dt.datetime | None = None) -> None:
     _validate_rules(campaign, now=now or timezone.now())
-    if campaign.total_stock <= 0:
-        raise ServiceError("stock", _("Set a total stock above zero."))
-    if campaign.budget < campaign.face_value * campaign.total_stock:
-        raise ServiceError("budget", _("The budget must cover the face value times the total stock."))
     if not (campaign.claim_opens_at and campaign.claim_closes_at) or (
         campaign.claim_closes_at <= campaign.claim_opens_at
     ):
