@@ -319,7 +319,11 @@ class CampaignAdmin(ServiceActionsMixin, OneVersionPerSaveMixin, SimpleHistoryAd
 
 
 @admin.register(Voucher)
-class VoucherAdmin(ReadOnlyMixin, LargeTableMixin, admin.ModelAdmin):
+class VoucherAdmin(ReasonActionsMixin, ReadOnlyMixin, LargeTableMixin, admin.ModelAdmin):
+    """Read-only, but a claimed voucher can be cancelled (with a reason, audited)."""
+
+    reason_template = "admin/vouchers/voucher/void.html"
+    actions = ["void"]
     list_display = ("code", "campaign", "member_masked", "state", "claimed_at", "expires_at", "used_at")
     list_filter = ("state",)
     search_fields = ("=code",)
@@ -341,6 +345,20 @@ class VoucherAdmin(ReadOnlyMixin, LargeTableMixin, admin.ModelAdmin):
     @admin.display(description=_("member"))
     def member_masked(self, obj):
         return obj.member.masked_name
+
+    def has_void_permission(self, request):
+        return request.user.has_perm("vouchers.change_voucher")
+
+    @admin.action(description=_("Cancel the selected vouchers"), permissions=["void"])
+    def void(self, request, queryset):
+        return self.reason_action(
+            request,
+            queryset,
+            action="void",
+            title=gettext("Cancel vouchers"),
+            run=lambda v, reason: services.voucher_void(voucher=v, actor=request.user, reason=reason),
+            missing=gettext("Give a reason for cancelling the voucher."),
+        )
 
 
 class RedemptionItemInline(ReadOnlyMixin, admin.TabularInline):

@@ -49,6 +49,7 @@ from vouchers.services.redemption import (
     voucher_check,
     voucher_from_token,
     voucher_token,
+    voucher_void,
 )
 from vouchers.services.settlement import settlement_build, settlement_mark_paid
 from vouchers.services.stock import campaign_prepare, reconcile_campaign, remaining_sync
@@ -97,5 +98,6 @@ __all__ = [
     "voucher_claim",
     "voucher_from_token",
     "voucher_token",
+    "voucher_void",
     "vouchers_expire",
 ]

@@ -113,6 +113,32 @@ def codes_from_input(text: str) -> list[str]:
     return [c for c in codes if c]
 
 
+# --- Voiding ---------------------------------------------------------------------------------------
+
+
+def voucher_void(*, voucher: Voucher, actor, reason: str) -> Voucher:
+    """Staff cancel a claimed voucher (a wrong claim, fraud), with a reason: it can no longer be
+    used. A conditional UPDATE, audited with the reason; a used, expired or void voucher is refused
+    (a used one is undone by a refund). The stock is not given back: the claim happened."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("reason_required", _("Give a reason for cancelling the voucher."))
+    with transaction.atomic():
+        if not Voucher.objects.filter(pk=voucher.pk, state=Voucher.State.CLAIMED).update(state=Voucher.State.VOID):
+            raise ServiceError(
+                "not_claimed", _("Only a claimed, unused voucher can be cancelled."), kind=ErrorKind.CONFLICT
+            )
+        audit_log(
+            action="vouchers.voucher.voided",
+            obj=voucher,
+            actor=actor,
+            old={"state": Voucher.State.CLAIMED},
+            new={"state": Voucher.State.VOID, "reason": reason[:500]},
+        )
+    voucher.state = Voucher.State.VOID
+    return voucher
+
+
 # --- Checks ---------------------------------------------------------------------------------------
 
 
