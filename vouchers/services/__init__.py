@@ -35,6 +35,8 @@ from vouchers.services.merchants import (
     merchant_api_key_create,
     merchant_api_key_revoke,
     merchant_approve,
+    merchant_staff_add,
+    merchant_staff_check,
     merchant_suspend,
 )
 from vouchers.services.redemption import (
@@ -80,6 +82,8 @@ __all__ = [
     "merchant_api_key_create",
     "merchant_api_key_revoke",
     "merchant_approve",
+    "merchant_staff_add",
+    "merchant_staff_check",
     "merchant_suspend",
     "new_voucher_code",
     "reconcile_campaign",
