@@ -36,7 +36,7 @@
     if (lines.indexOf(code) === -1) lines.push(code);
     field.value = lines.join("\n");
     field.dispatchEvent(new Event("input", { bubbles: true }));
-    say(box.dataset.msgRead.replace("%s", code), "");
+    say(box.dataset.msgRead.replace("{code}", code), "");
     if (navigator.vibrate) navigator.vibrate(80);
     var amount = document.getElementById("id_order_amount");
     if (amount && !amount.value) amount.focus();

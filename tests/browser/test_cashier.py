@@ -147,6 +147,7 @@ def test_the_camera_reader_is_served_locally_and_a_decoded_qr_fills_the_box(new_
     assert accepted
     page.evaluate("(t) => window.portalScanner.accept(t)", "ACDEFGHJKM")
     assert page.locator("#id_codes").input_value() == "DEFGHJKMNP\nACDEFGHJKM"
+    assert page.locator("#scan-status").inner_text() == "已读取券码 ACDEFGHJKM。"
     shot(page, "cashier-scanned")
 
     # Headless there is no camera: the button says so instead of failing silently.
