@@ -25,7 +25,7 @@ setup: $(BIN)/.installed node_modules/.installed
 run: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --members $(DEMO_MEMBERS) --seed 1
-	$(BIN)/python manage.py demo_logins
+	$(BIN)/python manage.py demo_logins --base-url http://127.0.0.1:$(PORT)
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # Coverage of core and the apps ([tool.coverage] in pyproject.toml), printed at the end: lines and

@@ -198,12 +198,20 @@ def api_key_create(
     return key, full
 
 
-def api_key_revoke(*, key: ApiKey, actor=None) -> ApiKey:
+def api_key_revoke(*, key: ApiKey, actor=None, reason: str = "", detail: dict | None = None) -> ApiKey:
+    """Revoke a key at once (every later request with it answers 401); a key revoked already keeps
+    its first revocation. A conditional UPDATE: two staff revoking at once write one audit entry, which
+    holds the reason and what the owner's app adds (`detail`, e.g. ``{"merchant": 7}``)."""
+    now = timezone.now()
     with transaction.atomic():
-        if key.revoked_at is None:
-            key.revoked_at = timezone.now()
-            key.save(update_fields=["revoked_at"])
-            audit_log(action="core.api_key.revoked", obj=key, actor=actor)
+        if not ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now):
+            key.refresh_from_db(fields=["revoked_at"])
+            return key
+        key.revoked_at = now
+        new = {"revoked_at": now, **(detail or {})}
+        if reason:
+            new["reason"] = reason
+        audit_log(action="core.api_key.revoked", obj=key, actor=actor, new=new)
     return key
 
 

@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.portal",
+                "vouchers.context_processors.merchant",
             ],
         },
     },
@@ -217,6 +218,8 @@ STATICFILES_DIRS = [
     ("vendor/weui", NODE_MODULES / "weui" / "dist" / "style"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+    # The merchant page's camera reader; its UMD build loads qr-scanner-worker.min.js beside it.
+    ("vendor/qr-scanner", NODE_MODULES / "qr-scanner"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -13,6 +13,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -37,6 +40,7 @@ from vouchers.models import (
     Campaign,
     CampaignTemplate,
     Merchant,
+    MerchantApiKey,
     MerchantCategory,
     MerchantStaff,
     Redemption,
@@ -50,11 +54,106 @@ from vouchers.models import (
 # --- Merchants --------------------------------------------------------------------------------
 
 
+class MerchantStaffForm(forms.ModelForm):
+    """A cashier is added by mobile number (the page the cashier is refused on says to ask for
+    just that); the rules are the service's (merchant_staff_check), which saves the row."""
+
+    mobile = forms.CharField(label=_("mobile"), max_length=20, required=False)
+
+    class Meta:
+        model = MerchantStaff
+        fields = ()
+
+    def __init__(self, *args, merchant=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.merchant = merchant
+        if self.instance.pk:
+            self.fields["mobile"].initial = mask_mobile(self.instance.user.mobile or "")
+            self.fields["mobile"].disabled = True
+
+    def clean_mobile(self):
+        if self.instance.pk:
+            return ""
+        try:
+            return services.merchant_staff_check(merchant=self.merchant, mobile=self.cleaned_data["mobile"])
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from None
+
+    def _post_clean(self):
+        pass  # the row is made by the service (MerchantAdmin.save_formset)
+
+
 class MerchantStaffInline(admin.TabularInline):
     model = MerchantStaff
+    form = MerchantStaffForm
     extra = 0
-    raw_id_fields = ("user",)
+    fields = ("mobile", "account")
+    readonly_fields = ("account",)
     verbose_name_plural = _("merchant staff accounts")
+
+    @admin.display(description=_("account"))
+    def account(self, obj):
+        return str(obj.user) if obj.pk else "—"
+
+
+class MerchantApiKeyInline(ReadOnlyMixin, admin.TabularInline):
+    """The merchant's API keys, newest first: the public id only (the secret was shown once),
+    scopes, when made and last used, and whether (and why) revoked, with a link to revoke."""
+
+    model = MerchantApiKey
+    extra = 0
+    can_delete = False
+    verbose_name = _("API key")
+    verbose_name_plural = _("API keys")
+    fields = ("masked_key", "key_name", "scopes", "created_at", "last_used_at", "revoked", "revoke")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("key").order_by("-key__created_at")
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("vouchers.view_merchant") or request.user.has_perm("vouchers.change_merchant")
+
+    def get_fields(self, request, obj=None):
+        if request.user.has_perm("vouchers.change_merchant"):
+            return self.fields
+        return tuple(f for f in self.fields if f != "revoke")  # who may not change the merchant sees no link
+
+    @admin.display(description=_("key"))
+    def masked_key(self, link):
+        return f"{link.key.PREFIX}_{link.key.key_id}_…"
+
+    @admin.display(description=_("name"))
+    def key_name(self, link):
+        return link.key.name
+
+    @admin.display(description=_("scopes"))
+    def scopes(self, link):
+        return ", ".join(link.key.scopes)
+
+    @admin.display(description=_("created at"))
+    def created_at(self, link):
+        return date_format(timezone.localtime(link.key.created_at), "Y-m-d H:i")
+
+    @admin.display(description=_("last used at"))
+    def last_used_at(self, link):
+        used = link.key.last_used_at
+        return date_format(timezone.localtime(used), "Y-m-d H:i") if used else gettext("never")
+
+    @admin.display(description=_("revoked"))
+    def revoked(self, link):
+        at = link.key.revoked_at
+        if at is None:
+            return "—"
+        when = date_format(timezone.localtime(at), "Y-m-d H:i")
+        return f"{when}: {link.revoke_reason}" if link.revoke_reason else when
+
+    @admin.display(description=_("revoke"))
+    def revoke(self, link):
+        if link.key.revoked_at is not None:
+            return ""
+        url = reverse("admin:vouchers_merchant_key_revoke", args=[link.merchant_id, link.pk])
+        return format_html('<a class="button" href="{}" data-key="{}">{}</a>', url, link.pk, gettext("Revoke"))
 
 
 class MerchantForm(forms.ModelForm):
@@ -83,7 +182,7 @@ class MerchantAdmin(CityWideSettingsMixin, ReasonActionsMixin, ScopedHistoryMixi
     search_fields = ("name", "=credit_code", "contact_name")
     search_help_text = _("Words from the name, an exact credit code, or the contact's name.")
     show_facets = admin.ShowFacets.NEVER
-    inlines = [MerchantStaffInline]
+    inlines = [MerchantStaffInline, MerchantApiKeyInline]
     actions = ["approve", "suspend", "create_api_key"]
     readonly_fields = ("state", "created_at")
 
@@ -93,6 +192,28 @@ class MerchantAdmin(CityWideSettingsMixin, ReasonActionsMixin, ScopedHistoryMixi
 
     def has_delete_permission(self, request, obj=None):
         return False  # redemptions and settlements point at it: suspend instead
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if isinstance(inline, MerchantStaffInline):
+            kwargs["form_kwargs"] = {"merchant": obj}
+        return kwargs
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not MerchantStaff:
+            return super().save_formset(request, form, formset, change)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            if inline_form.instance.pk and inline_form in formset.deleted_forms:
+                formset.deleted_objects.append(inline_form.instance)
+                inline_form.instance.delete()  # kept in the history of merchant staff, with who
+            elif not inline_form.instance.pk and inline_form.has_changed() and inline_form.cleaned_data.get("mobile"):
+                formset.new_objects.append(
+                    services.merchant_staff_add(
+                        merchant=form.instance, mobile=inline_form.cleaned_data["mobile"], actor=request.user
+                    )
+                )
+        return None
 
     @admin.action(description=_("Approve the selected merchants"), permissions=["change"])
     def approve(self, request, queryset):
@@ -120,7 +241,18 @@ class MerchantAdmin(CityWideSettingsMixin, ReasonActionsMixin, ScopedHistoryMixi
         except ServiceError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return None
-        return admin_views.key_created(self, request, key=key, secret=secret)
+        return admin_views.key_created(self, request, key=key, secret=secret, merchant=merchants[0])
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:merchant_id>/keys/<int:link_id>/revoke/",
+                view(lambda r, merchant_id, link_id: admin_views.key_revoke_page(self, r, merchant_id, link_id)),
+                name="vouchers_merchant_key_revoke",
+            ),
+            *super().get_urls(),
+        ]
 
 
 # --- Templates and campaigns ------------------------------------------------------------------
@@ -176,7 +308,7 @@ class CampaignAdmin(CityWideSettingsMixin, ServiceActionsMixin, OneVersionPerSav
     show_facets = admin.ShowFacets.NEVER
     raw_id_fields = ("eligible_union", "template")
     filter_horizontal = ("accepted_merchants",)
-    actions = ["schedule", "close", "draw", "settle"]
+    actions = ["schedule", "unschedule", "open_now", "close", "draw", "settle"]
     form = RulesForm
 
     def get_queryset(self, request):
@@ -207,6 +339,14 @@ class CampaignAdmin(CityWideSettingsMixin, ServiceActionsMixin, OneVersionPerSav
     @admin.action(description=_("Schedule the selected campaigns"), permissions=["change"])
     def schedule(self, request, queryset):
         self.run_each(request, queryset, lambda c: services.campaign_schedule(campaign=c, actor=request.user))
+
+    @admin.action(description=_("Take the selected scheduled campaigns back to draft"), permissions=["change"])
+    def unschedule(self, request, queryset):
+        self.run_each(request, queryset, lambda c: services.campaign_unschedule(campaign=c, actor=request.user))
+
+    @admin.action(description=_("Open the selected campaigns for claims now"), permissions=["change"])
+    def open_now(self, request, queryset):
+        self.run_each(request, queryset, lambda c: services.campaign_open_now(campaign=c, actor=request.user))
 
     @admin.action(description=_("Close the selected campaigns"), permissions=["change"])
     def close(self, request, queryset):
@@ -239,7 +379,11 @@ class CampaignAdmin(CityWideSettingsMixin, ServiceActionsMixin, OneVersionPerSav
 
 
 @admin.register(Voucher)
-class VoucherAdmin(ReadOnlyMixin, LargeTableMixin, admin.ModelAdmin):
+class VoucherAdmin(ReasonActionsMixin, ReadOnlyMixin, LargeTableMixin, admin.ModelAdmin):
+    """Read-only, but a claimed voucher can be cancelled (with a reason, audited)."""
+
+    reason_template = "admin/vouchers/voucher/void.html"
+    actions = ["void"]
     list_display = ("code", "campaign", "member_masked", "state", "claimed_at", "expires_at", "used_at")
     list_filter = ("state",)
     search_fields = ("=code",)
@@ -261,6 +405,20 @@ class VoucherAdmin(ReadOnlyMixin, LargeTableMixin, admin.ModelAdmin):
     @admin.display(description=_("member"))
     def member_masked(self, obj):
         return obj.member.masked_name
+
+    def has_void_permission(self, request):
+        return request.user.has_perm("vouchers.change_voucher")
+
+    @admin.action(description=_("Cancel the selected vouchers"), permissions=["void"])
+    def void(self, request, queryset):
+        return self.reason_action(
+            request,
+            queryset,
+            action="void",
+            title=gettext("Cancel vouchers"),
+            run=lambda v, reason: services.voucher_void(voucher=v, actor=request.user, reason=reason),
+            missing=gettext("Give a reason for cancelling the voucher."),
+        )
 
 
 class RedemptionItemInline(ReadOnlyMixin, admin.TabularInline):

@@ -1,12 +1,12 @@
 """Custom admin pages of the vouchers app: figures (ECharts, XLSX), fraud signals, building a
-month's settlements, and the one-time display of a merchant's new API key. Doors only."""
+month's settlements, the one-time display of a merchant's new API key and the revocation of one. Doors only."""
 
 import datetime as dt
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -149,7 +149,7 @@ def settlement_build_page(model_admin, request):
 # --- A merchant's new API key -----------------------------------------------------------------
 
 
-def key_created(model_admin, request, *, key, secret) -> TemplateResponse:
+def key_created(model_admin, request, *, key, secret, merchant) -> TemplateResponse:
     """The secret is rendered into this one response only: never stored, never put in a message."""
     response = render(
         model_admin,
@@ -158,6 +158,44 @@ def key_created(model_admin, request, *, key, secret) -> TemplateResponse:
         title=gettext("API key created"),
         key=key,
         secret=secret,
+        merchant=merchant,
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+def key_revoke_page(model_admin, request, merchant_id: int, link_id: int):
+    """Revoke one of a merchant's keys: a page asks for the reason, then the service runs. For
+    staff who may change the merchant; a key of another merchant is not found here."""
+    merchant = model_admin.get_object(request, str(merchant_id))
+    if merchant is None:
+        raise Http404
+    if not model_admin.has_change_permission(request, merchant):
+        raise PermissionDenied
+    link = selectors.merchant_key_link(merchant=merchant, link_id=link_id)
+    if link is None:
+        raise Http404
+    back = reverse("admin:vouchers_merchant_change", args=[merchant.pk])
+    error = ""
+    reason = (request.POST.get("reason") or "").strip()
+    if request.method == "POST":
+        try:
+            services.merchant_api_key_revoke(link=link, actor=request.user, reason=reason)
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            model_admin.message_user(
+                request, gettext("The key %(key)s is revoked: it is refused from now on.") % {"key": link.key}
+            )
+            return HttpResponseRedirect(back)
+    return render(
+        model_admin,
+        request,
+        "admin/vouchers/merchant/key_revoke.html",
+        title=gettext("Revoke an API key"),
+        merchant=merchant,
+        objects=[link.key],
+        reason=reason,
+        error=error,
+        back=back,
+    )

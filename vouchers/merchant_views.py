@@ -1,8 +1,7 @@
-"""The merchant's phone page (核销): scan or type voucher codes, enter the order amount, see the
-quote, confirm, see the result. For merchant staff (MerchantStaff), who log in like workers, with
+"""The merchant's phone page (核销): scan (the phone's camera, or any camera opening a voucher's QR
+address) or type voucher codes, enter the order amount, see the quote, confirm, see the result. For merchant staff (MerchantStaff), who log in like workers, with
 their mobile number and an SMS code at /m/login/. Each view parses input and calls one service."""
 
-import re
 import secrets
 
 from django import forms
@@ -16,8 +15,6 @@ from core.errors import ServiceError
 from core.forms import MoneyField
 from vouchers import selectors
 from vouchers.services import redemption
-
-SPLIT_RE = re.compile(r"[\s,，;；]+")
 
 
 class RedeemForm(forms.Form):
@@ -38,7 +35,7 @@ class RedeemForm(forms.Form):
     order_amount = MoneyField(
         label=gettext_lazy("Order amount (CNY)"),
         allow_zero=False,
-        widget=forms.TextInput(attrs={"class": "weui-input", "placeholder": "0.00"}),
+        widget=forms.TextInput(attrs={"class": "weui-input", "placeholder": "0.00", "inputmode": "decimal"}),
     )
     order_ref = forms.CharField(
         label=gettext_lazy("Order number"),
@@ -50,7 +47,7 @@ class RedeemForm(forms.Form):
     )
 
     def code_list(self) -> list[str]:
-        return [c for c in SPLIT_RE.split(self.cleaned_data["codes"]) if c]
+        return redemption.codes_from_input(self.cleaned_data["codes"])
 
 
 def _not_staff(request):
@@ -67,13 +64,27 @@ def _first_error(form) -> str:
 @login_required
 @require_http_methods(["GET"])
 def scan(request):
+    """The redemption page. A voucher's QR code holds this page's address with `?code=`: scanned
+    by any camera (WeChat's own scanner too) it opens here, after the login when needed, with the
+    code filled in; the page's camera button reads the same QR codes into the box."""
     merchant = selectors.merchant_of_staff(request.user)
     if merchant is None:
         return _not_staff(request)
+    code = redemption.code_from_input(request.GET.get("code", ""))
+    form = RedeemForm(initial={"codes": code})
+    if code:  # the code is there: the amount is next
+        form.fields["codes"].widget.attrs.pop("autofocus", None)
+        form.fields["order_amount"].widget.attrs["autofocus"] = True
     return render(
         request,
         "vouchers/merchant/scan.html",
-        {"tab": "home", "merchant": merchant, "form": RedeemForm(), "recent": selectors.redemptions_today(merchant)},
+        {
+            "tab": "home",
+            "merchant": merchant,
+            "form": form,
+            "scanned": code,
+            "recent": selectors.redemptions_today(merchant),
+        },
     )
 
 

@@ -7,6 +7,7 @@ answers the rush quickly and is rebuilt from these tables by a reconciliation co
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -111,6 +112,8 @@ class MerchantApiKey(models.Model):
     merchant = models.ForeignKey(
         Merchant, verbose_name=_("merchant"), on_delete=models.PROTECT, related_name="api_key_links"
     )
+    # Why staff revoked it (`merchant_api_key_revoke`; the key's own revoked_at says when).
+    revoke_reason = models.CharField(_("reason for revoking"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("merchant API key")
@@ -140,10 +143,14 @@ class CampaignRules(models.Model):
     face_value = models.DecimalField(_("face value (CNY)"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
     threshold = models.DecimalField(_("spending threshold (CNY)"), default=Decimal("0"), **MONEY)
     stackable = models.BooleanField(_("vouchers stack"), default=False)
-    max_per_order = models.PositiveSmallIntegerField(_("at most per order"), default=1)
+    max_per_order = models.PositiveSmallIntegerField(
+        _("at most per order"), default=1, validators=[MinValueValidator(1)]
+    )
     total_stock = models.PositiveIntegerField(_("total stock"))
     budget = models.DecimalField(_("budget (CNY)"), **MONEY)
-    limit_per_member = models.PositiveSmallIntegerField(_("limit per member"), default=1)
+    limit_per_member = models.PositiveSmallIntegerField(
+        _("limit per member"), default=1, validators=[MinValueValidator(1)]
+    )
     limit_per_member_month = models.PositiveSmallIntegerField(_("limit per member per month"), null=True, blank=True)
     distribution = models.CharField(
         _("distribution"), max_length=12, choices=Distribution.choices, default=Distribution.FIRST_COME
@@ -163,13 +170,85 @@ class CampaignRules(models.Model):
     class Meta:
         abstract = True
 
+    def clean(self):
+        super().clean()
+        raise_problems(rules_problems(self))
+
+
+# --- The rules of a campaign, in one place ------------------------------------------------------
+# Each check gives (field, code, message). The model's clean() shows them beside the admin's
+# fields; the services (vouchers.services.campaigns) refuse with the same ones (ServiceError), and
+# the database constraints below are the last guard of those that need no clock.
+
+
+def rules_problems(rules: "CampaignRules") -> list[tuple[str, str, str]]:
+    """The rules a template and a campaign share: with a threshold (满), it is above the face value;
+    some stock, and a budget that covers it (a template's campaigns are scheduled unattended: one
+    that cannot be would stay a draft every month)."""
+    problems = []
+    face, threshold = rules.face_value, rules.threshold
+    stock, budget = rules.total_stock, rules.budget
+    if stock is not None and stock <= 0:
+        problems.append(("total_stock", "stock", _("Set a total stock above zero.")))
+    elif None not in (stock, budget, face) and budget < face * stock:
+        problems.append(("budget", "budget", _("The budget must cover the face value times the total stock.")))
+    if face is not None and threshold is not None and threshold > 0 and threshold <= face:
+        problems.append(
+            (
+                "threshold",
+                "threshold_not_above_face_value",
+                _("The spending threshold must be above the face value (满%(threshold)s减%(face)s cannot be used), "
+                  "or 0 for no threshold.") % {"threshold": threshold, "face": face},
+            )
+        )  # fmt: skip
+    return problems
+
+
+def campaign_window_problems(campaign: "Campaign", *, now=None) -> list[tuple[str, str, str]]:
+    """A campaign's dates: its claim window closes after it opens (and, given `now`, not in the
+    past), its validity ends no earlier than it starts, and vouchers claimed on the window's last
+    day can still be used: the validity ends no earlier than the window does."""
+    problems = []
+    opens, closes = campaign.claim_opens_at, campaign.claim_closes_at
+    valid_from, valid_until = campaign.valid_from, campaign.valid_until
+    if closes and now is not None and closes <= now:
+        problems.append(
+            ("claim_closes_at", "window_past", _("The claim window has already closed: set it in the future."))
+        )
+    elif opens and closes and closes <= opens:
+        problems.append(("claim_closes_at", "window", _("The claim window must close after it opens.")))
+    if valid_from and valid_until and valid_until < valid_from:
+        problems.append(("valid_until", "validity", _("The validity must end on or after the day it starts.")))
+    elif valid_until and closes and valid_until < timezone.localtime(closes).date():
+        problems.append(
+            ("valid_until", "validity_before_window_end",
+             _("The validity must last at least until the claim window closes: a voucher claimed on its last day "
+               "would already have expired."))
+        )  # fmt: skip
+    return problems
+
+
+def raise_problems(problems: list[tuple[str, str, str]]) -> None:
+    if problems:
+        errors: dict[str, list[ValidationError]] = {}
+        for field, code, message in problems:
+            errors.setdefault(field, []).append(ValidationError(message, code=code))
+        raise ValidationError(errors)
+
 
 class CampaignTemplate(CampaignRules):
     """A monthly template: Celery beat makes a campaign from it for union benefit day (the 20th)."""
 
-    opens_day = models.PositiveSmallIntegerField(_("opens on day of month"), default=20)
+    opens_day = models.PositiveSmallIntegerField(
+        _("opens on day of month"),
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
+        help_text=_("1 to 31; in a shorter month, its last day."),
+    )
     opens_time = models.TimeField(_("opens at"), default="10:00")
-    claim_hours = models.PositiveSmallIntegerField(_("claim window (hours)"), default=72)
+    claim_hours = models.PositiveSmallIntegerField(
+        _("claim window (hours)"), default=72, validators=[MinValueValidator(1)]
+    )
     valid_days_default = models.PositiveSmallIntegerField(
         _("valid for days"),
         default=30,
@@ -186,6 +265,13 @@ class CampaignTemplate(CampaignRules):
     class Meta:
         verbose_name = _("monthly campaign template")
         verbose_name_plural = _("monthly campaign templates")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(threshold=0) | Q(threshold__gt=F("face_value")), name="template_threshold_above_face_value"
+            ),
+            models.CheckConstraint(condition=Q(opens_day__gte=1, opens_day__lte=31), name="template_opens_on_a_day"),
+            models.CheckConstraint(condition=Q(claim_hours__gte=1), name="template_claim_window_of_an_hour"),
+        ]
 
     def __str__(self):
         return self.name
@@ -235,6 +321,19 @@ class Campaign(CampaignRules):
         ordering = ["-claim_opens_at"]
         constraints = [
             models.CheckConstraint(condition=Q(remaining__lte=F("total_stock")), name="campaign_remaining_le_stock"),
+            # The last guard of the rules checked on save (rules_problems, campaign_window_problems).
+            models.CheckConstraint(
+                condition=Q(threshold=0) | Q(threshold__gt=F("face_value")), name="campaign_threshold_above_face_value"
+            ),
+            models.CheckConstraint(
+                condition=Q(claim_closes_at__gt=F("claim_opens_at")), name="campaign_window_closes_after_it_opens"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gte=F("valid_from")),
+                name="campaign_validity_ends_after_it_starts",
+            ),
             models.UniqueConstraint(
                 fields=["template", "month"],
                 condition=Q(template__isnull=False),
@@ -244,6 +343,13 @@ class Campaign(CampaignRules):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        """A draft's rules and dates, checked as the admin saves it (a scheduled campaign's are fixed)."""
+        if self.state != Campaign.State.DRAFT:
+            return
+        problems = rules_problems(self) + campaign_window_problems(self, now=timezone.now())
+        raise_problems(problems)
 
 
 class Voucher(models.Model):

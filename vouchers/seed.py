@@ -1,11 +1,13 @@
 """Voucher demo data for `manage.py seed_demo` (see `core.seed`).
 
 - `vouchers.merchants`: 320 merchants of the demo city in the 22 categories, most approved, the
-  voucher staff group (given to the city's demo staff), and the demo merchant login `merchant`
-  (mobile 13900000000) linked to an appliance shop.
+  voucher staff group (given to the city's demo staff), and the demo cashier `merchant` (mobile
+  13900000000, SMS login on the merchant page) linked to an appliance shop.
 - `vouchers.campaigns`: the monthly templates (工惠日满减券 满1000减100 stackable up to 5 per order,
   以旧换新, 演唱会门票, 打车券); the last union benefit day's campaigns with the claims and
   redemptions of a few hundred demo members; the next benefit day's 满减 campaign, scheduled.
+- `vouchers.open_now`: a stackable 满1000减100 campaign open now for 30 days, accepted by the
+  demo cashier's shop (made again once it has closed).
 
 Everything is drawn from `ctx.rng(...)` and the date of the run: the same seed, the same data.
 """
@@ -50,7 +52,6 @@ MERCHANTS = 320
 DEMO_MEMBERS = 400
 MERCHANT_USERNAME = "merchant"
 MERCHANT_MOBILE = "13900000000"
-MERCHANT_PASSWORD = "demo-pass-2026"  # noqa: S105  (development only, as members.seed.demo)
 DEMO_KEY_NAME = "demo"
 VOUCHER_GROUP = "消费券工作人员"
 DEMO_VOUCHER_STAFF = ("city",)
@@ -189,9 +190,10 @@ def seed_merchants(ctx: SeedContext) -> None:
         )
         first = next(p for p in plan if p["category"] == "appliances")
         merchant = Merchant.objects.get(credit_code=first["credit_code"])
+        # The cashier logs in with an SMS code on the merchant page, as workers do: no password.
         user, created = User.objects.get_or_create(username=MERCHANT_USERNAME, defaults={"mobile": MERCHANT_MOBILE})
         if created:
-            user.set_password(MERCHANT_PASSWORD)
+            user.set_unusable_password()
             user.save(update_fields=["password"])
         MerchantStaff.objects.update_or_create(user=user, defaults={"merchant": merchant})
         group = voucher_group()
@@ -402,15 +404,78 @@ def _claims_and_redemptions(rng, campaign: Campaign, members, merchants, seen, n
     return len(vouchers), sum(len(vs) for _r, vs in redemptions)
 
 
+# --- A campaign open now, for a newcomer's first five minutes -----------------------------------
+
+OPEN_NOW_NAME = "新人体验：工惠日满减券（满1000减100，可叠加）"
+OPEN_NOW_DAYS = 30
+
+
+def open_now_campaign() -> Campaign | None:
+    """The demo's campaign open now (its claim window not ending within a day), if any."""
+    soon = timezone.now() + dt.timedelta(days=1)
+    return (
+        Campaign.objects.filter(name=OPEN_NOW_NAME, state=Campaign.State.OPEN, claim_closes_at__gt=soon)
+        .order_by("-claim_opens_at")
+        .first()
+    )
+
+
+def _open_now_done(ctx: SeedContext) -> bool:
+    return open_now_campaign() is not None
+
+
+def _reset_open_now(ctx: SeedContext) -> None:
+    with transaction.atomic():
+        campaigns = Campaign.objects.filter(name=OPEN_NOW_NAME)
+        items = RedemptionItem.objects.filter(voucher__campaign__in=campaigns)
+        ids = list(items.values_list("redemption_id", flat=True).distinct())
+        Refund.objects.filter(redemption__in=ids).delete()
+        items.delete()
+        Redemption.objects.filter(pk__in=ids).delete()
+        Voucher.objects.filter(campaign__in=campaigns).delete()
+        campaigns.delete()
+    ctx.log("Deleted the demo campaign open now.")
+
+
+@seed_step("vouchers.open_now", order=420, done=_open_now_done, reset=_reset_open_now)
+def seed_open_now(ctx: SeedContext) -> None:
+    """满1000减100, stackable up to 5 per order, 3 per member, open from now for 30 days and accepted
+    by the demo cashier's shop (and its kinds): the worker claims, shows the QR code, the cashier
+    redeems, in the first five minutes. Opened by the service staff use (campaign_open_now)."""
+    now = timezone.now()
+    merchant = demo_merchant()
+    campaign = Campaign.objects.create(
+        name=OPEN_NOW_NAME, kind=CampaignKind.DISCOUNT, face_value=D("100"), threshold=D("1000"), stackable=True,
+        max_per_order=5, total_stock=500, remaining=500, budget=D("50000"), limit_per_member=3,
+        claim_opens_at=now + dt.timedelta(minutes=1), claim_closes_at=now + dt.timedelta(days=OPEN_NOW_DAYS),
+        valid_days=OPEN_NOW_DAYS, accepted_categories=["appliances", "digital", "supermarket"],
+    )  # fmt: skip
+    if merchant is not None:
+        campaign.accepted_merchants.add(merchant)
+    services.campaign_open_now(campaign=campaign, actor=None)
+    ctx.log(f"Opened {campaign.name} until {timezone.localtime(campaign.claim_closes_at):%Y-%m-%d}.")
+
+
 @demo_logins_section("vouchers", order=50)
 def demo_logins(base_url: str) -> list[str]:
-    """The demo merchant's staff login and a fresh merchant key (for `manage.py demo_logins`)."""
+    """The demo cashier's login (SMS, as workers, on the merchant page), the campaign open now and
+    a fresh merchant key (for `manage.py demo_logins`)."""
     merchant, merchant_key = demo_merchant_api_key()
     if merchant is None:
         return []
+    page = f"{base_url}{reverse('vouchers:merchant')}"
+    out = [
+        f"  Cashier of {merchant.name} (the merchant's phone page, 核销; log in with an SMS code, as workers):",
+        f"    {page}   mobile {MERCHANT_MOBILE}",
+    ]
+    campaign = open_now_campaign()
+    if campaign is not None:
+        out += [
+            f"  Open now (claim it as the worker, show its QR code, redeem it as the cashier): {campaign.name}",
+            f"    {base_url}{reverse('vouchers:campaign', args=[campaign.pk])}",
+        ]
     return [
-        f"  Merchant staff of {merchant.name} (the merchant's phone page, 核销, {base_url}{reverse('vouchers:merchant')}):",
-        f"    {MERCHANT_USERNAME:<10} mobile {MERCHANT_MOBILE}, password {MERCHANT_PASSWORD}",
+        *out,
         "  Merchant API key, scope vouchers:redeem (new on every run; the previous one is revoked):",
         f"    {merchant_key}",
     ]

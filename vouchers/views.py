@@ -2,17 +2,20 @@
 
 Members only (logged in and an active member). Each view reads one selector or calls one service
 and renders the result: the claim and the draw registration (`vouchers.services.claims`,
-`vouchers.services.draws`), the voucher's QR token (`vouchers.services.redemption.voucher_token`).
+`vouchers.services.draws`); a voucher's QR code holds the merchant page's address with its code.
 """
 
 from functools import lru_cache, wraps
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -26,6 +29,15 @@ from members.models import Member
 from members.selectors import member_for_user
 from vouchers import selectors, services
 from vouchers.models import Campaign, Distribution, VoucherSettings
+
+
+def redeem_address(request, code: str) -> str:
+    """The absolute address of the merchant's redemption page with the voucher's code filled in
+    (settings.SITE_URL when set, else the request's host): what a voucher's QR code holds."""
+    path = f"{reverse('vouchers:merchant')}?{urlencode({'code': code})}"
+    if settings.SITE_URL:
+        return settings.SITE_URL.rstrip("/") + path
+    return request.build_absolute_uri(path)
 
 
 def member_required(view):
@@ -92,6 +104,7 @@ def campaign(request, pk: int):
         "after_window": window == "closed",
         "sold_out": window == "sold_out",
         "stock_hint": selectors.campaign_stock_hint(campaign.pk),
+        "accepting": selectors.accepting_merchants(campaign),
         "now": now,
     }
     return render(request, "vouchers/campaign.html", context)
@@ -171,7 +184,13 @@ def voucher(request, code: str):
         "rule": selectors.rule_text(voucher.campaign),
         "refund_hours": VoucherSettings.get().refund_window_hours,
         "use": selectors.voucher_live_use(voucher) if voucher.state == voucher.State.USED else None,
-        "qr": posters.qr_svg(services.voucher_token(voucher), title=_("Voucher QR code"), css_class="qr voucher-qr")
+        "accepting": selectors.accepting_merchants(voucher.campaign)
+        if voucher.state == voucher.State.CLAIMED
+        else None,
+        # The merchant page's address with the code: any camera (WeChat's scanner too) opens it there.
+        "qr": posters.qr_svg(
+            redeem_address(request, voucher.code), title=_("Voucher QR code"), css_class="qr voucher-qr"
+        )
         if voucher.state == voucher.State.CLAIMED
         else "",
     }

@@ -317,6 +317,7 @@ MATRIX: dict[str, Row] = {
     "admin:vouchers_merchant_change": get("merchant",                 "login login login 200   200   200   200   200   login login"),
     "admin:vouchers_merchant_changelist": get(None,                   "login login login 200   200   200   200   200   login login"),
     "admin:vouchers_merchant_delete": get("merchant",                 "login login login 403   403   403   403   403   login login"),
+    "admin:vouchers_merchant_key_revoke": get("merchant_key_link",    "login login login 403   403   403   200   200   login login"),  # merchants are city-wide: city staff only
     "admin:vouchers_merchant_history": get("merchant",                "login login login 200   200   200   200   200   login login"),
     "admin:vouchers_merchant_simple_history": get("merchant_version", "login login login 200   200   200   200   200   login login"),
     "admin:vouchers_redemption_add": get(None,                        "login login 403   403   403"),
@@ -818,6 +819,13 @@ class World:
     @functools.cached_property
     def merchant(self):
         return {"object_id": self.t.food_merchant.pk}
+
+    @functools.cached_property
+    def merchant_key_link(self):
+        from vouchers.models import MerchantApiKey
+
+        link = MerchantApiKey.objects.filter(merchant=self.t.food_merchant).first()
+        return {"merchant_id": self.t.food_merchant.pk, "link_id": link.pk}
 
     @functools.cached_property
     def campaigntemplate(self):

@@ -89,7 +89,8 @@ def test_home_greets_a_member_by_masked_name_with_a_constant_number_of_queries(
     client, member, django_assert_num_queries
 ):
     client.force_login(member.user)
-    with django_assert_num_queries(_session_queries() + 3):  # session, user, member with its union, unread count
+    # session, user, member with its union, unread count, whether the login is a shop's cashier
+    with django_assert_num_queries(_session_queries() + 4):
         resp = client.get("/")
     html = resp.content.decode()
     assert "Hello, 周**" in html and "周建新" not in html
@@ -99,14 +100,14 @@ def test_home_greets_a_member_by_masked_name_with_a_constant_number_of_queries(
     for i in range(5):
         MemberFactory(union=member.union, mobile=f"1360000{i:04d}")
     Notification.objects.create(recipient=member.user, kind="x", title="hi")
-    with django_assert_num_queries(_session_queries() + 3):
+    with django_assert_num_queries(_session_queries() + 4):
         client.get("/")
 
 
 def test_home_shows_the_application_status_to_an_applicant(client, applicant, django_assert_num_queries):
     client.force_login(applicant)
-    # session, user, no member, latest application, unread count
-    with django_assert_num_queries(_session_queries() + 4):
+    # session, user, no member, latest application, unread count, whether the login is a shop's cashier
+    with django_assert_num_queries(_session_queries() + 5):
         resp = client.get("/")
     html = resp.content.decode()
     assert 'data-persona="applicant"' in html and 'data-status="pending"' in html

@@ -44,14 +44,17 @@ def test_it_schedules_a_valid_draft_and_fills_its_stock(
     [
         ({"total_stock": 0}, "stock"),
         ({"budget": Decimal("999.99")}, "budget"),
-        ({"claim_closes_at": "opens"}, "window"),
+        (
+            {"claim_opens_at": "-2d", "claim_closes_at": "-1d"},
+            "window_past",
+        ),  # one closing before it opens: the database refuses it
         ({"valid_days": None, "valid_until": None}, "validity"),
         ({"accepted_categories": []}, "merchants"),
     ],
 )
 def test_it_refuses_to_schedule_a_campaign_with_broken_rules(draft, city_staff, fields, code):
     for name, value in fields.items():
-        setattr(draft, name, draft.claim_opens_at if value == "opens" else value)
+        setattr(draft, name, timezone.now() - dt.timedelta(days=int(value[1])) if value in ("-1d", "-2d") else value)
     draft.save()
     with pytest.raises(ServiceError) as exc:
         services.campaign_schedule(campaign=draft, actor=city_staff)
@@ -151,7 +154,7 @@ def test_a_draft_whose_stock_changes_has_its_whole_stock_left_and_a_scheduled_on
     campaign_factory, city_staff
 ):
     draft = campaign_factory(state="draft", total_stock=10, remaining=10)
-    draft.total_stock = 25
+    draft.total_stock, draft.budget = 25, Decimal("2500")  # the budget covers the stock, checked on save
     services.campaign_draft_save(campaign=draft, actor=city_staff, created=False, changed=["total_stock"])
     draft.refresh_from_db()
     assert (draft.total_stock, draft.remaining) == (25, 25)

@@ -62,11 +62,11 @@ def test_changing_a_merchant_records_old_and_new_values_and_who(client, voucher_
 
 def test_giving_a_login_a_merchants_redemption_page_is_recorded_with_who(client, voucher_staff):
     shop = MerchantFactory()
-    cashier = UserFactory(username="shen")
+    cashier = UserFactory(username="shen", mobile="13700000050")
     client.force_login(voucher_staff)
     url = f"{ADMIN}merchant/{shop.pk}/change/"
     data = form_data(client.get(url))
-    data.update({"staff-TOTAL_FORMS": "1", "staff-0-user": cashier.pk, "staff-0-merchant": shop.pk})
+    data.update({"staff-TOTAL_FORMS": "1", "staff-0-mobile": cashier.mobile})  # cashiers are added by mobile
     resp = client.post(url, data)
     assert resp.status_code == 302, resp.context and resp.context["errors"]
     link = MerchantStaff.objects.get(merchant=shop)

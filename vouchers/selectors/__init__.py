@@ -11,6 +11,7 @@
 """
 
 from vouchers.selectors.campaigns import (
+    accepting_merchants,
     campaign_for_member,
     campaign_is_eligible,
     campaign_stock_hint,
@@ -22,12 +23,19 @@ from vouchers.selectors.campaigns import (
     vouchers_of_member,
 )
 from vouchers.selectors.fraud import fraud_signals
-from vouchers.selectors.merchants import merchant_key_usable, merchant_of_key, merchant_of_staff, redemptions_today
+from vouchers.selectors.merchants import (
+    merchant_key_link,
+    merchant_key_usable,
+    merchant_of_key,
+    merchant_of_staff,
+    redemptions_today,
+)
 from vouchers.selectors.reports import campaign_figures, category_figures, figures_export_xlsx, union_figures
 from vouchers.selectors.settlements import settlement_export_xlsx
 from vouchers.selectors.worklists import campaigns_closing_by, merchants_awaiting_approval, settlements_unpaid
 
 __all__ = [
+    "accepting_merchants",
     "campaign_figures",
     "campaigns_closing_by",
     "campaign_for_member",
@@ -38,6 +46,7 @@ __all__ = [
     "draw_registered",
     "figures_export_xlsx",
     "fraud_signals",
+    "merchant_key_link",
     "merchant_key_usable",
     "merchants_awaiting_approval",
     "merchant_of_key",

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import Member
-from vouchers.models import Campaign, DrawEntry, RedemptionItem, Voucher
+from vouchers.models import Campaign, DrawEntry, Merchant, MerchantCategory, RedemptionItem, Voucher
 from vouchers.services import redis_stock
 from vouchers.services.claim_facts import redis_stock_in_use, stock_hint_key
 
@@ -105,6 +105,34 @@ def voucher_live_use(voucher: Voucher) -> RedemptionItem | None:
         .select_related("redemption__merchant")
         .first()
     )
+
+
+ACCEPTING_SHOWN = 30
+
+
+def accepting_merchants(campaign: Campaign, *, limit: int = ACCEPTING_SHOWN) -> dict:
+    """Where a campaign's vouchers can be used: the approved merchants it names or whose category
+    it accepts (every approved merchant when it names neither: the rule of
+    `vouchers.services.redemption`), by name, at most `limit` of them, with how many there are in
+    all and the accepted categories' labels. At most three queries, however many merchants."""
+    categories = list(campaign.accepted_categories or [])
+    named = Q(campaigns=campaign)
+    approved = Merchant.objects.filter(state=Merchant.State.APPROVED)
+    if categories or campaign.accepted_merchants.exists():
+        approved = approved.filter(named | Q(category__in=categories))
+    ids = approved.values("pk").distinct()
+    merchants = Merchant.objects.filter(pk__in=ids).only("name", "category", "address").order_by("name")
+    labels = dict(MerchantCategory.choices)
+    shown = list(merchants[:limit])
+    for merchant in shown:
+        merchant.category_label = labels.get(merchant.category, merchant.category)
+    total = merchants.count()
+    return {
+        "merchants": shown,
+        "total": total,
+        "more": total - len(shown),
+        "categories": [str(labels.get(c, c)) for c in categories],
+    }
 
 
 def _money(value: Decimal) -> str:

@@ -29,6 +29,12 @@ def merchant_key_usable(key: ApiKey) -> bool:
     return merchant is None or merchant.state == Merchant.State.APPROVED
 
 
+def merchant_key_link(*, merchant: Merchant, link_id: int) -> MerchantApiKey | None:
+    """One of the merchant's keys (its link, with the key), or None: a key of another merchant is
+    not found through this one."""
+    return MerchantApiKey.objects.select_related("key").filter(merchant=merchant, pk=link_id).first()
+
+
 def merchant_of_staff(user) -> Merchant | None:
     """The merchant whose staff this login is, or None."""
     staff = MerchantStaff.objects.select_related("merchant").filter(user=user).first()

@@ -1,5 +1,5 @@
-"""Campaign lifecycle (draft → scheduled → open → sold out / closed → settled), monthly templates
-and voucher expiry.
+"""Campaign lifecycle (draft → scheduled → open → sold out / closed → settled; scheduled → draft
+while its claim has not opened; draft or scheduled → open now), monthly templates and voucher expiry.
 
 Each function is one unit of work: it validates, writes in one transaction with its audit entry
 (`vouchers.campaign.*`), and queues side effects (loading stock into Redis) on commit. Jobs run by
@@ -21,8 +21,17 @@ from core.errors import ServiceError
 from core.parsing import month_parse
 from core.services import audit_log
 from vouchers import tasks
-from vouchers.models import Campaign, CampaignRules, CampaignTemplate, Voucher
-from vouchers.services.claim_facts import campaign_facts_invalidate
+from vouchers.models import (
+    Campaign,
+    CampaignRules,
+    CampaignTemplate,
+    DrawEntry,
+    Voucher,
+    campaign_window_problems,
+    rules_problems,
+)
+from vouchers.services import redis_stock
+from vouchers.services.claim_facts import campaign_facts_invalidate, redis_stock_in_use, sold_out_reset
 from vouchers.services.stock import campaign_prepare, remaining_sync
 
 logger = logging.getLogger(__name__)
@@ -41,11 +50,21 @@ def _forget(campaign_id: int) -> None:
     campaign_facts_invalidate(campaign_id)
 
 
-def _validate_for_schedule(campaign: Campaign) -> None:
-    if campaign.total_stock <= 0:
-        raise ServiceError("stock", _("Set a total stock above zero."))
-    if campaign.budget < campaign.face_value * campaign.total_stock:
-        raise ServiceError("budget", _("The budget must cover the face value times the total stock."))
+def _refuse_problems(problems: list[tuple[str, str, str]]) -> None:
+    """The first of the rules' problems (vouchers.models) as the service's refusal."""
+    if problems:
+        _field, code, message = problems[0]
+        raise ServiceError(code, message)
+
+
+def _validate_rules(campaign: Campaign, *, now: dt.datetime | None = None) -> None:
+    """The rules checked on every save of a draft: threshold above the face value, the claim window
+    closing after it opens (and not in the past, given `now`), a validity that covers it."""
+    _refuse_problems(rules_problems(campaign) + campaign_window_problems(campaign, now=now))
+
+
+def _validate_for_schedule(campaign: Campaign, *, now: dt.datetime | None = None) -> None:
+    _validate_rules(campaign, now=now or timezone.now())
     if not (campaign.claim_opens_at and campaign.claim_closes_at) or (
         campaign.claim_closes_at <= campaign.claim_opens_at
     ):
@@ -57,10 +76,13 @@ def _validate_for_schedule(campaign: Campaign) -> None:
 
 
 def campaign_draft_save(*, campaign: Campaign, actor, created: bool, changed: list[str]) -> Campaign:
-    """Save a campaign staff added or edited (its rules come from the admin's form): a new one is
+    """Save a campaign staff added or edited (its rules come from the admin's form, which shows the
+    model's own checks beside its fields; refused here too, with the same rules): a new one is
     theirs with its whole stock left, and a draft whose total stock changed has its whole stock left
     again. Once scheduled a campaign's rules are fixed (the admin shows them read-only) and its
     stock is the claims'."""
+    if campaign.state == Campaign.State.DRAFT:
+        _validate_rules(campaign, now=timezone.now())
     if created:
         campaign.remaining = campaign.total_stock
         campaign.created_by = actor
@@ -89,6 +111,69 @@ def campaign_schedule(*, campaign: Campaign, actor) -> Campaign:
         )
         transaction.on_commit(lambda pk=locked.pk: _prepare(pk))
     campaign.state, campaign.remaining = locked.state, locked.remaining
+    return campaign
+
+
+def _stock_drop(campaign_id: int) -> None:
+    """Forget what Redis and the cache hold for a campaign back to draft: scheduled again, it is
+    loaded afresh with the stock its rules then give."""
+    campaign_facts_invalidate(campaign_id)
+    sold_out_reset(campaign_id, sold_out=False)
+    if redis_stock_in_use():
+        redis_stock.drop(campaign_id)
+
+
+def campaign_unschedule(*, campaign: Campaign, actor) -> Campaign:
+    """Scheduled → draft, so staff can correct it, while its claim has not opened and nobody has
+    claimed or registered; its stock is taken out of Redis once committed."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.state != Campaign.State.SCHEDULED:
+            raise ServiceError("state", _("Only a scheduled campaign can go back to draft."))
+        if locked.claim_opens_at <= now:
+            raise ServiceError("claim_opened", _("Its claim has opened: close the campaign instead."))
+        if Voucher.objects.filter(campaign=locked).exists() or DrawEntry.objects.filter(campaign=locked).exists():
+            raise ServiceError("claimed", _("Members have claimed or registered already: close the campaign instead."))
+        locked.state = Campaign.State.DRAFT
+        locked.save(update_fields=["state"])
+        audit_log(
+            action="vouchers.campaign.unscheduled",
+            obj=locked,
+            actor=actor,
+            old={"state": Campaign.State.SCHEDULED},
+            new={"state": locked.state},
+        )
+        transaction.on_commit(lambda pk=locked.pk: _stock_drop(pk))
+    campaign.state = locked.state
+    return campaign
+
+
+def campaign_open_now(*, campaign: Campaign, actor) -> Campaign:
+    """A draft or scheduled campaign opens for claims now: its claim window starts now (it must
+    still close later), a draft is checked as scheduling checks it and gets its whole stock, and
+    the stock is loaded (into Redis, when used) once committed. Audited with the old start."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        old = {"state": locked.state, "opens": locked.claim_opens_at}
+        if locked.state not in (Campaign.State.DRAFT, Campaign.State.SCHEDULED):
+            raise ServiceError("state", _("Only a draft or scheduled campaign can be opened now."))
+        locked.claim_opens_at = now
+        _validate_for_schedule(locked, now=now)
+        if locked.state == Campaign.State.DRAFT:
+            locked.remaining = locked.total_stock
+        locked.state = Campaign.State.OPEN
+        locked.save(update_fields=["state", "claim_opens_at", "remaining"])
+        audit_log(
+            action="vouchers.campaign.opened_now",
+            obj=locked,
+            actor=actor,
+            old=old,
+            new={"state": locked.state, "opens": now, "stock": locked.remaining},
+        )
+        transaction.on_commit(lambda pk=locked.pk: _prepare(pk))
+    campaign.state, campaign.claim_opens_at, campaign.remaining = locked.state, now, locked.remaining
     return campaign
 
 

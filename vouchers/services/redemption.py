@@ -25,8 +25,10 @@ Voucher codes come from ``new_voucher_code`` (used by the claim when it creates 
 """
 
 import datetime as dt
+import re
 import secrets
 from decimal import ROUND_DOWN, Decimal
+from urllib.parse import parse_qs, urlsplit
 
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -37,7 +39,7 @@ from django.utils.translation import gettext_lazy
 
 from core import idempotency
 from core.errors import ErrorKind, ServiceError
-from core.parsing import Period, money_parse
+from core.parsing import Period, money_parse, normalize_digits
 from core.services import audit_log
 from members.models import Member, User
 from vouchers.models import Campaign, Merchant, Redemption, RedemptionItem, Refund, Settlement, Voucher, VoucherSettings
@@ -75,12 +77,66 @@ def voucher_from_token(token: str) -> Voucher | None:
 
 
 def code_from_input(text: str) -> str:
-    """A typed code (any case, spaces and dashes ignored) or a scanned QR token → the code."""
-    text = (text or "").strip()
+    """The one reader of a voucher code, for the merchant's page, its camera and the API: a code
+    typed in any case, in fullwidth letters and digits (ＡＣＤＥ…), with spaces or dashes; the
+    address the voucher's QR code holds (``https://…/vouchers/merchant/?code=…``, whatever camera
+    scanned it); or the signed token of an older QR code. Returns the code, or "" for none."""
+    text = normalize_digits(text)
+    if "code=" in text:  # the QR code's address: its code parameter
+        values = parse_qs(urlsplit(text).query).get("code") or [""]
+        text = normalize_digits(values[0])
     if len(text) > 20:
         voucher = voucher_from_token(text)
         return voucher.code if voucher else ""
-    return "".join(ch for ch in text.upper() if ch.isalnum())
+    return "".join(ch for ch in text.upper() if ch.isascii() and ch.isalnum())
+
+
+# Codes typed or scanned into one box: one per line, or separated by commas, semicolons, 、 or
+# spaces, where a code typed in groups ("ACDEF GHJKM") is one code.
+CODE_SEPARATORS_RE = re.compile(r"[\n\r,，;；、]+")
+
+
+def codes_from_input(text: str) -> list[str]:
+    """The codes of a text box (each read by `code_from_input`): per line (or comma, semicolon,
+    、), the words separated by spaces are several codes when each is a whole code or a QR
+    address, else the pieces of one code typed in groups."""
+    codes = []
+    for chunk in CODE_SEPARATORS_RE.split(normalize_digits(text)):
+        words = chunk.split()
+        if not words:
+            continue
+        singles = [code_from_input(w) for w in words]
+        if len(words) > 1 and all(len(c) == CODE_LENGTH for c in singles):
+            codes.extend(singles)
+        else:
+            codes.append(code_from_input(" ".join(words)))
+    return [c for c in codes if c]
+
+
+# --- Voiding ---------------------------------------------------------------------------------------
+
+
+def voucher_void(*, voucher: Voucher, actor, reason: str) -> Voucher:
+    """Staff cancel a claimed voucher (a wrong claim, fraud), with a reason: it can no longer be
+    used. A conditional UPDATE, audited with the reason; a used, expired or void voucher is refused
+    (a used one is undone by a refund). The stock is not given back: the claim happened."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("reason_required", _("Give a reason for cancelling the voucher."))
+    with transaction.atomic():
+        if not Voucher.objects.filter(pk=voucher.pk, state=Voucher.State.CLAIMED).update(state=Voucher.State.VOID):
+            raise ServiceError(
+                "not_claimed", _("Only a claimed, unused voucher can be cancelled."), kind=ErrorKind.CONFLICT
+            )
+        audit_log(
+            action="vouchers.voucher.voided",
+            obj=voucher,
+            actor=actor,
+            old={"state": Voucher.State.CLAIMED},
+            new={"state": Voucher.State.VOID, "reason": reason[:500]},
+        )
+    voucher.state = Voucher.State.VOID
+    return voucher
 
 
 # --- Checks ---------------------------------------------------------------------------------------
@@ -180,7 +236,8 @@ def _plan(*, merchant: Merchant, codes: list[str], vouchers: dict[str, Voucher],
         voucher = vouchers.get(code)
         problem = _voucher_problem(voucher, merchant, now)
         if problem:
-            problem.voucher_code = code
+            if len(codes) > 1:  # say which of the order's codes failed
+                problem.message = _("Voucher %(code)s: %(message)s") % {"code": code, "message": problem.message}
             raise problem
         found.append(voucher)
     if len({v.campaign_id for v in found}) > 1:

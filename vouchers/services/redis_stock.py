@@ -124,6 +124,11 @@ def load(*, campaign_id: int, stock: int, member_counts: dict[int, int], slots=(
     return bool(_scripts(settings.REDIS_URL)[2](keys=keys(campaign_id), args=args))
 
 
+def drop(campaign_id: int) -> None:
+    """Delete a campaign's keys (a campaign back to draft is loaded afresh when scheduled again)."""
+    client().delete(*keys(campaign_id))
+
+
 def set_member_count(*, campaign_id: int, member_id: int, count: int) -> None:
     if count > 0:
         client().hset(keys(campaign_id)[1], member_id, count)

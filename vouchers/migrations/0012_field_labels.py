@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('members', '0007_field_labels'),
-        ('vouchers', '0009_history_of_templates_campaigns_and_merchants'),
+        ('vouchers', '0011_campaign_rules_checked_on_save'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
