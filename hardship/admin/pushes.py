@@ -18,7 +18,8 @@ from core.models import Agency
 from core.parsing import period_parse
 from hardship.admin.base import AdminPage
 from hardship.ingest.answers import push_answer
-from hardship.ingest.reading import detect_format
+from hardship.ingest.limits import max_rows
+from hardship.ingest.reading import count_rows, detect_format
 from hardship.ingest.receive import push_upload as push_upload_service
 from hardship.models import DataPush, PushKind
 from hardship.selectors.access import agencies_uploadable_by, can_upload_agency_data
@@ -153,8 +154,11 @@ class PushUploadForm(forms.Form):
 
 def count_data_rows(content: bytes, kind: str) -> int:
     """The data rows of a CSV or XLSX file as the manifest's row count declares them (the header
-    and blank lines not counted), read the way the ingestion reads it; a bad header is refused."""
-    return detect_format(io.BytesIO(content), kind)[1]
+    and blank lines not counted), read the way the ingestion reads it; a bad header is refused.
+    A workbook is read streamed, its claimed dimension ignored (bounded by the 50 MB upload)."""
+    stream = io.BytesIO(content)
+    fmt, count = detect_format(stream, kind)
+    return count if count is not None else count_rows(stream, fmt, kind, limit=max_rows())
 
 
 def push_upload(model_admin, request) -> TemplateResponse:

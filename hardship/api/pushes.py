@@ -180,7 +180,7 @@ class PushFilter(django_filters.FilterSet):
 
 
 def _answer(push: DataPush) -> Response:
-    if push.state == DataPush.State.RECEIVING:
+    if push.state in (DataPush.State.RECEIVING, DataPush.State.HELD):
         code = status.HTTP_202_ACCEPTED
     elif not push.created_now:
         code = status.HTTP_200_OK

@@ -19,6 +19,7 @@ LIST_ALL_CASES = "hardship.list_all_cases"
 CHANGE_SETTINGS = "hardship.change_hardshipsettings"
 CHANGE_SECOND_APPROVAL = "hardship.change_second_approval"
 ADD_PUSH = "hardship.add_datapush"
+REVIEW_HELD_PUSH = "hardship.review_held_push"
 UPLOAD_AGENCY_DATA = "hardship.upload_agency_data"
 
 
@@ -85,6 +86,12 @@ def can_upload_agency_data(user) -> bool:
     same source keys, and feeds screening, the double-aid check and the agency's outbound data), so
     district and grassroots staff, whose scope is part of the city, never act for an agency."""
     return is_city_level(user) and _has_perm(user, ADD_PUSH) and _has_perm(user, UPLOAD_AGENCY_DATA)
+
+
+def can_review_held_pushes(user) -> bool:
+    """Releasing a held push feeds its rows to screening and to the agency's outbound data for the
+    whole city: city-level staff with `hardship.review_held_push` only."""
+    return is_city_level(user) and _has_perm(user, REVIEW_HELD_PUSH)
 
 
 def agencies_uploadable_by(user) -> QuerySet[Agency]:

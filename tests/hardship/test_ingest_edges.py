@@ -195,7 +195,7 @@ def test_it_refuses_a_csv_with_a_field_longer_than_a_csv_reader_takes(nhsa, push
     assert not DataPush.objects.exists()
 
 
-def test_blank_rows_of_a_workbook_are_not_counted_or_stored(nhsa, push_rows):
+def test_blank_rows_of_a_workbook_are_not_counted_or_stored(nhsa, push_rows, xlsx_pushed):
     from openpyxl import Workbook
 
     rows = push_rows("medical", 2)
