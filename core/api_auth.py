@@ -151,7 +151,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if wait is not None:
             security_log.warning("api.auth_throttled ip=%s path=%s", ip, request.path[:200])
             raise AuthFailuresThrottled(
-                wait=wait, detail=_("Too many failed authentications from your address. Try again later.")
+                wait=wait, detail=str(_("Too many failed authentications from your address. Try again later."))
             )
         token = header[1] if len(header) > 1 else ""
         if len(header) != 2:
