@@ -125,7 +125,7 @@ def detect_format(stream: BinaryIO, kind: str, *, count: bool = True) -> tuple[s
         try:
             records = _csv_records(stream, encoding)
             if not count:
-                _count(_first_of(records), kind)
+                _after_header(records, kind)  # the header only: the rows are the worker's
                 return encoding, None
             return encoding, _count(records, kind)
         except UnicodeDecodeError:
@@ -133,20 +133,10 @@ def detect_format(stream: BinaryIO, kind: str, *, count: bool = True) -> tuple[s
     raise _unreadable()
 
 
-def _first_of(records: Iterable) -> Iterator:
-    for record in records:
-        yield record
-        return
-
-
 def count_rows(stream: BinaryIO, fmt: str, kind: str, *, limit: int) -> int:
     """The data rows of a stored file, counted by the worker (header checked; a workbook read
     whole, streamed); stops past `limit`."""
-    rows = _xlsx_rows(stream) if fmt == "xlsx" else _csv_records(stream, fmt)
-    first = next(rows, None)
-    if first is None:
-        raise ServiceError("empty_file", _("The file is empty."))
-    pushformats.layout_for_header(kind, first[1])
+    rows = _after_header(_xlsx_rows(stream) if fmt == "xlsx" else _csv_records(stream, fmt), kind)
     count = 0
     for _record in rows:
         count += 1
@@ -155,13 +145,18 @@ def count_rows(stream: BinaryIO, fmt: str, kind: str, *, limit: int) -> int:
     return count
 
 
-def _count(records: Iterable[tuple[int, list]], kind: str) -> int:
+def _after_header(records: Iterable[tuple[int, list]], kind: str) -> Iterator[tuple[int, list]]:
+    """The records after the header, once the header is checked (`empty_file`, `missing_columns`)."""
     records = iter(records)
     first = next(records, None)
     if first is None:
         raise ServiceError("empty_file", _("The file is empty."))
     pushformats.layout_for_header(kind, first[1])
-    return sum(1 for _ in records)
+    return records
+
+
+def _count(records: Iterable[tuple[int, list]], kind: str) -> int:
+    return sum(1 for _ in _after_header(records, kind))
 
 
 def file_records(stream: BinaryIO, fmt: str, kind: str) -> Iterator[tuple[int, list[Any]]]:

@@ -237,3 +237,41 @@ def test_the_shape_check_reads_no_part(push_rows):
         xlsx_check_shape(io.BytesIO(content))
     with pytest.raises(XlsxUnreadable):
         xlsx_check_shape(io.BytesIO(b"PK\x03\x04" + b"\0" * 100))
+
+
+def test_a_large_csv_is_not_counted_in_the_request_and_the_worker_checks_its_count(
+    client, push_rows, settings, django_capture_on_commit_callbacks
+):
+    settings.HARDSHIP_PUSH_SYNC_MAX_BYTES = 100
+    rows = push_rows("medical", 3)
+    lines = ["记录编号,身份证号,医疗总费用,医保报销,个人自付"] + [
+        f"{r['source_key']},{r['id_number']},{r['total_cost']},{r['reimbursed']},{r['out_of_pocket']}" for r in rows
+    ]
+    content = "\r\n".join(lines).encode()
+    assert len(content) > 100
+    data = {
+        "kind": "medical", "period": "2025-03", "batch_id": "csv-1", "row_count": 2,
+        "sha256": hashlib.sha256(content).hexdigest(), "file": SimpleUploadedFile("m.csv", content),
+    }  # fmt: skip
+    with mock.patch("hardship.ingest.reading._count", side_effect=AssertionError("counted in the request")):
+        with django_capture_on_commit_callbacks(execute=False) as queued:
+            response = client.post(URL, data)
+    assert response.status_code == 202 and response.json()["state"] == "pending", response.content
+    for callback in queued:
+        callback()
+    state = client.get(response["Location"]).json()
+    assert (state["state"], state["error"]["code"]) == ("failed", "row_count_mismatch")
+
+
+def test_the_admin_upload_counts_a_workbook_without_trusting_it(push_rows):
+    from core.errors import ServiceError
+    from hardship.admin.pushes import count_data_rows
+
+    content = rezip(
+        workbook(push_rows("medical", 2)),
+        replace={SHEET: lambda xml: re.sub(rb'<dimension ref="[^"]+"', b'<dimension ref="A1:XFD1048576"', xml)},
+    )
+    assert count_data_rows(content, "medical") == 2
+    with pytest.raises(ServiceError) as err:
+        count_data_rows(rezip(content, replace={SHEET: lambda xml: xml[:-200]}), "medical")
+    assert err.value.code == "unreadable_file"
