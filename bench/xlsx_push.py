@@ -127,7 +127,9 @@ def main() -> None:
     _zip, opening = timed(lambda: zipfile.ZipFile(io.BytesIO(content)).infolist())
     sheet = next(i for i in zipfile.ZipFile(io.BytesIO(content)).infolist() if i.filename.startswith("xl/worksheets/"))
     print(f"\nworkbook: {args.rows:,} rows, {len(content) / 1e6:.1f} MB ({sheet.file_size / 1e6:.0f} MB of sheet XML)")
-    print(f"floor: read the file {read * 1000:.0f} ms, SHA-256 {hashing * 1000:.0f} ms, open its zip {opening * 1000:.1f} ms")
+    print(
+        f"floor: read the file {read * 1000:.0f} ms, SHA-256 {hashing * 1000:.0f} ms, open its zip {opening * 1000:.1f} ms"
+    )
 
     received, done, request, worker = push(content, args.rows, f"bench-xlsx-{time.time_ns()}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
