@@ -28,16 +28,17 @@ import statistics
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.errors import ErrorKind, ServiceError
 from core.parsing import Period, period_parse
-from core.services import audit_log
+from core.services import audit_log, notification_send
 from hardship.ingest.storage import stored_delete
 from hardship.models import DataPush
-from hardship.selectors.access import can_review_held_pushes
+from hardship.selectors.access import can_review_held_pushes, held_push_reviewer_ids
 from hardship.tasks import ingest_push
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,8 @@ def hold_reasons(
 
 
 def push_hold(push: DataPush, reasons: list[str]) -> DataPush:
-    """Mark a stored push held (inside the receiving transaction), audited."""
+    """Mark a stored push held (inside the receiving transaction), audited, and tell the staff who
+    may review it (a notification with the agency, the push and why, sent on commit)."""
     push.state, push.hold_reasons = DataPush.State.HELD, reasons
     push.save(update_fields=["state", "hold_reasons"])
     audit_log(
@@ -90,6 +92,22 @@ def push_hold(push: DataPush, reasons: list[str]) -> DataPush:
         new={"reasons": reasons, "kind": push.kind, "period": push.period, "row_count": push.row_count},
     )
     log.warning("hardship push %s held for review: %s", push.pk, ", ".join(reasons))
+    with translation.override(settings.LANGUAGE_CODE):
+        notification_send(
+            recipient_ids=held_push_reviewer_ids(),
+            kind="hardship.push.held",
+            title=_("A data push is held for your review"),
+            body=_("%(agency)s sent %(rows)d rows of %(kind)s for %(period)s: %(reasons)s.")
+            % {
+                "agency": push.agency.name,
+                "rows": push.row_count,
+                "kind": push.get_kind_display(),
+                "period": push.period,
+                "reasons": "；".join(str(REASONS[r]) for r in reasons),
+            },
+            link=reverse("admin:hardship_datapush_change", args=[push.pk]),
+            dedupe_key=f"hardship-push-held-{push.pk}",
+        )
     return push
 
 

@@ -6,11 +6,11 @@ Hardship staff are staff users holding the permission `hardship.view_case` (cand
 city-level staff only.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from core.models import Agency
 from hardship.models import Candidate, Case, CaseDocument
-from members.models import Union
+from members.models import Union, User
 from members.selectors import scoped
 
 VIEW_CASE = "hardship.view_case"
@@ -92,6 +92,19 @@ def can_review_held_pushes(user) -> bool:
     """Releasing a held push feeds its rows to screening and to the agency's outbound data for the
     whole city: city-level staff with `hardship.review_held_push` only."""
     return is_city_level(user) and _has_perm(user, REVIEW_HELD_PUSH)
+
+
+def held_push_reviewer_ids() -> list[int]:
+    """The active staff who may release or reject a held push (see `can_review_held_pushes`)."""
+    perm = Q(user_permissions__codename="review_held_push") | Q(groups__permissions__codename="review_held_push")
+    city = Q(union__kind=Union.Kind.CITY) & perm
+    return list(
+        User.objects.filter(is_active=True, is_staff=True)
+        .filter(Q(is_superuser=True) | city)
+        .values_list("pk", flat=True)
+        .distinct()
+        .order_by("pk")
+    )
 
 
 def agencies_uploadable_by(user) -> QuerySet[Agency]:

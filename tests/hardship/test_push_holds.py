@@ -223,3 +223,14 @@ def test_staff_uploads_are_not_held(city_staff, nhsa, push_rows, settings, tmp_p
         actor=type(city_staff).objects.get(pk=city_staff.pk), agency=nhsa, manifest=manifest, content=content
     )
     assert push.state == "ingested"
+
+
+def test_the_reviewers_are_notified_of_a_held_push(
+    nhsa_client, push_rows, reviewer, district_staff, pages_storage, django_capture_on_commit_callbacks
+):
+    from core.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        send(nhsa_client, push_rows("medical", 2), batch_id="small-1")
+    [note] = Notification.objects.all()
+    assert note.recipient == reviewer and "/admin/hardship/datapush/" in note.link
