@@ -164,6 +164,9 @@ def test_city_staff_release_through_the_admin_action(
 
     reviewer.user_permissions.add(Permission.objects.get(codename="view_datapush"))
     client.force_login(reviewer)
+    page = client.get(f"{url}{push.pk}/change/").content.decode()
+    assert "行数远少于该部门此类数据的通常推送" in page  # why it was held, in Chinese
+    assert "release_held" in client.get(url).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(url, data).status_code == 302
     push.refresh_from_db()
