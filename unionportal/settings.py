@@ -238,6 +238,8 @@ HARDSHIP_INGEST_PROCESSES = env.int("HARDSHIP_INGEST_PROCESSES", default=1)
 # A CSV file up to this size is counted in the request; larger ones, and every XLSX file, are only
 # checked for size, SHA-256 and shape there, and counted and read by the worker.
 HARDSHIP_PUSH_SYNC_MAX_BYTES = env.int("HARDSHIP_PUSH_SYNC_MAX_BYTES", default=8 * 1024 * 1024)
+# The rejected rows a push's answer lists (the rest are counted): a bounded answer.
+HARDSHIP_PUSH_ANSWER_MAX_ERRORS = env.int("HARDSHIP_PUSH_ANSWER_MAX_ERRORS", default=1_000)
 # The most rows one push may hold (its manifest, and the worker's count).
 HARDSHIP_PUSH_MAX_ROWS = env.int("HARDSHIP_PUSH_MAX_ROWS", default=2_000_000)
 # Unusual pushes are held for city staff (hardship/ingest/holds.py): fewer rows than the minimum or

@@ -56,8 +56,8 @@ A push whose row count or SHA-256 differs from its manifest is refused whole (40
    names the columns, in Chinese or English (below); other columns are ignored. Lines count from 1, the
    header's.
 
-**The answer.** 201 with `accepted`, `rejected`, `replaced` and, for every rejected row, its `line` (JSON: the
-row's position in the push, from 1), `reason`, `field`, `message` (and `detail`, the ID validator's code, for
+**The answer.** 201 with `accepted`, `rejected`, `replaced` and, for each rejected row (the first 1,000; any
+more are counted in `errors_omitted`), its `line` (JSON: the row's position in the push, from 1), `reason`, `field`, `message` (and `detail`, the ID validator's code, for
 `bad_id_number`). Good rows are kept. Reasons: {", ".join(f"`{r}`" for r in pushformats.REASONS)}.
 A push of more than {ingest.sync_max_rows():,} rows, **every XLSX file** and a CSV file over
 {ingest.sync_max_bytes() // (1024 * 1024)} MB answer 202 with state `pending`: follow it with
@@ -137,7 +137,10 @@ class PushAnswerSerializer(serializers.Serializer):
     accepted = serializers.IntegerField()
     rejected = serializers.IntegerField()
     replaced = serializers.IntegerField(help_text="Accepted rows that replaced a row of an earlier batch.")
-    errors = PushRowErrorSerializer(many=True)
+    errors = PushRowErrorSerializer(many=True, help_text="The first 1,000 rejected rows, by line.")
+    errors_omitted = serializers.IntegerField(
+        required=False, help_text="Rejected rows beyond those listed (all are counted in `rejected`)."
+    )
     received_at = serializers.DateTimeField()
     ingested_at = serializers.DateTimeField(allow_null=True)
     pages = serializers.IntegerField(required=False)

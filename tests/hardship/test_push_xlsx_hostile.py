@@ -275,3 +275,19 @@ def test_the_admin_upload_counts_a_workbook_without_trusting_it(push_rows):
     with pytest.raises(ServiceError) as err:
         count_data_rows(rezip(content, replace={SHEET: lambda xml: xml[:-200]}), "medical")
     assert err.value.code == "unreadable_file"
+
+
+def test_the_answer_lists_a_bounded_number_of_rejected_rows(client, push_rows, settings):
+    import json
+
+    from hardship import pushformats
+
+    settings.HARDSHIP_PUSH_ANSWER_MAX_ERRORS = 2
+    rows = push_rows("medical", 5)
+    for row in rows:
+        row["total_cost"] = "-1"
+    sha, count = pushformats.rows_sha256([rows])
+    manifest = {"kind": "medical", "period": "2025-03", "batch_id": "bad-1", "row_count": count, "sha256": sha}
+    body = client.post(URL, json.dumps({"manifest": manifest, "rows": rows}), content_type="application/json").json()
+    assert (body["rejected"], len(body["errors"]), body["errors_omitted"]) == (5, 2, 3)
+    assert client.get(f"{URL}/{body['id']}").json()["errors_omitted"] == 3
