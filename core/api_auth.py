@@ -13,16 +13,20 @@ its owners to keys itself, and tells core two things in its AppConfig.ready:
 """
 
 import hmac
+import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
+from core import ratelimit
 from core.models import ApiKey
 
 AGENCY = "agency"
+security_log = logging.getLogger("security")
 
 _scope_holders: dict[str, str] = {}
 _holders: dict[str, tuple[object, Callable[[ApiKey], bool] | None]] = {AGENCY: (_("partner agency"), None)}
@@ -104,24 +108,63 @@ class ApiClient:
         return str(self.agency or self.key)
 
 
+AUTH_FAILURE_BUCKET = "api-auth-fail"
+
+
+def _key_prefix(token: str) -> str:
+    """What the log may say of a presented key: its public part (`upk_<key id>`), never its secret."""
+    parts = token.split("_", 2)
+    if len(parts) == 3 and parts[0] == ApiKey.PREFIX:
+        return f"{parts[0]}_{parts[1][:16]}"
+    return token[:4] + "…" if token else ""
+
+
+def _failed(request, code: str, message, token: str) -> exceptions.AuthenticationFailed:
+    """A refused key: logged as a security event (client address, key prefix, path, code) and
+    counted against the address (API_AUTH_FAILURES_PER_IP)."""
+    ip = ratelimit.client_ip(request)
+    ratelimit.hit(f"{AUTH_FAILURE_BUCKET}:{ip}", settings.API_AUTH_FAILURES_PER_IP)
+    security_log.warning(
+        "api.auth_failed ip=%s key=%s code=%s path=%s", ip, _key_prefix(token), code, request.path[:200]
+    )
+    return exceptions.AuthenticationFailed(message, code=code)
+
+
+class AuthFailuresThrottled(exceptions.Throttled):
+    default_code = "throttled"
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer <key>`. An address that sent API_AUTH_FAILURES_PER_IP wrong,
+    malformed or revoked keys gets 429 `throttled` (with Retry-After) for the rest of the window,
+    whatever key it sends: a right key from another address still works. Each failure and each
+    such refusal is logged to the `security` logger, with the key's public prefix only."""
+
     keyword = "Bearer"
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode("latin-1").split()
         if not header or header[0] != self.keyword:
             return None
+        ip = ratelimit.client_ip(request)
+        wait = ratelimit.exceeded(f"{AUTH_FAILURE_BUCKET}:{ip}", settings.API_AUTH_FAILURES_PER_IP)
+        if wait is not None:
+            security_log.warning("api.auth_throttled ip=%s path=%s", ip, request.path[:200])
+            raise AuthFailuresThrottled(
+                wait=wait, detail=str(_("Too many failed authentications from your address. Try again later."))
+            )
+        token = header[1] if len(header) > 1 else ""
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed(_("Malformed Authorization header."), code="bad_auth_header")
+            raise _failed(request, "bad_auth_header", _("Malformed Authorization header."), token)
         parts = header[1].split("_", 2)
         if len(parts) != 3 or parts[0] != ApiKey.PREFIX:
-            raise exceptions.AuthenticationFailed(_("Invalid API key."), code="invalid_key")
+            raise _failed(request, "invalid_key", _("Invalid API key."), token)
         _prefix, key_id, secret = parts
         key = ApiKey.objects.select_related("agency").filter(key_id=key_id).first()
         if key is None or not hmac.compare_digest(key.key_hash, ApiKey.digest(secret)):
-            raise exceptions.AuthenticationFailed(_("Invalid API key."), code="invalid_key")
+            raise _failed(request, "invalid_key", _("Invalid API key."), token)
         if not key_usable(key):
-            raise exceptions.AuthenticationFailed(_("This API key has been revoked."), code="revoked_key")
+            raise _failed(request, "revoked_key", _("This API key has been revoked."), token)
         now = timezone.now()
         if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

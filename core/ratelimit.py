@@ -10,9 +10,19 @@ _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
-    """'5/h' -> (5, 3600)."""
+    """'5/h' -> (5, 3600); '20/10min' -> (20, 600)."""
     count, _, unit = rate.partition("/")
-    return int(count), _UNITS[unit]
+    digits = len(unit) - len(unit.lstrip("0123456789"))
+    return int(count), int(unit[:digits] or 1) * _UNITS[unit[digits:]]
+
+
+def exceeded(bucket: str, rate: str) -> int | None:
+    """Seconds until the bucket's window ends when its count already reached the rate's limit
+    (nothing is counted), else None."""
+    limit, period = parse_rate(rate)
+    if (cache.get(_key(bucket, period)) or 0) < limit:
+        return None
+    return max(1, int(period - timezone.now().timestamp() % period))
 
 
 def hit(bucket: str, rate: str) -> bool:

@@ -273,6 +273,28 @@ HARDSHIP_PUSH_SYNC_MAX_ROWS = env.int("HARDSHIP_PUSH_SYNC_MAX_ROWS", default=20_
 HARDSHIP_PUSH_MAX_BYTES = env.int("HARDSHIP_PUSH_MAX_BYTES", default=512 * 1024 * 1024)
 HARDSHIP_INGEST_CHUNK_ROWS = env.int("HARDSHIP_INGEST_CHUNK_ROWS", default=50_000)
 HARDSHIP_INGEST_PROCESSES = env.int("HARDSHIP_INGEST_PROCESSES", default=1)
+# A CSV file up to this size is counted in the request; larger ones, and every XLSX file, are only
+# checked for size, SHA-256 and shape there, and counted and read by the worker.
+HARDSHIP_PUSH_SYNC_MAX_BYTES = env.int("HARDSHIP_PUSH_SYNC_MAX_BYTES", default=8 * 1024 * 1024)
+# The rejected rows a push's answer lists (the rest are counted): a bounded answer.
+HARDSHIP_PUSH_ANSWER_MAX_ERRORS = env.int("HARDSHIP_PUSH_ANSWER_MAX_ERRORS", default=1_000)
+# The most rows one push may hold (its manifest, and the worker's count).
+HARDSHIP_PUSH_MAX_ROWS = env.int("HARDSHIP_PUSH_MAX_ROWS", default=2_000_000)
+# Unusual pushes are held for city staff (hardship/ingest/holds.py): fewer rows than the minimum or
+# than the share of the median of the agency's last pushes of the kind; a period that ended more
+# than HARDSHIP_PUSH_OPEN_MONTHS months ago; the agency's pushes of one kind and period past the max.
+HARDSHIP_PUSH_HOLD_MIN_ROWS = env.int("HARDSHIP_PUSH_HOLD_MIN_ROWS", default=10)
+HARDSHIP_PUSH_HOLD_SHARE = env.float("HARDSHIP_PUSH_HOLD_SHARE", default=0.1)
+HARDSHIP_PUSH_HOLD_HISTORY = env.int("HARDSHIP_PUSH_HOLD_HISTORY", default=5)
+HARDSHIP_PUSH_OPEN_MONTHS = env.int("HARDSHIP_PUSH_OPEN_MONTHS", default=2)
+HARDSHIP_PUSH_HOLD_MAX_PER_PERIOD = env.int("HARDSHIP_PUSH_HOLD_MAX_PER_PERIOD", default=4)
+# Workbooks people send (core/xlsx.py), checked from the zip's directory before any part is read:
+# entries, uncompressed bytes in all, bytes of any part but a worksheet (the shared strings are
+# read whole), and the compression ratio of a part over 1 MiB (a zip bomb).
+XLSX_MAX_ENTRIES = env.int("XLSX_MAX_ENTRIES", default=1_000)
+XLSX_MAX_UNCOMPRESSED_BYTES = env.int("XLSX_MAX_UNCOMPRESSED_BYTES", default=1 << 30)
+XLSX_MAX_PART_BYTES = env.int("XLSX_MAX_PART_BYTES", default=128 << 20)
+XLSX_MAX_RATIO = env.int("XLSX_MAX_RATIO", default=200)
 
 # SMS: a pluggable sender. Development and tests log messages; production names a provider.
 SMS_BACKEND = env.str("SMS_BACKEND", default="core.sms.ConsoleSmsBackend")
@@ -288,6 +310,13 @@ SMS_CODE_FAILURES_PER_DAY = env.int("SMS_CODE_FAILURES_PER_DAY", default=10)
 SMS_RATE_PER_MOBILE = env.str("SMS_RATE_PER_MOBILE", default="5/h")
 SMS_RATE_PER_IP = env.str("SMS_RATE_PER_IP", default="20/h")
 SMS_RESEND_SECONDS = 60
+# A cap on login codes sent by the whole portal (an SMS costs money, and a flood of codes to many
+# numbers passes the limits per number and per address): an hour's and a day's.
+SMS_GLOBAL_RATE_PER_HOUR = env.str("SMS_GLOBAL_RATE_PER_HOUR", default="2000/h")
+SMS_GLOBAL_RATE_PER_DAY = env.str("SMS_GLOBAL_RATE_PER_DAY", default="20000/d")
+# Failed API authentications (a wrong, malformed or revoked key) allowed per client address; past
+# it the address gets 429 until the window ends, even with a right key (core.api_auth).
+API_AUTH_FAILURES_PER_IP = env.str("API_AUTH_FAILURES_PER_IP", default="20/10min")
 
 # The privacy policy workers consent to when they apply.
 PRIVACY_POLICY_VERSION = env.str("PRIVACY_POLICY_VERSION", default="2026-12")
@@ -354,7 +383,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # `security`: refused API keys, the SMS cap and held pushes, for the operators' alerts.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "security": {"level": "INFO"}},
 }
 
 # Security. Production sits behind a TLS-terminating proxy that sets X-Forwarded-Proto.

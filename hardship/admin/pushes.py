@@ -12,23 +12,31 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_kit import LargeTableMixin
+from core.admin_kit import LargeTableMixin, ReasonActionsMixin
 from core.errors import ServiceError
 from core.models import Agency
 from core.parsing import period_parse
 from hardship.admin.base import AdminPage
 from hardship.ingest.answers import push_answer
-from hardship.ingest.reading import detect_format
+from hardship.ingest.holds import REASONS as HOLD_REASONS
+from hardship.ingest.holds import push_reject, push_release
+from hardship.ingest.limits import max_rows
+from hardship.ingest.reading import count_rows, detect_format
 from hardship.ingest.receive import push_upload as push_upload_service
 from hardship.models import DataPush, PushKind
-from hardship.selectors.access import agencies_uploadable_by, can_upload_agency_data
+from hardship.selectors.access import agencies_uploadable_by, can_review_held_pushes, can_upload_agency_data
 
 # --- The pushes -----------------------------------------------------------------------------
 
 
 @admin.register(DataPush)
-class DataPushAdmin(LargeTableMixin, admin.ModelAdmin):
-    """Agencies' pushes: their manifest, state and answer. Rows are never added or changed by hand."""
+class DataPushAdmin(ReasonActionsMixin, LargeTableMixin, admin.ModelAdmin):
+    """Agencies' pushes: their manifest, state and answer. Rows are never added or changed by hand.
+    A held push (hardship.ingest.holds) is released or rejected here, by city-level staff with
+    `hardship.review_held_push`."""
+
+    actions = ["release_held", "reject_held"]
+    reason_template = "admin/hardship/datapush/reject_form.html"
 
     list_display = (
         "agency",
@@ -58,6 +66,10 @@ class DataPushAdmin(LargeTableMixin, admin.ModelAdmin):
         "source",
         "encoding",
         "state",
+        "held_because",
+        "reviewed_by",
+        "reviewed_at",
+        "review_note",
         "failure",
         "accepted",
         "rejected",
@@ -68,6 +80,30 @@ class DataPushAdmin(LargeTableMixin, admin.ModelAdmin):
         "rejected_rows",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("why it was held"))
+    def held_because(self, obj):
+        if not obj.hold_reasons:
+            return "-"
+        return "；".join(str(HOLD_REASONS.get(code, code)) for code in obj.hold_reasons)
+
+    def has_review_permission(self, request):
+        return can_review_held_pushes(request.user)
+
+    @admin.action(description=_("Release the selected held pushes (ingest them)"), permissions=["review"])
+    def release_held(self, request, queryset):
+        self.run_each(request, queryset, lambda push: push_release(actor=request.user, push_id=push.pk))
+
+    @admin.action(description=_("Reject the selected held pushes"), permissions=["review"])
+    def reject_held(self, request, queryset):
+        return self.reason_action(
+            request,
+            queryset,
+            action="reject_held",
+            title=gettext("Reject held pushes"),
+            run=lambda push, reason: push_reject(actor=request.user, push_id=push.pk, note=reason),
+            missing=gettext("Say why the push is rejected."),
+        )
 
     @admin.display(description=_("why it failed"))
     def failure(self, obj):
@@ -153,8 +189,11 @@ class PushUploadForm(forms.Form):
 
 def count_data_rows(content: bytes, kind: str) -> int:
     """The data rows of a CSV or XLSX file as the manifest's row count declares them (the header
-    and blank lines not counted), read the way the ingestion reads it; a bad header is refused."""
-    return detect_format(io.BytesIO(content), kind)[1]
+    and blank lines not counted), read the way the ingestion reads it; a bad header is refused.
+    A workbook is read streamed, its claimed dimension ignored (bounded by the 50 MB upload)."""
+    stream = io.BytesIO(content)
+    fmt, count = detect_format(stream, kind)
+    return count if count is not None else count_rows(stream, fmt, kind, limit=max_rows())
 
 
 def push_upload(model_admin, request) -> TemplateResponse:

@@ -1,9 +1,12 @@
-"""Outbound data for partner agencies: the filed hardship cases each agency may see, per period.
+"""Outbound data for partner agencies: what the data-sharing arrangement gives an agency, per period.
 
-Callers are agencies with an API key carrying `hardship:push` (the agencies that push data). An
-agency sees only cases whose head appears in its OWN current pushed rows, and cases referred to
-it; never another agency's rows or keys, never a whole ID number or a whole name. The data of a
-period is available once the monthly cycle has published it.
+Callers are agencies with an API key carrying `hardship:push` (the agencies that push data). A push
+must not be usable as a lookup, so an agency learns only, for the people it reported in its own
+ACCEPTED push of exactly that period (a held push answers nothing until city staff release it,
+`hardship.ingest.holds`), that the union has them on file for hardship assistance — with its own
+source keys, and whether the union gave aid in the period (to avoid double aid) — and no more: no
+case state, category, amounts, union, name or ID number. Referrals to the agency are read at
+/referrals. The data of a period is available once the monthly cycle has published it.
 """
 
 from django.utils.translation import gettext as _
@@ -19,7 +22,6 @@ from core.paginator import CursorPagination
 from core.parsing import period_parse
 from core.throttles import ApiKeyRateThrottle
 from hardship import selectors
-from hardship.models import Case, FundLine, Referral
 
 PUSH_SCOPE = "hardship:push"
 TAGS = ["hardship"]
@@ -38,40 +40,13 @@ class OutboundQuerySerializer(serializers.Serializer):
             raise serializers.ValidationError(exc.message, code=exc.code) from None
 
 
-class OutboundHeadSerializer(serializers.Serializer):
-    masked_name = serializers.CharField(help_text="The head of household's name, all but the first character masked.")
-    id_masked = serializers.CharField(help_text="The ID number with its birth date masked; never the whole number.")
-
-
-class OutboundUnionSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-
-
-class OutboundReferralSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    benefit = serializers.ChoiceField(choices=Referral.Benefit.choices)
-    state = serializers.ChoiceField(choices=Referral.State.choices)
-    sent_at = serializers.DateTimeField()
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
-
-
-class OutboundCaseSerializer(serializers.Serializer):
-    case_no = serializers.CharField()
-    state = serializers.ChoiceField(choices=Case.State.choices)
-    category = serializers.ChoiceField(choices=Case.Category.choices, allow_blank=True)
-    filed_on = serializers.DateField()
-    closed_on = serializers.DateField(allow_null=True)
-    head = OutboundHeadSerializer()
-    union = OutboundUnionSerializer()
+class OutboundPersonSerializer(serializers.Serializer):
     source_keys = serializers.ListField(
         child=serializers.CharField(),
-        help_text="Your own source keys of the current rows you pushed for the head (empty for a referral only).",
+        help_text="Your own source keys of the rows you pushed for the person in this period's accepted push.",
     )
-    referrals = OutboundReferralSerializer(many=True, help_text="The case's referrals to you.")
-    aid = serializers.DictField(
-        child=serializers.DecimalField(max_digits=12, decimal_places=2),
-        help_text=f"Aid approved or paid in the period, CNY by fund line ({', '.join(FundLine.values)}).",
+    aid_in_period = serializers.BooleanField(
+        help_text="Whether the union gave the person aid in the period (to avoid double aid), without amounts."
     )
 
 
@@ -98,25 +73,26 @@ class OutboundListView(generics.ListAPIView):
     throttle_classes = [ApiKeyRateThrottle]
     filter_backends = []
     pagination_class = OutboundPagination
-    serializer_class = OutboundCaseSerializer
+    serializer_class = OutboundPersonSerializer
 
     @extend_schema(
         operation_id="hardship_outbound_list",
         tags=TAGS,
-        summary="The filed hardship cases you may see for a period, for your own cross-checks",
+        summary="The people you reported this period whom the union assists",
         description=(
-            "Cases on file in the period (filed or receiving aid, or closed during or after it) whose head of "
-            "household appears in **your own** current pushed rows — with your source keys for those rows — or "
-            "that were referred to you. Names and ID numbers are masked. `aid` sums the union's aid of the "
-            "period by fund line. Available once the monthly cycle has published the period (404 "
-            "`not_published` before). Oldest case first, cursor-paginated. Needs the scope `hardship:push`."
+            "For the people in **your own accepted push** of exactly this period (not a held, rejected or failed "
+            "one, nor another period's), those the union has on file for hardship assistance in the period: your "
+            "own source keys for them, and whether the union gave them aid in the period. Nothing else (no case "
+            "state, category, amounts or names): a push is not a lookup. Available once the monthly cycle has "
+            "published the period (404 `not_published` before) and once you have an accepted push of the period "
+            "(404 `no_accepted_push`). Cursor-paginated. Needs the scope `hardship:push`."
         ),
         parameters=[
             OpenApiParameter(
                 "period", str, OpenApiParameter.QUERY, required=True, description="A month (2025-03) or a quarter."
             ),
         ],
-        responses={200: OutboundCaseSerializer(many=True), **error_responses(400, 401, 403, 404, 429)},
+        responses={200: OutboundPersonSerializer(many=True), **error_responses(400, 401, 403, 404, 429)},
         examples=[
             OpenApiExample(
                 "A case",
@@ -125,18 +101,7 @@ class OutboundListView(generics.ListAPIView):
                     "next": None,
                     "previous": None,
                     "results": [
-                        {
-                            "case_no": "KN2025-000012",
-                            "state": "receiving_aid",
-                            "category": "accident",
-                            "filed_on": "2025-02-14",
-                            "closed_on": None,
-                            "head": {"masked_name": "周**", "id_masked": "330502********1232"},
-                            "union": {"code": "G0042", "name": "湖州丝绸有限公司工会"},
-                            "source_keys": ["YB-2025-03-000731"],
-                            "referrals": [],
-                            "aid": {"illness": "27000.00"},
-                        }
+                        {"source_keys": ["YB-2025-03-000731"], "aid_in_period": True},
                     ],
                 },
             )
@@ -153,14 +118,9 @@ class OutboundListView(generics.ListAPIView):
         return self._checked_period
 
     def get_queryset(self):
-        return (
-            selectors.outbound_cases(agency=self.request.auth.agency, period=self._period())
-            .select_related("head", "union")
-            .only(
-                "id", "case_no", "state", "category", "filed_at", "closed_at", "head_id", "union_id",
-                "head__name", "head__id_masked", "union__code", "union__name",
-            )
-        )  # fmt: skip
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI schema's generation
+            return selectors.outbound_people(agency=None, period="2025-01").none()
+        return selectors.outbound_people(agency=self.request.auth.agency, period=self._period()).only("id")
 
     def list(self, request, *args, **kwargs):
         period = self._period()
@@ -168,6 +128,12 @@ class OutboundListView(generics.ListAPIView):
             raise ServiceError(
                 "not_published", _("The data of this period has not been published yet."), kind=ErrorKind.NOT_FOUND
             )
+        if not selectors.accepted_push_exists(agency=request.auth.agency, period=period):
+            raise ServiceError(
+                "no_accepted_push",
+                _("You have no accepted push for this period: the outbound data answers only about accepted pushes."),
+                kind=ErrorKind.NOT_FOUND,
+            )
         page = self.paginate_queryset(self.get_queryset())
-        rows = selectors.outbound_details(agency=request.auth.agency, period=period, cases=page)
+        rows = selectors.outbound_details(agency=request.auth.agency, period=period, people=page)
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)

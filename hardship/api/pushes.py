@@ -56,11 +56,23 @@ A push whose row count or SHA-256 differs from its manifest is refused whole (40
    names the columns, in Chinese or English (below); other columns are ignored. Lines count from 1, the
    header's.
 
-**The answer.** 201 with `accepted`, `rejected`, `replaced` and, for every rejected row, its `line` (JSON: the
-row's position in the push, from 1), `reason`, `field`, `message` (and `detail`, the ID validator's code, for
+**The answer.** 201 with `accepted`, `rejected`, `replaced` and, for each rejected row (the first 1,000; any
+more are counted in `errors_omitted`), its `line` (JSON: the row's position in the push, from 1), `reason`, `field`, `message` (and `detail`, the ID validator's code, for
 `bad_id_number`). Good rows are kept. Reasons: {", ".join(f"`{r}`" for r in pushformats.REASONS)}.
-A push of more than {ingest.sync_max_rows():,} rows answers 202 with state `pending`: follow it with
-`GET /api/v1/hardship/pushes/{{id}}` until it is `ingested` (or `failed`).
+A push of more than {ingest.sync_max_rows():,} rows, **every XLSX file** and a CSV file over
+{ingest.sync_max_bytes() // (1024 * 1024)} MB answer 202 with state `pending`: follow it with
+`GET /api/v1/hardship/pushes/{{id}}` until it is `ingested` (or `failed`). An XLSX file is checked in the
+request only for its size, SHA-256 and shape (a workbook's parts, their sizes and compression; 400
+`unreadable_file` otherwise); the worker then counts its rows against the manifest and reads them: a
+workbook it cannot read (broken XML, a bad shared string, a non-numeric number…) fails the push with
+`error.code` `unreadable_file`, a different row count with `row_count_mismatch`, more than
+{ingest.max_rows():,} rows with `too_many_rows`, a missing column with `missing_columns` — nothing of it is kept.
+
+**Held.** A push that does not look like your monthly data — a handful of rows, far fewer than your usual
+pushes of its kind, a period closed more than two months ago or not yet begun, or many pushes of one kind
+and period — answers 202 with state `held`: it is stored but not ingested, and the outbound data tells
+nothing about it, until the union's city staff release it (it becomes `pending`, then `ingested`) or
+reject it (`rejected`).
 
 **Idempotent.** The same `batch_id` sent again changes nothing and answers 200 with the first answer. A row
 with the same kind, period and `source_key` as a row you sent before in another batch replaces it
@@ -125,7 +137,10 @@ class PushAnswerSerializer(serializers.Serializer):
     accepted = serializers.IntegerField()
     rejected = serializers.IntegerField()
     replaced = serializers.IntegerField(help_text="Accepted rows that replaced a row of an earlier batch.")
-    errors = PushRowErrorSerializer(many=True)
+    errors = PushRowErrorSerializer(many=True, help_text="The first 1,000 rejected rows, by line.")
+    errors_omitted = serializers.IntegerField(
+        required=False, help_text="Rejected rows beyond those listed (all are counted in `rejected`)."
+    )
     received_at = serializers.DateTimeField()
     ingested_at = serializers.DateTimeField(allow_null=True)
     pages = serializers.IntegerField(required=False)
@@ -133,7 +148,8 @@ class PushAnswerSerializer(serializers.Serializer):
     error = serializers.DictField(
         child=serializers.CharField(),
         required=False,
-        help_text="For a `failed` push: why (`code`: `stored_file_missing`, `stored_file_unreadable`, …; `message`).",
+        help_text="For a `failed` push: why (`code`: `unreadable_file`, `row_count_mismatch`, `too_many_rows`, "
+        "`missing_columns`, `stored_file_missing`, …; `message`).",
     )
 
 
@@ -180,7 +196,7 @@ class PushFilter(django_filters.FilterSet):
 
 
 def _answer(push: DataPush) -> Response:
-    if push.state == DataPush.State.RECEIVING:
+    if push.state in (DataPush.State.RECEIVING, DataPush.State.HELD):
         code = status.HTTP_202_ACCEPTED
     elif not push.created_now:
         code = status.HTTP_200_OK
@@ -237,13 +253,15 @@ ANSWER_EXAMPLE = {
             200: OpenApiResponse(PushAnswerSerializer, description="This batch was sent before: the first answer."),
             202: OpenApiResponse(
                 PushAnswerSerializer,
-                description="A page of a push in pages (`receiving`), or a large push (`pending`).",
+                description="A page of a push in pages (`receiving`), a large push or a workbook (`pending`), "
+                "or an unusual push held for the union's review (`held`).",
             ),
             400: OpenApiResponse(
                 ErrorSerializer,
                 description="The content differs from the manifest (`row_count_mismatch`, `sha256_mismatch`, with "
-                "`declared` and `received`: nothing was kept), invalid input (`invalid`), or a file that cannot be "
-                "used (`unreadable_file`, `empty_file`, `missing_columns`, `page_too_large`).",
+                "`declared` and `received`: nothing was kept), invalid input (`invalid`), more rows than a push "
+                "may hold (`too_many_rows`), or a file that cannot be used (`unreadable_file`, `empty_file`, "
+                "`missing_columns`, `page_too_large`).",
             ),
             **error_responses(401, 403, 409, 415, 429),
             413: OpenApiResponse(
@@ -330,7 +348,9 @@ class PushDetailView(AgencyApiView, APIView):
         tags=TAGS,
         summary="One of your pushes: its state and, once ingested, the full answer",
         description="States: `receiving` (pages still missing), `pending` (waiting for ingestion), `ingested`, "
-        "`failed`. Another agency's push answers 404. Needs the scope `hardship:push`.",
+        "`failed` (with `error`: `code` and `message`), `held` (stored, waiting for the union's review), "
+        "`rejected` (by the union's staff; nothing kept). Another agency's push answers 404. Needs the scope "
+        "`hardship:push`.",
         responses={200: PushAnswerSerializer, **error_responses(401, 403, 404, 429)},
         examples=[OpenApiExample("Ingested", response_only=True, value=ANSWER_EXAMPLE)],
     )

@@ -14,7 +14,7 @@
   Every step is idempotent: rerunning a finished cycle with `restart=True` changes nothing (same
   candidates, no second notification: their dedupe key is per period and union).
 - **Publishing.** The last step marks the period published: from then on the agencies read their
-  outbound data for it (`GET /api/v1/hardship/outbound?period=…`, see `outbound_cases`).
+  outbound data for it (`GET /api/v1/hardship/outbound?period=…`, see `outbound_people`).
 
 The test-only hook `HARDSHIP_CYCLE_TEST_DELAY` (a setting or environment variable, seconds) slows
 every chunk down so a test can kill a worker in the middle of a step.

@@ -22,7 +22,7 @@ from hardship.screening.candidates import screen
 from hardship.screening.matching import match_rows
 from hardship.screening.roster import roster_refresh
 from hardship.screening.rules import rules_ensure_defaults
-from hardship.selectors.outbound import outbound_cases
+from hardship.selectors.outbound import outbound_people
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def _step_publish(runner: CycleRunner) -> dict:
     runner.tick()
     CycleRun.objects.filter(pk=runner.run.pk, worker=runner.token).update(published_at=timezone.now())
     agencies = Agency.objects.filter(is_active=True).order_by("code")
-    return {"cases_by_agency": {a.code: outbound_cases(agency=a, period=runner.period).count() for a in agencies}}
+    return {"people_by_agency": {a.code: outbound_people(agency=a, period=runner.period).count() for a in agencies}}
 
 
 STEPS = {

@@ -1,6 +1,7 @@
 """What an agency reads of its pushes: its own pushes, and the answer to each (state, figures,
 each rejected row's line and reason)."""
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from core.models import Agency
@@ -20,10 +21,13 @@ def push_of_agency(agency: Agency, pk: int) -> DataPush | None:
 def push_answer(push: DataPush) -> dict:
     """The answer to a push: its state and figures, and each rejected row's line and reason.
 
-    Once ingested, this is the first answer, stored: a repeated delivery gets it unchanged.
+    Once ingested, this is the first answer, stored: a repeated delivery gets it unchanged. It
+    lists the first HARDSHIP_PUSH_ANSWER_MAX_ERRORS rejected rows (a million-row push of bad rows
+    must not answer a 100 MB body) and says how many more there are (`errors_omitted`).
     """
     if push.response and push.state in (DataPush.State.INGESTED, DataPush.State.FAILED) and "id" in push.response:
         return push.response
+    max_errors = int(getattr(settings, "HARDSHIP_PUSH_ANSWER_MAX_ERRORS", 1_000))
     answer = {
         "id": push.pk,
         "agency": push.agency.code,
@@ -35,10 +39,12 @@ def push_answer(push: DataPush) -> dict:
         "accepted": push.accepted,
         "rejected": push.rejected,
         "replaced": push.replaced,
-        "errors": list(push.errors),
+        "errors": list(push.errors[:max_errors]),
         "received_at": push.received_at.isoformat(),
         "ingested_at": push.ingested_at.isoformat() if push.ingested_at else None,
     }
+    if len(push.errors) > max_errors:  # a bounded answer: the rest are counted in `rejected`
+        answer["errors_omitted"] = len(push.errors) - max_errors
     if push.source == DataPush.Source.API_JSON:
         answer["pages"] = push.pages
         if push.state == DataPush.State.RECEIVING:

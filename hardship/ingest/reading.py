@@ -4,6 +4,7 @@ or JSON pages, as (line, cells in the kind's column order); the header is checke
 import csv
 import hashlib
 import io
+import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -11,8 +12,11 @@ from typing import Any, BinaryIO
 from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
+from core.xlsx import XlsxUnreadable, xlsx_check_shape
 from hardship import pushformats
 from members.services.import_files import xlsx_records
+
+log = logging.getLogger(__name__)
 
 READ_BLOCK_BYTES = 1 << 20  # a file is hashed in blocks of 1 MiB
 
@@ -75,42 +79,84 @@ def _csv_records(stream: BinaryIO, encoding: str) -> Iterator[tuple[int, list[st
         raise _unreadable() from None
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+def _xlsx_rows(stream: BinaryIO) -> Iterator[tuple[int, list[Any]]]:
     try:
-        for line, cells in xlsx_records(data):
+        for line, cells in xlsx_records(stream):
             if line == 1 or any(c not in ("", None) for c in cells):
                 yield line, cells
     except ServiceError:
         raise _unreadable() from None
 
 
-def detect_format(stream: BinaryIO, kind: str) -> tuple[str, int]:
+def is_xlsx(stream: BinaryIO) -> bool:
+    stream.seek(0)
+    head = stream.read(4)
+    stream.seek(0)
+    return head.startswith(b"PK\x03\x04")
+
+
+def xlsx_shape_check(stream: BinaryIO) -> None:
+    """The request's check of an XLSX push, in bounded time whatever its claimed dimension:
+    the archive's shape only (`core.xlsx.xlsx_check_shape`); its rows are read by the worker."""
+    try:
+        xlsx_check_shape(stream)
+    except XlsxUnreadable as exc:
+        log.info("hardship push: XLSX refused on its shape (%s)", exc.reason)
+        raise _unreadable() from None
+
+
+def detect_format(stream: BinaryIO, kind: str, *, count: bool = True) -> tuple[str, int | None]:
     """The file's format ("xlsx" or the CSV's encoding) and its data rows; checks the header.
 
-    GBK files are read as GB18030, its superset.
+    An XLSX file has only its shape checked here and its rows are not counted (None): reading a
+    workbook is the worker's job (`hardship.ingest.stored`). Without `count`, a CSV has its
+    header checked and its rows are not counted either. GBK files are read as GB18030, its
+    superset.
     """
     stream.seek(0)
     head = stream.read(4)
     stream.seek(0)
     if head.startswith(b"PK\x03\x04"):
-        return "xlsx", _count(_xlsx_rows(stream.read()), kind)
+        xlsx_shape_check(stream)
+        return "xlsx", None
     if head.startswith(b"\xd0\xcf\x11\xe0"):  # a legacy .xls workbook
         raise _unreadable()
     for encoding in ("utf-8-sig",) if head.startswith(b"\xef\xbb\xbf") else ("utf-8", "gb18030"):
         try:
-            return encoding, _count(_csv_records(stream, encoding), kind)
+            records = _csv_records(stream, encoding)
+            if not count:
+                _after_header(records, kind)  # the header only: the rows are the worker's
+                return encoding, None
+            return encoding, _count(records, kind)
         except UnicodeDecodeError:
             continue
     raise _unreadable()
 
 
-def _count(records: Iterable[tuple[int, list]], kind: str) -> int:
+def count_rows(stream: BinaryIO, fmt: str, kind: str, *, limit: int) -> int:
+    """The data rows of a stored file, counted by the worker (header checked; a workbook read
+    whole, streamed); stops past `limit`."""
+    rows = _after_header(_xlsx_rows(stream) if fmt == "xlsx" else _csv_records(stream, fmt), kind)
+    count = 0
+    for _record in rows:
+        count += 1
+        if count > limit:
+            break
+    return count
+
+
+def _after_header(records: Iterable[tuple[int, list]], kind: str) -> Iterator[tuple[int, list]]:
+    """The records after the header, once the header is checked (`empty_file`, `missing_columns`)."""
     records = iter(records)
     first = next(records, None)
     if first is None:
         raise ServiceError("empty_file", _("The file is empty."))
     pushformats.layout_for_header(kind, first[1])
-    return sum(1 for _ in records)
+    return records
+
+
+def _count(records: Iterable[tuple[int, list]], kind: str) -> int:
+    return sum(1 for _ in _after_header(records, kind))
 
 
 def file_records(stream: BinaryIO, fmt: str, kind: str) -> Iterator[tuple[int, list[Any]]]:
@@ -122,7 +168,7 @@ def file_records(stream: BinaryIO, fmt: str, kind: str) -> Iterator[tuple[int, l
     """
     if fmt == "xlsx":
         stream.seek(0)
-        rows = _xlsx_rows(stream.read())
+        rows = _xlsx_rows(stream)
     else:
         rows = _csv_records(stream, fmt)
     first = next(rows, None)

@@ -1,6 +1,7 @@
 """Receiving a push (JSON pages, a file through the API, or a file staff upload): the manifest
 is checked against the content, then the push is ingested now, or stored encrypted and queued."""
 
+import datetime as dt
 import logging
 
 from django.db import IntegrityError, transaction
@@ -10,7 +11,16 @@ from core.errors import ErrorKind, ServiceError
 from core.models import Agency
 from core.services import audit_log
 from hardship import pushformats
-from hardship.ingest.limits import MAX_PAGES, PAGE_MAX_ROWS, max_file_bytes, sync_max_rows
+from hardship.ingest.holds import hold_reasons, push_hold
+from hardship.ingest.limits import (
+    MAX_PAGES,
+    PAGE_MAX_ROWS,
+    max_file_bytes,
+    max_rows,
+    sync_max_bytes,
+    sync_max_rows,
+    too_many_rows_error,
+)
 from hardship.ingest.reading import binary_stream, detect_format, file_records, json_records, stream_sha256, stream_size
 from hardship.ingest.rows import actor_label, ingest_records, push_finish
 from hardship.ingest.storage import encrypt_file, page_rows, page_store, pages_delete, pages_received, push_key
@@ -51,6 +61,25 @@ def _refuse(agency: Agency, manifest: dict, exc: ServiceError, actor=None) -> Se
     )
     log.info("hardship push refused for %s batch %s: %s", agency.code, manifest["batch_id"], exc.code)
     return exc
+
+
+def _manifest_clean(manifest: dict) -> dict:
+    """The manifest checked (`pushformats.manifest_clean`), and its row count within the limit."""
+    manifest = pushformats.manifest_clean(manifest)
+    if manifest["row_count"] > max_rows():
+        raise too_many_rows_error()
+    return manifest
+
+
+def _hold_reasons(agency: Agency, manifest: dict, today: dt.date | None, exclude: int | None = None) -> list[str]:
+    return hold_reasons(
+        agency_id=agency.pk,
+        kind=manifest["kind"],
+        period=manifest["period"],
+        row_count=manifest["row_count"],
+        today=today,
+        exclude=exclude,
+    )
 
 
 def _check_count(manifest: dict, count: int) -> None:
@@ -110,20 +139,32 @@ def _queue_ingest(push: DataPush) -> None:
 
 
 def push_receive_file(
-    *, agency: Agency, manifest: dict, content, filename: str = "", actor=None, source: str = DataPush.Source.API_FILE
+    *,
+    agency: Agency,
+    manifest: dict,
+    content,
+    filename: str = "",
+    actor=None,
+    source: str = DataPush.Source.API_FILE,
+    today: dt.date | None = None,
 ) -> DataPush:
     """Receive a CSV or XLSX push (bytes, a file object or a Path): check the manifest against
     the file (SHA-256 of its bytes, count of its data rows), then ingest it now, or store it
-    encrypted and queue it when it has more than `HARDSHIP_PUSH_SYNC_MAX_ROWS` rows.
+    encrypted and queue it when it has more than `HARDSHIP_PUSH_SYNC_MAX_ROWS` rows. An XLSX file,
+    and a CSV file over `HARDSHIP_PUSH_SYNC_MAX_BYTES`, is checked only for its size, SHA-256 and
+    shape (its header, for a CSV) here, then stored and queued: the worker counts its rows against
+    the manifest and reads them, and any problem marks the push failed with its code. An unusual
+    push is stored and held (`hardship.ingest.holds`); `today` is the day it counts as received.
 
     The same batch again returns the first push unchanged (`push.created_now` is False).
     Raises ServiceError (a ManifestMismatch when the content differs from the manifest).
     """
-    manifest = pushformats.manifest_clean(manifest)
+    manifest = _manifest_clean(manifest)
     if (push := _repeat(agency, manifest["batch_id"])) is not None:
         return push
     stream = binary_stream(content)
-    if stream_size(stream) > max_file_bytes():
+    size = stream_size(stream)
+    if size > max_file_bytes():
         raise ServiceError(
             "file_too_large",
             _("The file is larger than %(mb)d MB: split it into several batches.")
@@ -132,12 +173,16 @@ def push_receive_file(
         )
     try:
         _check_sha(manifest, stream_sha256(stream))
-        fmt, count = detect_format(stream, manifest["kind"])
-        _check_count(manifest, count)
+        # An XLSX file has only its shape checked here, and a large CSV only its header: the
+        # worker counts and reads their rows (bounded time in the request, whatever the file says).
+        fmt, count = detect_format(stream, manifest["kind"], count=size <= sync_max_bytes())
+        if count is not None:
+            _check_count(manifest, count)
     except ServiceError as exc:
         raise _refuse(agency, manifest, exc, actor) from None
+    held = [] if source == DataPush.Source.ADMIN else _hold_reasons(agency, manifest, today)
 
-    if count > sync_max_rows():
+    if held or count is None or count > sync_max_rows():
         with transaction.atomic():
             push = _new_push(
                 agency=agency, manifest=manifest, source=source, actor=actor, state=DataPush.State.PENDING, encoding=fmt
@@ -146,8 +191,11 @@ def push_receive_file(
                 return _repeat(agency, manifest["batch_id"])
             push.file.save(f"{push.pk}.bin", encrypt_file(stream, push_key(agency.pk, push.batch_id)), save=False)
             push.save(update_fields=["file"])
-            _queue_ingest(push)
-        log.info("hardship push %s (%d rows) stored for ingestion", push.pk, count)
+            if held:
+                push_hold(push, held)
+            else:
+                _queue_ingest(push)
+        log.info("hardship push %s (%s) stored for ingestion", push.pk, fmt)
         return push
 
     with transaction.atomic():
@@ -191,10 +239,21 @@ def push_upload(*, actor, agency: Agency, manifest: dict, content, filename: str
     )
 
 
-def push_receive_json(*, agency: Agency, manifest: dict, rows: list[dict], page: int = 1, pages: int = 1) -> DataPush:
+def push_receive_json(
+    *,
+    agency: Agency,
+    manifest: dict,
+    rows: list[dict],
+    page: int = 1,
+    pages: int = 1,
+    today: dt.date | None = None,
+    hold_unusual: bool = True,
+) -> DataPush:
     """Receive one page of a JSON push. A push in several pages is kept (encrypted) page by page
     in state `receiving` until its last page arrives, in any order; then its row count and SHA-256
-    are checked over all pages, and it is ingested now or queued (see `push_receive_file`).
+    are checked over all pages, and it is ingested now or queued (see `push_receive_file`), or
+    held when unusual (`hardship.ingest.holds`; a one-page push is then stored as a page). Only
+    the demo's seed passes `hold_unusual=False` (its agencies' batches are small on purpose).
 
     The same batch again returns the first push unchanged (`push.created_now` is False).
 
@@ -202,7 +261,7 @@ def push_receive_json(*, agency: Agency, manifest: dict, rows: list[dict], page:
     and the last page's arrival, its checks over every page and the ingestion or the queueing all
     happen in that one transaction; the single-page fast path shares its checks.
     """
-    manifest = pushformats.manifest_clean(manifest)
+    manifest = _manifest_clean(manifest)
     if not isinstance(rows, list) or len(rows) > PAGE_MAX_ROWS:
         raise ServiceError(
             "page_too_large", _("Send at most %(max)d rows in one request: use pages.") % {"max": PAGE_MAX_ROWS}
@@ -218,6 +277,21 @@ def push_receive_json(*, agency: Agency, manifest: dict, rows: list[dict], page:
             _check_sha(manifest, sha256)
         except ServiceError as exc:
             raise _refuse(agency, manifest, exc) from None
+        held = _hold_reasons(agency, manifest, today) if hold_unusual else []
+        if held:
+            with transaction.atomic():
+                push = _new_push(
+                    agency=agency,
+                    manifest=manifest,
+                    source=DataPush.Source.API_JSON,
+                    actor=None,
+                    state=DataPush.State.PENDING,
+                    encoding="json",
+                )
+                if push is None:
+                    return _repeat(agency, manifest["batch_id"])
+                page_store(push, 1, rows)
+                return push_hold(push, held)
         if count <= sync_max_rows():
             with transaction.atomic():
                 push = _new_push(
@@ -276,6 +350,10 @@ def push_receive_json(*, agency: Agency, manifest: dict, rows: list[dict], page:
         else:
             push.state = DataPush.State.PENDING
             push.save(update_fields=["state"])
+            if hold_unusual and (held := _hold_reasons(agency, manifest, today, exclude=push.pk)):
+                push = push_hold(push, held)
+                push.created_now = True
+                return push
             if count > sync_max_rows():
                 _queue_ingest(push)
                 push.created_now = True

@@ -154,3 +154,11 @@ def pages_delete(push_id: int, pages: int) -> None:
         name = page_name(push_id, page)
         if default_storage.exists(name):
             default_storage.delete(name)
+
+
+def stored_delete(push: DataPush) -> None:
+    """Delete what a push stored for later: its encrypted file or pages (a rejected held push)."""
+    if push.file:
+        push.file.delete(save=False)
+        DataPush.objects.filter(pk=push.pk).update(file="")
+    pages_delete(push.pk, push.pages)

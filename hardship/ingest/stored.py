@@ -2,18 +2,19 @@
 restartable after the last committed chunk; a push whose stored content is gone fails."""
 
 import hashlib
-import io
 import logging
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
 from core.services import audit_log
-from hardship.ingest.limits import sync_max_rows
-from hardship.ingest.reading import file_records, json_records
+from hardship.ingest.limits import max_rows, sync_max_rows, too_many_rows_error
+from hardship.ingest.reading import count_rows, file_records, json_records
 from hardship.ingest.rows import ingest_records, push_finish
 from hardship.ingest.storage import SegmentStream, decrypted_segments, page_rows, push_key, stored_missing_error
 from hardship.models import DataPush, PushRow
@@ -52,10 +53,10 @@ def _ingest_claim(push_id: int, wait: Callable[[], None] | None = None) -> Itera
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
-def _stored_records(push: DataPush) -> Iterator[tuple[int, list[Any]]]:
-    if push.source == DataPush.Source.API_JSON:
-        yield from json_records(push.kind, (page_rows(push, p) for p in range(1, push.pages + 1)))
-        return
+@contextmanager
+def _stored_file(push: DataPush) -> Iterator[BinaryIO]:
+    """The stored file of a push, decrypted as a stream: a CSV segment by segment, a workbook
+    (whose zip directory is at its end) into a temporary file, never into memory."""
     if not push.file:
         raise stored_missing_error()
     try:
@@ -65,10 +66,37 @@ def _stored_records(push: DataPush) -> Iterator[tuple[int, list[Any]]]:
         raise stored_missing_error() from None
     with fh:
         segments = decrypted_segments(fh, push_key(push.agency_id, push.batch_id))
-        if push.encoding == "xlsx":
-            yield from file_records(io.BytesIO(b"".join(segments)), "xlsx", push.kind)
-        else:
-            yield from file_records(SegmentStream(segments), push.encoding, push.kind)
+        if push.encoding != "xlsx":
+            yield SegmentStream(segments)
+            return
+        with tempfile.TemporaryFile() as out:
+            for segment in segments:
+                out.write(segment)
+            out.seek(0)
+            yield out
+
+
+def _check_stored_file(push: DataPush) -> None:
+    """Before its first row is stored: the file's data rows counted (the request did not, for a
+    workbook or a large CSV) against the manifest and the limit; its header checked."""
+    with _stored_file(push) as stream:
+        count = count_rows(stream, push.encoding, push.kind, limit=max_rows())
+    if count > max_rows():
+        raise too_many_rows_error()
+    if count != push.row_count:
+        raise ServiceError(
+            "row_count_mismatch",
+            _("The manifest declares %(declared)d rows but the content has %(received)d. Nothing was kept.")
+            % {"declared": push.row_count, "received": count},
+        )
+
+
+def _stored_records(push: DataPush) -> Iterator[tuple[int, list[Any]]]:
+    if push.source == DataPush.Source.API_JSON:
+        yield from json_records(push.kind, (page_rows(push, p) for p in range(1, push.pages + 1)))
+        return
+    with _stored_file(push) as stream:
+        yield from file_records(stream, push.encoding, push.kind)
 
 
 def push_ingest(
@@ -94,8 +122,10 @@ def push_ingest(
         if push.state != DataPush.State.PENDING:
             return push
         try:
+            if push.source != DataPush.Source.API_JSON and push.lines_done == 0:
+                _check_stored_file(push)
             ingest_records(push, _stored_records(push), tick)
-        except ServiceError as exc:  # the stored content is missing or no longer reads: permanent
+        except ServiceError as exc:  # unreadable, not as declared, or its stored content gone: permanent
             return _fail(push, exc)
         push = push_finish(push)
     _analyze_after(push)
@@ -104,13 +134,14 @@ def push_ingest(
 
 def _fail(push: DataPush, exc: ServiceError) -> DataPush:
     """Mark the push `failed` with the reason, which its answer shows (to the agency and to
-    staff); audited."""
+    staff); audited. Rows it stored before failing are deleted: a failed push feeds nothing."""
     with transaction.atomic():
         changed = DataPush.objects.filter(pk=push.pk, state=DataPush.State.PENDING).update(
             state=DataPush.State.FAILED, response={"error": {"code": exc.code, "message": exc.message}}
         )
         push.refresh_from_db()
         if changed:
+            PushRow.objects.filter(push_id=push.pk).delete()
             audit_log(
                 action="hardship.push.failed",
                 obj=push,

@@ -30,6 +30,11 @@ class DataPush(models.Model):
         PENDING = "pending", _("Waiting for ingestion")
         INGESTED = "ingested", _("Ingested")
         FAILED = "failed", _("Failed")
+        # An unusual push (a handful of rows, a period long closed, many pushes of one period):
+        # stored, not ingested, so neither screened nor in the outbound data, until city staff
+        # release it (then pending) or reject it (hardship.ingest.holds).
+        HELD = "held", _("Held for review")
+        REJECTED = "rejected", _("Rejected by staff")
 
     class Source(models.TextChoices):
         API_JSON = "api_json", _("API (JSON)")
@@ -63,6 +68,18 @@ class DataPush(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True, on_delete=models.PROTECT
     )
+    # Why the push was held (codes of hardship.ingest.holds.REASONS), and who released or rejected it.
+    hold_reasons = models.JSONField(_("why it was held"), default=list, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_note = models.CharField(_("review note"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("data push")
@@ -72,6 +89,8 @@ class DataPush(models.Model):
             # An agency's data covers the whole city and replaces its earlier rows: uploading a file
             # on an agency's behalf in the admin is for city-level staff holding this permission.
             ("upload_agency_data", _("Can upload a partner agency's data on its behalf (city level)")),
+            # Releasing a held push lets its rows be screened and answered in the outbound data.
+            ("review_held_push", _("Can release or reject a held data push (city level)")),
         ]
         constraints = [models.UniqueConstraint(fields=["agency", "batch_id"], name="push_batch_once_per_agency")]
         indexes = [models.Index(fields=["period", "kind"])]

@@ -47,10 +47,11 @@ from hardship.selectors.outbound import (
     AID_COUNTED,
     CLOSED_STATES,
     FILED_STATES,
+    accepted_push_exists,
     agency_source_keys,
     is_published,
-    outbound_cases,
     outbound_details,
+    outbound_people,
     referrals_for_agency,
 )
 from hardship.selectors.staff import case_staff_ids, hardship_staff_for
@@ -91,7 +92,8 @@ __all__ = [
     "is_hardship_staff",
     "is_published",
     "member_evidence",
-    "outbound_cases",
+    "accepted_push_exists",
+    "outbound_people",
     "outbound_details",
     "overdue_reviews",
     "reviews_due",

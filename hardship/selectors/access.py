@@ -6,10 +6,11 @@ Hardship staff are staff users holding the permission `hardship.view_case` (cand
 city-level staff only.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from core.models import Agency
 from hardship.models import Candidate, Case, CaseDocument
+from members.models import Union, User
 from members.selectors import is_city_level, scoped
 
 VIEW_CASE = "hardship.view_case"
@@ -18,6 +19,7 @@ LIST_ALL_CASES = "hardship.list_all_cases"
 CHANGE_SETTINGS = "hardship.change_hardshipsettings"
 CHANGE_SECOND_APPROVAL = "hardship.change_second_approval"
 ADD_PUSH = "hardship.add_datapush"
+REVIEW_HELD_PUSH = "hardship.review_held_push"
 UPLOAD_AGENCY_DATA = "hardship.upload_agency_data"
 
 
@@ -79,6 +81,25 @@ def can_upload_agency_data(user) -> bool:
     same source keys, and feeds screening, the double-aid check and the agency's outbound data), so
     district and grassroots staff, whose scope is part of the city, never act for an agency."""
     return is_city_level(user) and _has_perm(user, ADD_PUSH) and _has_perm(user, UPLOAD_AGENCY_DATA)
+
+
+def can_review_held_pushes(user) -> bool:
+    """Releasing a held push feeds its rows to screening and to the agency's outbound data for the
+    whole city: city-level staff with `hardship.review_held_push` only."""
+    return is_city_level(user) and _has_perm(user, REVIEW_HELD_PUSH)
+
+
+def held_push_reviewer_ids() -> list[int]:
+    """The active staff who may release or reject a held push (see `can_review_held_pushes`)."""
+    perm = Q(user_permissions__codename="review_held_push") | Q(groups__permissions__codename="review_held_push")
+    city = Q(union__kind=Union.Kind.CITY) & perm
+    return list(
+        User.objects.filter(is_active=True, is_staff=True)
+        .filter(Q(is_superuser=True) | city)
+        .values_list("pk", flat=True)
+        .distinct()
+        .order_by("pk")
+    )
 
 
 def agencies_uploadable_by(user) -> QuerySet[Agency]:

@@ -1,15 +1,16 @@
 """What the partner agencies read: their referrals, their own source keys, and the outbound data
-of a published period (the filed cases they may see, with their referrals and aid)."""
+of a published period: for the people an agency reported in its accepted push of that period, that
+the union has them on file, with the agency's own keys and whether aid was given (no more)."""
 
 from collections import defaultdict
 
-from django.db.models import Q, QuerySet, Sum
-from django.utils import timezone
+from django.db.models import Q, QuerySet
 
 from core.models import Agency
 from core.parsing import period_parse
-from hardship.models import Aid, Case, CycleRun, PushRow, Referral
+from hardship.models import Aid, Case, CycleRun, DataPush, PushRow, Referral
 from hardship.periods import period_months
+from members.models import Member
 
 # --- Referrals, as an agency sees them ---------------------------------------------------------
 
@@ -51,87 +52,56 @@ def is_published(period: str) -> bool:
     ).exists()
 
 
-def outbound_cases(*, agency: Agency, period: str) -> QuerySet[Case]:
-    """The filed cases an agency may see for `period`, for its own cross-checks.
+def accepted_push_exists(*, agency: Agency, period: str) -> bool:
+    """Whether the agency has a push of exactly this period that was accepted and ingested (not
+    held, rejected or failed): the outbound data of a period answers only about such pushes."""
+    return DataPush.objects.filter(agency=agency, period=period, state=DataPush.State.INGESTED).exists()
 
-    Filed (filed before the period ended) and still filed or receiving aid, or closed during or
-    after the period; and either headed by someone in the agency's own current pushed rows, or
-    referred to the agency.
-    """
-    start, end = period_parse(period).bounds()
-    own_heads = PushRow.objects.filter(agency=agency, is_current=True, member__isnull=False).values("member_id")
-    referred = Referral.objects.filter(agency=agency).values("case_id")
-    return (
-        Case.objects.filter(filed_at__isnull=False, filed_at__lt=end)
-        .filter(Q(state__in=FILED_STATES) | Q(state__in=CLOSED_STATES, closed_at__gte=start))
-        .filter(Q(head_id__in=own_heads) | Q(pk__in=referred))
+
+def _reported_rows(*, agency: Agency, period: str) -> QuerySet[PushRow]:
+    """The agency's current rows of its accepted pushes of exactly this period, matched to a member."""
+    return PushRow.objects.filter(
+        agency=agency, period=period, is_current=True, member__isnull=False, push__state=DataPush.State.INGESTED
     )
 
 
-def _head_aid_cases(*, agency: Agency, period: str, head_ids) -> dict[int, int]:
-    """For each head, the one outbound case of the period credited with the head's aid that has no
-    case (warmth batches): the case still filed, else the latest filed (then the highest id).
-    Chosen among all of the agency's outbound cases, not one page's, so that aid is counted once
-    even when the head's cases fall on different pages."""
-    chosen: dict[int, tuple] = {}
-    rows = outbound_cases(agency=agency, period=period).filter(head_id__in=head_ids)
-    for head_id, pk, state, filed_at in rows.values_list("head_id", "pk", "state", "filed_at"):
-        rank = (state in FILED_STATES, filed_at, pk)
-        if head_id not in chosen or rank > chosen[head_id]:
-            chosen[head_id] = rank
-    return {head_id: rank[2] for head_id, rank in chosen.items()}
+def _on_file(period: str) -> QuerySet[Case]:
+    """Cases on file in the period: filed before it ended and still filed or receiving aid, or
+    closed during or after it."""
+    start, end = period_parse(period).bounds()
+    return Case.objects.filter(filed_at__isnull=False, filed_at__lt=end).filter(
+        Q(state__in=FILED_STATES) | Q(state__in=CLOSED_STATES, closed_at__gte=start)
+    )
 
 
-def outbound_details(*, agency: Agency, period: str, cases: list[Case]) -> list[dict]:
-    """For a page of `outbound_cases`: the agency's own source keys, its referrals, and the aid
-    (approved or paid) of the period by fund line: the case's own and the head's warmth payments.
+def outbound_people(*, agency: Agency, period: str) -> QuerySet[Member]:
+    """The people an agency's outbound data of `period` answers about: those it reported in its
+    own accepted pushes of that period (never another period's, never a held push's) who head a
+    hardship case on file in the period. Oldest member first."""
+    reported = _reported_rows(agency=agency, period=period).values("member_id")
+    heads = _on_file(period).values("head_id")
+    return Member.objects.filter(pk__in=reported).filter(pk__in=heads).order_by("pk")
 
-    A head may have two outbound cases in a period (one closed during it and a new one). The
-    agency's source keys are about the person, so each of the head's cases lists them. Aid under a
-    case counts for that case; the head's aid without a case counts once, for the case
-    `_head_aid_cases` chooses."""
-    ids = [c.pk for c in cases]
-    page = set(ids)
-    head_ids = sorted({c.head_id for c in cases})
-    keys: dict[int, set[str]] = defaultdict(set)  # by head
-    for member_id, key in PushRow.objects.filter(agency=agency, is_current=True, member_id__in=head_ids).values_list(
-        "member_id", "source_key"
+
+def outbound_details(*, agency: Agency, period: str, people: list[Member]) -> list[dict]:
+    """For a page of `outbound_people`, what the data-sharing arrangement gives the agency and no
+    more: its own source keys for the person (to find its record) and whether the union gave the
+    person aid in the period (to avoid double aid, 多头援助). No case state, category, amount, union,
+    name or ID number: the agency learns that the union is assisting someone it reported, not how.
+    """
+    ids = [m.pk for m in people]
+    keys: dict[int, set[str]] = defaultdict(set)
+    for member_id, key in (
+        _reported_rows(agency=agency, period=period).filter(member_id__in=ids).values_list("member_id", "source_key")
     ):
         keys[member_id].add(key)
-    referrals: dict[int, list[dict]] = defaultdict(list)
-    for ref in Referral.objects.filter(agency=agency, case_id__in=ids).order_by("sent_at", "pk"):
-        referrals[ref.case_id].append(
-            {"id": ref.pk, "benefit": ref.benefit, "state": ref.state, "sent_at": ref.sent_at, "amount": ref.amount}
-        )
-    months = period_months(period)
-    head_aid_case = _head_aid_cases(agency=agency, period=period, head_ids=head_ids) if head_ids else {}
-    aid: dict[int, dict[str, str]] = defaultdict(dict)
-    grouped = (
-        Aid.objects.filter(period__in=months, state__in=AID_COUNTED)
-        .filter(Q(case_id__in=ids) | Q(case__isnull=True, member_id__in=head_ids))
-        .values("case_id", "member_id", "fund_line")
-        .annotate(total=Sum("amount"))
+    aided = set(
+        Aid.objects.filter(period__in=period_months(period), state__in=AID_COUNTED)
+        .filter(Q(member_id__in=ids) | Q(case__head_id__in=ids))
+        .values_list("member_id", "case__head_id")
         .order_by()
+        .distinct()
+        .iterator()
     )
-    sums: dict[int, dict] = defaultdict(lambda: defaultdict(int))
-    for g in grouped:
-        case_id = g["case_id"] or head_aid_case.get(g["member_id"])
-        if case_id in page:  # the head's chosen case may be on another page
-            sums[case_id][g["fund_line"]] += g["total"]
-    for case_id, lines in sums.items():
-        aid[case_id] = {line: f"{total:.2f}" for line, total in sorted(lines.items())}
-    return [
-        {
-            "case_no": c.case_no or "",
-            "state": c.state,
-            "category": c.category,
-            "filed_on": timezone.localtime(c.filed_at).date() if c.filed_at else None,
-            "closed_on": timezone.localtime(c.closed_at).date() if c.closed_at else None,
-            "head": {"masked_name": c.head.masked_name, "id_masked": c.head.id_masked},
-            "union": {"code": c.union.code, "name": c.union.name},
-            "source_keys": sorted(keys.get(c.head_id, ())),
-            "referrals": referrals.get(c.pk, []),
-            "aid": aid.get(c.pk, {}),
-        }
-        for c in cases
-    ]
+    aided_ids = {pk for pair in aided for pk in pair if pk is not None}
+    return [{"source_keys": sorted(keys.get(m.pk, ())), "aid_in_period": m.pk in aided_ids} for m in people]

@@ -4,16 +4,15 @@ the template's columns, each with its line (the header is line 1)."""
 import csv
 import datetime as dt
 import io
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 
 from core.errors import ServiceError
+from core.xlsx import XlsxUnreadable, xlsx_rows
 
 # One file is imported within one request (about 1 ms a row): larger lists are split.
 MAX_ROWS = 20_000
@@ -109,18 +108,16 @@ def _records(rows_or_file) -> Iterable[tuple[int, list[Any]]]:
         yield i, [_cell(v) for v in row]
 
 
-def xlsx_records(data: bytes) -> Iterable[tuple[int, list[Any]]]:
-    """(line, cells) of the first sheet of an XLSX workbook, header first."""
+def xlsx_records(data) -> Iterable[tuple[int, list[Any]]]:
+    """(line, cells) of the first sheet of an XLSX workbook (bytes or a seekable binary file),
+    header first, read by `core.xlsx.xlsx_rows`: the shape checked first, the claimed dimension
+    ignored, any parser failure the `import_format` refusal."""
+    stream = io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) else data
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        for line, row in xlsx_rows(stream):
+            yield line, [_cell(v) for v in row]
+    except XlsxUnreadable:
         raise _unreadable() from None
-    try:
-        ws = wb.worksheets[0]
-        for i, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            yield i, [_cell(v) for v in row]
-    finally:
-        wb.close()
 
 
 def rows_read(rows_or_file) -> tuple[dict[int, str], list[ImportRow]]:

@@ -22,6 +22,7 @@ from members.selectors import seconds_to_midnight, sms_code_failures_today
 from members.validators import normalize_mobile, validate_mobile
 
 logger = logging.getLogger(__name__)
+security_log = logging.getLogger("security")
 
 
 def _code_hash(mobile: str, code: str) -> str:
@@ -50,8 +51,13 @@ def paused_message(seconds: int) -> str:
 
 
 def sms_code_send(*, mobile: str, ip: str) -> None:
-    """Send a 6-digit login code, valid 5 minutes. Rate-limited per number and per IP, and refused
-    once the number had its day's wrong codes."""
+    """Send a 6-digit login code, valid 5 minutes. Rate-limited per number and per IP, refused
+    once the number had its day's wrong codes, and capped for the whole portal per hour and per
+    day (SMS_GLOBAL_RATE_PER_HOUR, SMS_GLOBAL_RATE_PER_DAY; a security event when reached).
+
+    Any well-formed number gets a code, member or not: a worker may log in before their
+    membership is imported, and refusing other numbers would tell anyone whether a number
+    belongs to a member. The answer is the same for every number."""
     mobile = normalize_mobile(mobile)
     try:
         validate_mobile(mobile)
@@ -83,6 +89,15 @@ def sms_code_send(*, mobile: str, ip: str) -> None:
             "rate_limited",
             _("Too many codes were asked for. You can ask again in %(minutes)d minutes at the latest.")
             % {"minutes": (left + 59) // 60},
+        )
+    # The whole portal's cap, counted atomically (INCR) after the number's and the address's
+    # limits, so that a refused request does not use it up.
+    if not ratelimit.hit_all(
+        [("sms-global:h", settings.SMS_GLOBAL_RATE_PER_HOUR), ("sms-global:d", settings.SMS_GLOBAL_RATE_PER_DAY)]
+    ):
+        security_log.warning("sms.global_cap_reached ip=%s mobile=%s", ip, mask_mobile(mobile))
+        raise ServiceError(
+            "sms_capacity", _("Login codes cannot be sent right now: too many were sent. Please try again later.")
         )
     code = f"{secrets.randbelow(10**6):06d}"
     failed = []

@@ -59,8 +59,9 @@ LISTS = [
 
 @pytest.mark.parametrize("cursor", TAMPERED.values(), ids=TAMPERED.keys())
 @pytest.mark.parametrize(("url", "params", "caller"), LISTS, ids=[u for u, _p, _c in LISTS])
-def test_it_refuses_a_cursor_it_did_not_make(callers, url, params, caller, cursor):
+def test_it_refuses_a_cursor_it_did_not_make(callers, agency, url, params, caller, cursor):
     CycleRunFactory(period=PERIOD, published_at=timezone.now())  # the outbound data is published
+    DataPushFactory(agency=agency, period=PERIOD)  # and answers the agency's accepted push
     callers[caller].raise_request_exception = False
     resp = callers[caller].get(url, {**params, "cursor": cursor})
     assert resp.status_code == 400, resp.content

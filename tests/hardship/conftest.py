@@ -193,3 +193,24 @@ def push_rows():
 
     rows.numbers = numbers
     return rows
+
+
+# --- Workbooks are read by the worker (engineer api) ---------------------------------------------
+
+
+@pytest.fixture
+def xlsx_pushed(settings, tmp_path, django_capture_on_commit_callbacks):
+    """Push a workbook and run the worker's ingestion queued on commit (an XLSX push is stored
+    and read by the worker); the push as it then is."""
+    from hardship.ingest import push_receive_file
+
+    settings.MEDIA_ROOT = str(tmp_path)
+
+    def push(agency, manifest, content):
+        with django_capture_on_commit_callbacks(execute=True):
+            received = push_receive_file(agency=agency, manifest=manifest, content=content, filename="x.xlsx")
+        assert received.state == "pending"
+        received.refresh_from_db()
+        return received
+
+    return push

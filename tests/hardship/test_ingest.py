@@ -172,26 +172,22 @@ def test_it_reads_english_headers_and_headers_with_units(nhsa, push_rows):
     assert PushRow.objects.get(push=push, line=3).payload["total_cost"] == "439305.46"
 
 
-def test_it_reads_an_xlsx_file_with_numbers_and_dates(nhsa, push_rows):
+def test_it_reads_an_xlsx_file_with_numbers_and_dates(nhsa, push_rows, xlsx_pushed):
     rows = push_rows("work_injury", 2)
     rows[0].update(grade=3, injury_date=dt.datetime(2024, 5, 6))  # noqa: DTZ001 (a spreadsheet cell has no zone)
     rows[1].update(grade="十级", id_number=rows[1]["id_number"])
     content = xlsx_bytes(rows)
-    push = ingest.push_receive_file(
-        agency=nhsa, manifest=file_manifest("work_injury", content, 2), content=content, filename="x.xlsx"
-    )
+    push = xlsx_pushed(nhsa, file_manifest("work_injury", content, 2), content)
     assert (push.accepted, push.rejected, push.encoding) == (2, 0, "xlsx"), push.errors
     assert PushRow.objects.get(push=push, line=2).payload == {"injury_date": "2024-05-06", "grade": 3, "name": "张伟"}
     assert PushRow.objects.get(push=push, line=3).payload["grade"] == 10
 
 
-def test_xlsx_amounts_as_numbers_keep_their_cents(nhsa, push_rows):
+def test_xlsx_amounts_as_numbers_keep_their_cents(nhsa, push_rows, xlsx_pushed):
     rows = push_rows("medical", 1)
     rows[0].update(total_cost=439305.46, reimbursed=285120.79, out_of_pocket=154184.67)
     content = xlsx_bytes(rows)
-    push = ingest.push_receive_file(
-        agency=nhsa, manifest=file_manifest("medical", content, 1), content=content, filename="x.xlsx"
-    )
+    push = xlsx_pushed(nhsa, file_manifest("medical", content, 1), content)
     assert PushRow.objects.get(push=push).payload["out_of_pocket"] == "154184.67"
 
 
@@ -905,13 +901,11 @@ def test_a_manifest_period_with_fullwidth_digits_is_read_in_ascii():
         pushformats.manifest_clean({**manifest, "period": "２０２５-１３"})
 
 
-def test_xlsx_amounts_with_a_formulas_binary_noise_keep_their_cents(nhsa, push_rows):
+def test_xlsx_amounts_with_a_formulas_binary_noise_keep_their_cents(nhsa, push_rows, xlsx_pushed):
     rows = push_rows("medical", 1)
     rows[0].update(total_cost=0.1 + 0.2, reimbursed=0.1, out_of_pocket=154184.67000000004)
     content = xlsx_bytes(rows)
-    push = ingest.push_receive_file(
-        agency=nhsa, manifest=file_manifest("medical", content, 1), content=content, filename="x.xlsx"
-    )
+    push = xlsx_pushed(nhsa, file_manifest("medical", content, 1), content)
     assert push.rejected == 0
     payload = PushRow.objects.get(push=push).payload
     assert (payload["total_cost"], payload["out_of_pocket"]) == ("0.30", "154184.67")

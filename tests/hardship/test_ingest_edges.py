@@ -195,7 +195,7 @@ def test_it_refuses_a_csv_with_a_field_longer_than_a_csv_reader_takes(nhsa, push
     assert not DataPush.objects.exists()
 
 
-def test_blank_rows_of_a_workbook_are_not_counted_or_stored(nhsa, push_rows):
+def test_blank_rows_of_a_workbook_are_not_counted_or_stored(nhsa, push_rows, xlsx_pushed):
     from openpyxl import Workbook
 
     rows = push_rows("medical", 2)
@@ -209,6 +209,6 @@ def test_blank_rows_of_a_workbook_are_not_counted_or_stored(nhsa, push_rows):
     out = io.BytesIO()
     wb.save(out)
     content = out.getvalue()
-    push = ingest.push_receive_file(agency=nhsa, manifest=file_manifest("medical", content, 2), content=content)
+    push = xlsx_pushed(nhsa, file_manifest("medical", content, 2), content)
     assert (push.state, push.accepted, push.rejected) == ("ingested", 2, 0)
     assert sorted(PushRow.objects.values_list("source_key", flat=True)) == ["medical-00000", "medical-00001"]

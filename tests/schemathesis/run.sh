@@ -28,6 +28,8 @@ trap cleanup EXIT
 
 export DEBUG=0 DATABASE_URL=$DB_URL REDIS_URL=${SCHEMATHESIS_REDIS_URL:-redis://127.0.0.1:6379/14}
 export ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=false API_RATE_PER_KEY=100000/min API_RATE_VERIFY=100000/min
+# Schemathesis sends wrong keys on purpose (its auth checks), all from 127.0.0.1.
+export API_AUTH_FAILURES_PER_IP=100000/min
 SECRET_KEY=$("$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(50))')
 PII_ENCRYPTION_KEYS=$("$BIN/python" -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')
 PII_INDEX_KEY=$("$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(32))')
