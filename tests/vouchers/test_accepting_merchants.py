@@ -68,3 +68,13 @@ def test_a_campaign_naming_neither_is_accepted_by_every_approved_merchant(stack_
     stack_campaign.accepted_merchants.clear()
     found = accepting_merchants(stack_campaign)
     assert found["total"] == 3 and found["categories"] == []
+
+
+def test_a_long_list_of_shops_is_folded_below_the_voucher(client, member, stack_campaign, shops):
+    """Forty shops would push everything after them 3,000 px down the phone's page: past five, the
+    list is folded under a summary the worker opens; a short list stays open."""
+    client.force_login(member.user)
+    url = reverse("vouchers:campaign", args=[stack_campaign.pk])
+    assert '<details class="accepting__shops" id="accepting-shops" open>' in client.get(url).content.decode()
+    MerchantFactory.create_batch(6, category="food")
+    assert '<details class="accepting__shops" id="accepting-shops">' in client.get(url).content.decode()
